@@ -1,0 +1,145 @@
+/**
+ * The Hazelcast connection of a service: explicit members, a finite per-connection timeout, and a
+ * reconnect policy that never gives up, so the same process recovers whenever members come back.
+ * While disconnected, operations fail at once (reconnect mode ASYNC) instead of queueing, so
+ * callers can answer 503 promptly.
+ */
+import { Client, HazelcastError, LifecycleState, type IMap } from 'hazelcast-client';
+import type { Logger } from './log.js';
+import { unavailable } from './errors.js';
+
+type HazelcastClient = Awaited<ReturnType<typeof Client.newHazelcastClient>>;
+
+export interface HazelcastSettings {
+  clusterName: string;
+  /** `host:port` of members to contact first; the client learns the rest from the cluster. */
+  members: string[];
+  /** Bound on opening one connection to a member. */
+  connectTimeoutMs: number;
+  /** Bound on one operation, retries inside the client included. */
+  invocationTimeoutMs: number;
+  /** Cap on the wait between reconnect attempts. */
+  reconnectMaxBackoffMs: number;
+  /** Shown in the cluster's client list. */
+  instanceName: string;
+}
+
+export class HazelcastConnection {
+  private client: HazelcastClient | undefined;
+  private connected = false;
+  private stopping: Promise<void> | undefined;
+  private readonly creating: Promise<HazelcastClient>;
+
+  private constructor(
+    private readonly settings: HazelcastSettings,
+    private readonly logger: Logger,
+  ) {
+    this.creating = Client.newHazelcastClient(this.clientConfig());
+    this.creating.then(
+      (client) => (this.client = client),
+      (err: unknown) => logger.error({ err }, 'Hazelcast client stopped trying to connect'),
+    );
+  }
+
+  /**
+   * Creates the client and returns without waiting for the cluster: it connects in the background
+   * (retrying for ever) and `isConnected()` tells when the cluster is reachable.
+   * @throws for an invalid client configuration, which the client rejects before connecting
+   */
+  static async start(settings: HazelcastSettings, logger: Logger): Promise<HazelcastConnection> {
+    const connection = new HazelcastConnection(settings, logger);
+    // The client's `asyncStart` mode would return at once too, but in hazelcast-client 5.6 it leaves
+    // backup acknowledgements unregistered, so every write with backups waits 5 s for its backup
+    // timeout. A synchronous start run in the background avoids that; a configuration error still
+    // rejects within the same tick and is caught here.
+    const early = await Promise.race([
+      connection.creating.then(() => undefined, (err: unknown) => err),
+      new Promise((resolve) => setImmediate(resolve, undefined)),
+    ]);
+    if (early) throw early;
+    return connection;
+  }
+
+  private clientConfig() {
+    const s = this.settings;
+    return {
+      clusterName: s.clusterName,
+      instanceName: s.instanceName,
+      network: {
+        clusterMembers: s.members,
+        connectionTimeout: s.connectTimeoutMs,
+        // Writes here are put-if-absent keyed by a fixed id: replaying one after a lost connection is safe.
+        redoOperation: true,
+        smartRouting: true,
+      },
+      connectionStrategy: {
+        reconnectMode: 'ASYNC' as never,
+        connectionRetry: {
+          initialBackoffMillis: 100,
+          maxBackoffMillis: s.reconnectMaxBackoffMs,
+          multiplier: 2,
+          jitter: 0.2,
+          clusterConnectTimeoutMillis: -1,
+        },
+      },
+      properties: {
+        'hazelcast.client.invocation.timeout.millis': s.invocationTimeoutMs,
+        'hazelcast.client.invocation.retry.pause.millis': 100,
+        'hazelcast.client.heartbeat.interval': 2_000,
+        'hazelcast.client.heartbeat.timeout': 10_000,
+        'hazelcast.client.statistics.enabled': false,
+      },
+      lifecycleListeners: [(state: LifecycleState) => this.onState(state)],
+      customLogger: {
+        log: () => undefined,
+        error: (_o: unknown, msg: string, e: unknown) => this.logger.error({ err: e }, `hazelcast: ${msg}`),
+        warn: (_o: unknown, msg: string) => this.logger.warn(`hazelcast: ${msg}`),
+        info: (_o: unknown, msg: string) => this.logger.debug(`hazelcast: ${msg}`),
+        debug: () => undefined,
+        trace: () => undefined,
+      },
+    };
+  }
+
+  private onState(state: LifecycleState): void {
+    if (state === LifecycleState.CONNECTED) {
+      this.connected = true;
+      this.logger.info({ members: this.settings.members }, 'connected to Hazelcast');
+    } else if (state === LifecycleState.DISCONNECTED || state === LifecycleState.SHUTTING_DOWN) {
+      if (this.connected) this.logger.warn('disconnected from Hazelcast');
+      this.connected = false;
+    }
+  }
+
+  isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** The members the client currently sees (empty while disconnected). */
+  members(): { address: string; uuid: string }[] {
+    if (!this.connected || !this.client) return [];
+    return this.client
+      .getCluster()
+      .getMembers()
+      .map((m) => ({ address: `${m.address.host}:${m.address.port}`, uuid: m.uuid.toString() }));
+  }
+
+  /** @throws HttpError 503 before the first connection and once the client is shutting down */
+  async getMap<K, V>(name: string): Promise<IMap<K, V>> {
+    if (this.stopping) throw unavailable('STORE_UNAVAILABLE', 'the Hazelcast client is shutting down');
+    if (!this.client) throw unavailable('STORE_UNAVAILABLE', 'not connected to the Hazelcast cluster yet');
+    return this.client.getMap<K, V>(name);
+  }
+
+  /** Closes the client; idempotent, returns the same promise every time. */
+  shutdown(): Promise<void> {
+    // A client still trying its first connection holds nothing worth closing; the process exit ends it.
+    this.stopping ??= this.client ? this.client.shutdown() : Promise.resolve();
+    return this.stopping;
+  }
+}
+
+/** True for failures that mean "the cluster cannot be reached or answered too late". */
+export function isHazelcastUnavailable(err: unknown): boolean {
+  return err instanceof HazelcastError;
+}

@@ -1,0 +1,200 @@
+/**
+ * Calls between services: every call has a timeout, connections are kept alive and reused, and
+ * `callAny` spreads calls over a service's instances with one named retry policy — a random
+ * instance first, then *another* instance after each failure, with a short bounded backoff.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import fetch from 'node-fetch';
+import type { Logger } from './log.js';
+import { REQUEST_ID_HEADER } from './http/app.js';
+
+/** Why one attempt failed; used as a metric label, so the set is closed. */
+export type FailureReason = 'refused' | 'timeout' | 'reset' | 'network' | 'status_5xx';
+
+export class UpstreamError extends Error {
+  constructor(
+    readonly url: string,
+    readonly reason: FailureReason,
+    message: string,
+    options?: { cause?: unknown; status?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'UpstreamError';
+    this.status = options?.status;
+  }
+  readonly status: number | undefined;
+}
+
+/** The retry policy for calls to a service's instances. */
+export interface RetryPolicy {
+  /** Attempts in all, first try included. */
+  maxAttempts: number;
+  /** Backoff before the second attempt; doubles for each later one. */
+  baseDelayMs: number;
+  /** Cap on one backoff. */
+  maxDelayMs: number;
+  /** An instance that just failed is passed over for this long while healthy ones remain. */
+  cooldownMs: number;
+}
+
+/** Backoff before attempt `attempt` (2, 3, ...): exponential, capped, with jitter in [50%, 100%]. */
+export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 2));
+  return Math.round(exp * (0.5 + random() / 2));
+}
+
+/**
+ * Chooses instances. Pure apart from the clock and the random source it is given, so the choice
+ * rules are unit-tested directly.
+ */
+export class InstancePicker {
+  private readonly failedAt = new Map<string, number>();
+
+  constructor(
+    private readonly cooldownMs: number,
+    private readonly now: () => number = Date.now,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /**
+   * Picks an instance not yet `tried` in this call; once all were tried, any but the one that
+   * failed last. Among those, instances that failed within the cooldown are avoided while others remain.
+   */
+  pick(instances: readonly string[], tried: ReadonlySet<string>, lastFailed?: string): string {
+    if (instances.length === 0) throw new Error('no instances to pick from');
+    let candidates = instances.filter((i) => !tried.has(i));
+    if (candidates.length === 0) {
+      candidates = instances.length > 1 ? instances.filter((i) => i !== lastFailed) : [...instances];
+    }
+    const now = this.now();
+    const healthy = candidates.filter((i) => {
+      const at = this.failedAt.get(i);
+      return at === undefined || now - at >= this.cooldownMs;
+    });
+    const pool = healthy.length > 0 ? healthy : candidates;
+    return pool[Math.floor(this.random() * pool.length)] ?? pool[0]!;
+  }
+
+  markFailed(instance: string): void {
+    this.failedAt.set(instance, this.now());
+  }
+
+  markSucceeded(instance: string): void {
+    this.failedAt.delete(instance);
+  }
+}
+
+export interface UpstreamResponse {
+  status: number;
+  contentType: string;
+  text: string;
+}
+
+export interface CallOptions {
+  method?: 'GET' | 'POST';
+  /** Sent as JSON. */
+  json?: unknown;
+  requestId?: string;
+}
+
+export interface ServiceClientOptions {
+  /** Bound on one attempt, connect to last byte. */
+  timeoutMs: number;
+  policy: RetryPolicy;
+  logger: Logger;
+  /** Called once per failed attempt that will be retried; e.g. to count retries by reason. */
+  onRetry?: (reason: FailureReason, instance: string) => void;
+  picker?: InstancePicker;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function classify(err: unknown): FailureReason {
+  const e = err as { name?: string; code?: string; type?: string };
+  if (e?.name === 'AbortError' || e?.name === 'TimeoutError' || e?.type === 'aborted') return 'timeout';
+  if (e?.code === 'ECONNREFUSED') return 'refused';
+  if (e?.code === 'ECONNRESET' || e?.code === 'EPIPE' || e?.code === 'UND_ERR_SOCKET') return 'reset';
+  return 'network';
+}
+
+export class ServiceClient {
+  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 128, maxFreeSockets: 64 });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 128, maxFreeSockets: 64 });
+  private readonly picker: InstancePicker;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: ServiceClientOptions) {
+    this.picker = options.picker ?? new InstancePicker(options.policy.cooldownMs);
+    this.sleep = options.sleep ?? sleepMs;
+  }
+
+  /**
+   * One attempt against one URL. Resolves with any HTTP status below 500.
+   * @throws UpstreamError when the instance is unreachable, too slow, or answers 5xx
+   */
+  async request(url: string, { method = 'GET', json, requestId }: CallOptions = {}): Promise<UpstreamResponse> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (requestId) headers[REQUEST_ID_HEADER] = requestId;
+    if (json !== undefined) headers['content-type'] = 'application/json';
+    let res;
+    let text: string;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        body: json === undefined ? undefined : JSON.stringify(json),
+        agent: url.startsWith('https:') ? this.httpsAgent : this.httpAgent,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+        redirect: 'error',
+      });
+      text = await res.text();
+    } catch (err) {
+      const reason = classify(err);
+      throw new UpstreamError(url, reason, `${method} ${url}: ${reason}`, { cause: err });
+    }
+    if (res.status >= 500) {
+      throw new UpstreamError(url, 'status_5xx', `${method} ${url}: HTTP ${res.status}`, { status: res.status });
+    }
+    return { status: res.status, contentType: res.headers.get('content-type') ?? '', text };
+  }
+
+  /**
+   * Sends the same request to one of `instances`, retrying per the policy on another instance
+   * after a failure. Only safe for idempotent requests (reads, or writes keyed by a fixed id).
+   * @throws UpstreamError from the last attempt when every attempt failed
+   */
+  async callAny(
+    instances: readonly string[],
+    toUrl: (instance: string) => string,
+    options: CallOptions = {},
+  ): Promise<{ instance: string; response: UpstreamResponse; attempts: number }> {
+    const { policy, onRetry, logger } = this.options;
+    const tried = new Set<string>();
+    let lastFailed: string | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const instance = this.picker.pick(instances, tried, lastFailed);
+      tried.add(instance);
+      try {
+        const response = await this.request(toUrl(instance), options);
+        this.picker.markSucceeded(instance);
+        return { instance, response, attempts: attempt };
+      } catch (err) {
+        if (!(err instanceof UpstreamError)) throw err;
+        this.picker.markFailed(instance);
+        lastFailed = instance;
+        if (attempt >= policy.maxAttempts) throw err;
+        onRetry?.(err.reason, instance);
+        logger.warn({ requestId: options.requestId, instance, reason: err.reason, attempt }, 'upstream attempt failed; retrying');
+        await this.sleep(backoffDelayMs(policy, attempt + 1));
+      }
+    }
+  }
+
+  /** Closes pooled connections. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}

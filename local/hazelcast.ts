@@ -1,0 +1,131 @@
+/**
+ * Hazelcast members for local runs and tests: the pinned jar from the local Maven repository
+ * (fetched with Maven on first use), started with the repo's member configuration.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ManagedProcess, probeHttp, waitFor, type LineHandler } from './processes.js';
+
+/** The repository root (dist/local/.. /..). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The pinned Hazelcast version: package.json's `config.hazelcastVersion`, the one place it is set. */
+export const HAZELCAST_VERSION: string = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).config.hazelcastVersion;
+
+export const MEMBER_CONFIG = join(REPO_ROOT, 'hazelcast', 'hazelcast.yaml');
+
+/** JVM flags Hazelcast asks for on Java 9+ to reach the internal APIs it uses for speed. */
+const JAVA_MODULE_FLAGS = [
+  '--add-modules', 'java.se',
+  '--add-exports', 'java.base/jdk.internal.ref=ALL-UNNAMED',
+  '--add-opens', 'java.base/java.lang=ALL-UNNAMED',
+  '--add-opens', 'java.base/sun.nio.ch=ALL-UNNAMED',
+  '--add-opens', 'java.management/sun.management=ALL-UNNAMED',
+  '--add-opens', 'jdk.management/com.sun.management.internal=ALL-UNNAMED',
+];
+
+/** A prerequisite is missing; the message says what to install, in one line. */
+export class PrerequisiteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PrerequisiteError';
+  }
+}
+
+const hasCommand = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+
+export function jarPath(version = HAZELCAST_VERSION): string {
+  return join(homedir(), '.m2', 'repository', 'com', 'hazelcast', 'hazelcast', version, `hazelcast-${version}.jar`);
+}
+
+/**
+ * Checks for Java and returns the Hazelcast jar, fetching it with Maven into ~/.m2 if needed.
+ * @throws PrerequisiteError when Java or Maven is missing or the download fails
+ */
+export function ensureHazelcastJar(log: (line: string) => void = () => undefined): string {
+  if (!hasCommand('java', ['-version'])) {
+    throw new PrerequisiteError('Java 17 or newer is needed to run Hazelcast members: install a JDK (e.g. `apt-get install openjdk-17-jre-headless`) and put `java` on PATH.');
+  }
+  const jar = jarPath();
+  if (existsSync(jar)) return jar;
+  if (!hasCommand('mvn', ['-v'])) {
+    throw new PrerequisiteError(`Maven is needed once to fetch the Hazelcast ${HAZELCAST_VERSION} jar: install Maven (e.g. \`apt-get install maven\`) and run again.`);
+  }
+  log(`fetching com.hazelcast:hazelcast:${HAZELCAST_VERSION} with Maven (once)…`);
+  const res = spawnSync('mvn', ['-q', '-B', 'dependency:get', `-Dartifact=com.hazelcast:hazelcast:${HAZELCAST_VERSION}`, '-Dtransitive=false'], { encoding: 'utf8' });
+  if (res.status !== 0 || !existsSync(jar)) {
+    const why = (res.stdout + res.stderr).trim().split('\n').slice(-3).join(' | ');
+    throw new PrerequisiteError(`Maven could not fetch com.hazelcast:hazelcast:${HAZELCAST_VERSION}: ${why}`);
+  }
+  return jar;
+}
+
+export interface MemberOptions {
+  name: string;
+  port: number;
+  /** Ports of every member of the cluster, this one included (loopback TCP-IP join). */
+  memberPorts: number[];
+  clusterName: string;
+  mapName: string;
+  jar: string;
+  heapMb?: number;
+  configFile?: string;
+  onLine?: LineHandler;
+}
+
+export function startMember(o: MemberOptions): ManagedProcess {
+  const heap = o.heapMb ?? 256;
+  return new ManagedProcess(
+    o.name,
+    'java',
+    [
+      `-Xms${Math.min(64, heap)}m`,
+      `-Xmx${heap}m`,
+      '-XX:+UseSerialGC',
+      ...JAVA_MODULE_FLAGS,
+      `-Dhazelcast.config=${o.configFile ?? MEMBER_CONFIG}`,
+      `-Dlab.cluster.name=${o.clusterName}`,
+      `-Dlab.member.port=${o.port}`,
+      `-Dlab.members=${o.memberPorts.map((p) => `127.0.0.1:${p}`).join(',')}`,
+      `-Dlab.map.name=${o.mapName}`,
+      '-cp',
+      o.jar,
+      'com.hazelcast.core.server.HazelcastMemberStarter',
+    ],
+    { env: process.env, onLine: o.onLine },
+  );
+}
+
+/** A member's own view of the cluster (`/hazelcast/health`). */
+export interface MemberHealth {
+  nodeState: string;
+  clusterState: string;
+  clusterSafe: boolean;
+  migrationQueueSize: number;
+  clusterSize: number;
+}
+
+export async function memberHealth(port: number): Promise<MemberHealth | undefined> {
+  const { status, body } = await probeHttp(`http://127.0.0.1:${port}/hazelcast/health`);
+  return status === 200 && typeof body === 'object' ? (body as MemberHealth) : undefined;
+}
+
+/**
+ * Waits until the member on `port` sees a cluster of `size` members that is safe: no migrations
+ * pending and every partition's backups in place.
+ */
+export function waitForSafeCluster(member: ManagedProcess | undefined, port: number, size: number, timeoutMs: number): Promise<MemberHealth> {
+  return waitFor(
+    member,
+    `a safe cluster of ${size} members`,
+    async () => {
+      const h = await memberHealth(port);
+      return h && h.nodeState === 'ACTIVE' && h.clusterSize === size && h.clusterSafe && h.migrationQueueSize === 0 ? h : undefined;
+    },
+    timeoutMs,
+    250,
+  );
+}

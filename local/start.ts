@@ -1,0 +1,108 @@
+/**
+ * `npm start`: the lab's seven terminals in one command. Starts three Hazelcast members, waits for
+ * the cluster, then config-server, messages, three logging instances and the facade; shows each
+ * component's state, prefixes every log line with its process's name, and stops it all on Ctrl+C.
+ */
+import { join } from 'node:path';
+import { LocalSystem, StartError, type ComponentState } from './system.js';
+import { PrerequisiteError, REPO_ROOT } from './hazelcast.js';
+
+const tty = process.stdout.isTTY;
+const paint = (code: number, s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
+const COLORS = [36, 33, 35, 32, 34, 91, 92, 93, 94, 95, 96];
+const colorOf = new Map<string, number>();
+const tag = (name: string) => {
+  if (!colorOf.has(name)) colorOf.set(name, COLORS[colorOf.size % COLORS.length]!);
+  return paint(colorOf.get(name)!, `[${name.padEnd(13)}]`);
+};
+
+/** Service lines are JSON; show them as `level message {rest}` so a person can read them. */
+function readable(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    const { level, time, msg, service: _s, pid: _p, hostname: _h, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+    const when = typeof time === 'string' ? time.slice(11, 23) : '';
+    return `${when} ${String(level).padEnd(5)} ${msg}${extra}`;
+  } catch {
+    return line;
+  }
+}
+
+const STATE_MARK: Record<ComponentState, string> = {
+  starting: paint(33, '…'),
+  up: paint(32, '✔'),
+  failed: paint(31, '✘'),
+  stopping: paint(33, '…'),
+  stopped: paint(90, '■'),
+};
+
+async function main(): Promise<void> {
+  let quietLogs = false;
+  const system = new LocalSystem({
+    runDir: join(REPO_ROOT, '.run'),
+    onLine: (name, line) => {
+      if (!quietLogs) process.stdout.write(`${tag(name)} ${readable(line)}\n`);
+    },
+    onState: (name, state, detail) => {
+      process.stdout.write(`${STATE_MARK[state]} ${name.padEnd(13)} ${state}${detail ? `  ${detail}` : ''}\n`);
+    },
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping everything (facade first, Hazelcast last)…\n`);
+    await system.stop();
+    process.stdout.write('all stopped.\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  try {
+    await system.start();
+  } catch (err) {
+    if (err instanceof PrerequisiteError) {
+      process.stderr.write(`${paint(31, 'cannot start:')} ${err.message}\n`);
+    } else if (err instanceof StartError) {
+      quietLogs = true;
+      process.stderr.write(`\n${paint(31, `${err.component} failed to start:`)} ${err.message}\nlast lines of ${err.component}:\n`);
+      for (const line of err.logTail) process.stderr.write(`  ${line}\n`);
+    } else {
+      process.stderr.write(`${paint(31, 'cannot start:')} ${(err as Error).message}\n`);
+    }
+    await system.stop();
+    process.exit(1);
+  }
+
+  const f = system.facadeUrl;
+  process.stdout.write(
+    [
+      '',
+      paint(32, 'lab is up:'),
+      `  facade         ${f}/facade`,
+      ...system.ports.logging.map((_, i) => `  logging-${i + 1}      ${system.loggingUrl(i)}/logging`),
+      `  messages       http://127.0.0.1:${system.ports.messages}/messages`,
+      `  config-server  ${system.configServerUrl}/services`,
+      `  hazelcast      ${system.ports.members.map((p) => `127.0.0.1:${p}`).join(', ')}  (cluster "${system.clusterName}", map "${system.mapName}")`,
+      '',
+      'try:',
+      `  curl -d msg=hello ${f}/facade`,
+      `  curl ${f}/facade`,
+      '',
+      'Ctrl+C stops everything.',
+      '',
+    ].join('\n'),
+  );
+
+  // A component that dies while the system runs is reported; the rest keeps running, as in the lab.
+  for (const p of system.processes()) {
+    void p.exited.then((status) => {
+      if (!stopping) process.stdout.write(`${paint(31, '✘')} ${p.name} exited (${status})\n`);
+    });
+  }
+}
+
+void main();

@@ -1,0 +1,232 @@
+/**
+ * The whole system on one machine: three Hazelcast members, config-server (with a registry of
+ * the local URLs), messages, three logging instances and the facade, each a real process.
+ * `npm start` uses it with the lab's ports; tests use it with free ports.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManagedProcess, probeHttp, waitFor, type LineHandler } from './processes.js';
+import { REPO_ROOT, ensureHazelcastJar, startMember, waitForSafeCluster } from './hazelcast.js';
+
+export interface Ports {
+  facade: number;
+  messages: number;
+  configServer: number;
+  logging: number[];
+  members: number[];
+}
+
+/** The lab's ports. */
+export const LAB_PORTS: Ports = {
+  facade: 8080,
+  messages: 8082,
+  configServer: 8888,
+  logging: [8081, 8083, 8085],
+  members: [5701, 5702, 5703],
+};
+
+export type ComponentState = 'starting' | 'up' | 'failed' | 'stopping' | 'stopped';
+
+export interface SystemOptions {
+  ports?: Ports;
+  /** Where the generated registry file goes. */
+  runDir: string;
+  clusterName?: string;
+  mapName?: string;
+  logLevel?: string;
+  /** Extra environment for every Node service, e.g. shorter timeouts in tests. */
+  serviceEnv?: Record<string, string>;
+  onLine?: LineHandler;
+  onState?: (name: string, state: ComponentState, detail?: string) => void;
+  startTimeoutMs?: number;
+}
+
+/** A component failed to start; carries its name and the last lines it printed. */
+export class StartError extends Error {
+  constructor(
+    readonly component: string,
+    readonly logTail: string[],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StartError';
+  }
+}
+
+const ENTRY = join(REPO_ROOT, 'dist', 'bin', 'lab.js');
+const url = (port: number) => `http://127.0.0.1:${port}`;
+
+export class LocalSystem {
+  readonly ports: Ports;
+  readonly clusterName: string;
+  readonly mapName: string;
+  readonly registryFile: string;
+  readonly members: (ManagedProcess | undefined)[] = [];
+  readonly logging: (ManagedProcess | undefined)[] = [];
+  facade: ManagedProcess | undefined;
+  messages: ManagedProcess | undefined;
+  configServer: ManagedProcess | undefined;
+  private jar = '';
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: SystemOptions) {
+    this.ports = options.ports ?? LAB_PORTS;
+    this.clusterName = options.clusterName ?? 'lab';
+    this.mapName = options.mapName ?? 'messages';
+    this.registryFile = join(options.runDir, 'service-config.json');
+  }
+
+  get facadeUrl(): string {
+    return url(this.ports.facade);
+  }
+  get configServerUrl(): string {
+    return url(this.ports.configServer);
+  }
+  loggingUrl(i: number): string {
+    return url(this.ports.logging[i]!);
+  }
+  /** The registry: what config-server serves, in the lab's form. */
+  registry(): Record<string, string[]> {
+    return {
+      logging: this.ports.logging.map((p) => `${url(p)}/logging`),
+      messages: [`${url(this.ports.messages)}/messages`],
+    };
+  }
+
+  private state(name: string, state: ComponentState, detail?: string): void {
+    this.options.onState?.(name, state, detail);
+  }
+  private get timeout(): number {
+    return this.options.startTimeoutMs ?? 90_000;
+  }
+
+  /** Starts everything in dependency order; on failure stops what started and throws StartError. */
+  async start(): Promise<void> {
+    try {
+      this.jar = ensureHazelcastJar((line) => this.options.onLine?.('setup', line));
+      await Promise.all(this.ports.members.map((_, i) => this.startMember(i, false)));
+      await this.waitForCluster(this.ports.members.length);
+      mkdirSync(this.options.runDir, { recursive: true });
+      writeFileSync(this.registryFile, `${JSON.stringify(this.registry(), null, 2)}\n`);
+      await Promise.all([this.startConfigServer(), this.startMessages()]);
+      await Promise.all(this.ports.logging.map((_, i) => this.startLogging(i)));
+      await this.startFacade();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /** Starts member `i` (again); waits for it to join unless `wait` is false. */
+  async startMember(i: number, wait = true): Promise<ManagedProcess> {
+    const name = `hz-${i + 1}`;
+    this.state(name, 'starting', `127.0.0.1:${this.ports.members[i]}`);
+    const proc = startMember({
+      name,
+      port: this.ports.members[i]!,
+      memberPorts: this.ports.members,
+      clusterName: this.clusterName,
+      mapName: this.mapName,
+      jar: this.jar || (this.jar = ensureHazelcastJar()),
+      onLine: this.options.onLine,
+    });
+    this.members[i] = proc;
+    await this.guard(proc, () =>
+      waitFor(proc, 'its REST health endpoint', async () => (await probeHttp(`${url(this.ports.members[i]!)}/hazelcast/health`)).status === 200 || undefined, this.timeout),
+    );
+    if (wait) await this.waitForCluster(this.liveMemberCount());
+    else this.state(name, 'up', `127.0.0.1:${this.ports.members[i]}`);
+    return proc;
+  }
+
+  liveMemberCount(): number {
+    return this.members.filter((m) => m?.running).length;
+  }
+
+  /** Waits until a live member reports a safe cluster of `size` (all backups in place). */
+  async waitForCluster(size: number, timeoutMs = this.timeout): Promise<void> {
+    const i = this.members.findIndex((m) => m?.running);
+    if (i < 0) throw new Error('no member is running');
+    await this.guard(this.members[i]!, () => waitForSafeCluster(this.members[i], this.ports.members[i]!, size, timeoutMs));
+    this.members.forEach((m, j) => m?.running && this.state(m.name, 'up', `127.0.0.1:${this.ports.members[j]} · cluster of ${size}, safe`));
+  }
+
+  private node(name: string, service: string, env: Record<string, string>): ManagedProcess {
+    this.state(name, 'starting');
+    return new ManagedProcess(name, process.execPath, [ENTRY, service], {
+      env: { ...process.env, LOG_LEVEL: this.options.logLevel ?? 'info', ...this.options.serviceEnv, ...env },
+      onLine: this.options.onLine,
+    });
+  }
+
+  /** Waits for `/readyz` to answer 200, or fails with the process's log tail. */
+  private async ready(proc: ManagedProcess, base: string): Promise<ManagedProcess> {
+    await this.guard(proc, () => waitFor(proc, 'readiness', async () => ((await probeHttp(`${base}/readyz`)).status === 200 ? true : undefined), this.timeout));
+    this.state(proc.name, 'up', base);
+    return proc;
+  }
+
+  private async guard<T>(proc: ManagedProcess, wait: () => Promise<T>): Promise<T> {
+    try {
+      return await wait();
+    } catch (err) {
+      this.state(proc.name, 'failed', (err as Error).message);
+      throw new StartError(proc.name, proc.logTail(), (err as Error).message);
+    }
+  }
+
+  async startConfigServer(): Promise<ManagedProcess> {
+    const p = this.node('config-server', 'config-server', { PORT: String(this.ports.configServer), REGISTRY_FILE: this.registryFile, REGISTRY_POLL_MS: '500' });
+    this.configServer = p;
+    return this.ready(p, this.configServerUrl);
+  }
+
+  async startMessages(): Promise<ManagedProcess> {
+    const p = this.node('messages', 'messages', { PORT: String(this.ports.messages) });
+    this.messages = p;
+    return this.ready(p, url(this.ports.messages));
+  }
+
+  async startLogging(i: number): Promise<ManagedProcess> {
+    const p = this.node(`logging-${i + 1}`, 'logging', {
+      PORT: String(this.ports.logging[i]),
+      INSTANCE_NAME: `${this.loggingUrl(i)}/logging`,
+      HZ_CLUSTER_NAME: this.clusterName,
+      HZ_MAP_NAME: this.mapName,
+      HZ_MEMBERS: this.ports.members.map((m) => `127.0.0.1:${m}`).join(','),
+    });
+    this.logging[i] = p;
+    return this.ready(p, this.loggingUrl(i));
+  }
+
+  async startFacade(): Promise<ManagedProcess> {
+    const p = this.node('facade', 'facade', { PORT: String(this.ports.facade), CONFIG_SERVER_URL: this.configServerUrl });
+    this.facade = p;
+    return this.ready(p, this.facadeUrl);
+  }
+
+  /** Every process, in the order they are stopped: callers first, Hazelcast last. */
+  processes(): ManagedProcess[] {
+    return [this.facade, ...this.logging, this.messages, this.configServer, ...this.members].filter((p): p is ManagedProcess => p !== undefined);
+  }
+
+  /** Stops everything, callers before callees; idempotent. */
+  stop(timeoutMs = 15_000): Promise<void> {
+    this.stopping ??= (async () => {
+      const stopGroup = (group: (ManagedProcess | undefined)[]) =>
+        Promise.all(
+          group.map(async (p) => {
+            if (!p?.running) return;
+            this.state(p.name, 'stopping');
+            const status = await p.stop(timeoutMs);
+            this.state(p.name, 'stopped', `exit ${status}`);
+          }),
+        );
+      await stopGroup([this.facade]);
+      await stopGroup(this.logging);
+      await stopGroup([this.messages, this.configServer]);
+      await stopGroup(this.members);
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,48 @@
+/** config-server: answers which instances each service has. */
+import Router from '@koa/router';
+import type Koa from 'koa';
+import { createServiceApp, type AppState } from '../../lib/http/app.js';
+import type { Logger } from '../../lib/log.js';
+import type { HttpMetrics } from '../../lib/metrics.js';
+import { badRequest, notFound } from '../../lib/errors.js';
+import { expandEntry, resolveAll, SERVICE_NAME, type Registry, type Resolve } from './registry.js';
+
+export interface ConfigServerAppDeps {
+  logger: Logger;
+  metrics: HttpMetrics;
+  registry: () => Registry;
+  resolve?: Resolve;
+  /** How long a DNS expansion is reused, in ms. */
+  dnsCacheMs?: number;
+  now?: () => number;
+}
+
+export function createApp({ logger, metrics, registry, resolve = resolveAll, dnsCacheMs = 1_000, now = Date.now }: ConfigServerAppDeps): Koa<AppState> {
+  const cache = new Map<string, { at: number; urls: Promise<string[]> }>();
+  const expand = (name: string, reg: Registry): Promise<string[]> => {
+    const value = reg.get(name)!;
+    if (Array.isArray(value)) return Promise.resolve(value);
+    const key = JSON.stringify(value);
+    const hit = cache.get(key);
+    if (hit && now() - hit.at < dnsCacheMs) return hit.urls;
+    const urls = expandEntry(value, resolve);
+    cache.set(key, { at: now(), urls });
+    return urls;
+  };
+
+  const router = new Router<AppState>();
+  router.get('/services', async (ctx) => {
+    const reg = registry();
+    const names = [...reg.keys()].sort();
+    const lists = await Promise.all(names.map((n) => expand(n, reg)));
+    ctx.body = Object.fromEntries(names.map((n, i) => [n, lists[i]]));
+  });
+  router.get('/services/:name', async (ctx) => {
+    const name = ctx.params.name ?? '';
+    if (!SERVICE_NAME.test(name)) throw badRequest('INVALID_NAME', 'service names are lower-case letters, digits and dashes');
+    const reg = registry();
+    if (!reg.has(name)) throw notFound(`unknown service: ${name}`);
+    ctx.body = await expand(name, reg);
+  });
+  return createServiceApp({ logger, metrics, router });
+}

@@ -1,0 +1,132 @@
+/**
+ * The facade, the only public entry point. `POST /facade` gives a message its id and stores it on
+ * a random logging instance; `GET /facade` reads every message back with the messages-service text.
+ */
+import Router from '@koa/router';
+import bodyParser from 'koa-bodyparser';
+import type Koa from 'koa';
+import { createServiceApp, type AppState } from '../../lib/http/app.js';
+import type { Logger } from '../../lib/log.js';
+import type { HttpMetrics } from '../../lib/metrics.js';
+import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
+import { newMessageId } from '../../lib/ids.js';
+import { pageQuery, parsePage } from '../../lib/paging.js';
+import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
+import type { RegistryClient } from './registry-client.js';
+
+export interface FacadeAppDeps {
+  logger: Logger;
+  metrics: HttpMetrics;
+  registry: Pick<RegistryClient, 'instances'>;
+  client: ServiceClient;
+  loggingService: string;
+  messagesService: string;
+  bodyLimitBytes: number;
+  newId?: () => string;
+}
+
+/** Content types `POST /facade` accepts: the lab's form posts, JSON, and plain text. */
+const ACCEPTED_TYPES = ['application/x-www-form-urlencoded', 'application/json', 'text/plain'];
+
+/** Extracts `msg` from a parsed body of any accepted type. */
+export function messageFrom(body: unknown, isText: boolean): string {
+  let msg: unknown;
+  if (isText) msg = body;
+  else if (typeof body === 'object' && body !== null && !Array.isArray(body)) msg = (body as Record<string, unknown>).msg;
+  else throw badRequest('INVALID_BODY', 'body must be an object with a "msg" field');
+  if (msg === undefined) throw badRequest('MISSING_MSG', 'msg is required');
+  if (typeof msg !== 'string') throw badRequest('INVALID_MSG', 'msg must be a string');
+  if (msg.trim() === '') throw badRequest('EMPTY_MSG', 'msg must not be empty');
+  return msg;
+}
+
+function parseJson<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new HttpError(502, 'BAD_GATEWAY', `${what} sent a malformed answer`, { cause: err });
+  }
+}
+
+export function createApp(deps: FacadeAppDeps): Koa<AppState> {
+  const { logger, metrics, registry, client, loggingService, messagesService, bodyLimitBytes, newId = newMessageId } = deps;
+  const limit = String(bodyLimitBytes);
+  const parseBody = bodyParser({
+    enableTypes: ['json', 'form', 'text'],
+    jsonLimit: limit,
+    formLimit: limit,
+    textLimit: limit,
+    strict: false,
+  });
+
+  const router = new Router<AppState>();
+
+  router.post(
+    '/facade',
+    async (ctx, next) => {
+      if (ctx.request.length && !ctx.request.is(ACCEPTED_TYPES)) {
+        throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send one of: ${ACCEPTED_TYPES.join(', ')}`);
+      }
+      await parseBody(ctx, next);
+    },
+    async (ctx) => {
+      const msg = messageFrom(ctx.request.body, ctx.request.is('text/plain') !== false);
+      const uuid = newId();
+      const { requestId } = ctx.state;
+      const instances = await registry.instances(loggingService, requestId);
+      if (instances.length === 0) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance is registered');
+      let result;
+      try {
+        // The uuid is fixed before the first attempt, so a retry replays the same put: never a duplicate.
+        result = await client.callAny(instances, (url) => url, { method: 'POST', json: { uuid, msg }, requestId });
+      } catch (err) {
+        if (err instanceof UpstreamError) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could store the message', err);
+        throw err;
+      }
+      const { status } = result.response;
+      if (status === 409) throw new HttpError(409, 'UUID_CONFLICT', 'the message id is already taken');
+      if (status !== 200 && status !== 201) {
+        throw new HttpError(502, 'BAD_GATEWAY', `logging answered ${status}`, { cause: result.response.text });
+      }
+      ctx.status = 201;
+      ctx.body = { message: { uuid, msg }, response: { success: 'Message Was Logged' }, loggedBy: result.instance };
+    },
+  );
+
+  router.get('/facade', async (ctx) => {
+    const page = parsePage(ctx.query);
+    const { requestId } = ctx.state;
+    const [messages, stub] = await Promise.all([readMessages(page, requestId), readStub(requestId, ctx.state.log)]);
+    ctx.body = { 'logging-service': messages, 'messages-service': stub };
+  });
+
+  async function readMessages(page: ReturnType<typeof parsePage>, requestId: string): Promise<string[]> {
+    const instances = await registry.instances(loggingService, requestId);
+    if (instances.length === 0) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance is registered');
+    let result;
+    try {
+      result = await client.callAny(instances, (url) => url + pageQuery(page), { requestId });
+    } catch (err) {
+      if (err instanceof UpstreamError) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could list the messages', err);
+      throw err;
+    }
+    if (result.response.status !== 200) throw new HttpError(502, 'BAD_GATEWAY', `logging answered ${result.response.status}`);
+    const stored = parseJson<{ msg: string }[]>(result.response.text, 'logging');
+    return stored.map((m) => m.msg);
+  }
+
+  /** The stub's text, or null when the messages service cannot be reached: the messages still come back. */
+  async function readStub(requestId: string, log: Logger): Promise<string | null> {
+    try {
+      const instances = await registry.instances(messagesService, requestId);
+      if (instances.length === 0) return null;
+      const { response } = await client.callAny(instances, (url) => url, { requestId });
+      return response.status === 200 ? response.text : null;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'messages service unavailable');
+      return null;
+    }
+  }
+
+  return createServiceApp({ logger, metrics, router });
+}

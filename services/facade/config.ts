@@ -1,0 +1,26 @@
+/** Settings of the facade; see the README's settings table. */
+import { z } from 'zod';
+import { commonSettings, count, httpUrl, loadConfig, millis, port } from '../../lib/config.js';
+
+export const facadeSettings = {
+  ...commonSettings,
+  PORT: port(8080),
+  CONFIG_SERVER_URL: httpUrl().default('http://127.0.0.1:8888'),
+  /** Registry names of the services the facade calls. */
+  LOGGING_SERVICE_NAME: z.string().min(1).default('logging'),
+  MESSAGES_SERVICE_NAME: z.string().min(1).default('messages'),
+  /** An instance list from config-server is reused this long before it is refreshed. */
+  REGISTRY_TTL_MS: millis(2_000),
+  /** Bound on one call to another service. */
+  UPSTREAM_TIMEOUT_MS: millis(3_000),
+  /** Attempts per request across different instances, the first included. */
+  RETRY_MAX_ATTEMPTS: count(4, 1, 20),
+  RETRY_BASE_DELAY_MS: millis(20, 0),
+  RETRY_MAX_DELAY_MS: millis(200, 0),
+  /** An instance that failed is passed over this long while others are healthy. */
+  INSTANCE_COOLDOWN_MS: millis(2_000, 0),
+};
+
+export type FacadeConfig = ReturnType<typeof loadFacadeConfig>;
+
+export const loadFacadeConfig = (env: Record<string, string | undefined>) => loadConfig(facadeSettings, env);

@@ -1,0 +1,63 @@
+/** Wires the facade: config → service client and registry client → app → server. */
+import { createLogger, type Logger } from '../../lib/log.js';
+import { createMetrics, prom } from '../../lib/metrics.js';
+import { listen } from '../../lib/http/server.js';
+import { ServiceClient } from '../../lib/service-client.js';
+import { createApp } from './app.js';
+import { RegistryClient } from './registry-client.js';
+import { loadFacadeConfig, type FacadeConfig } from './config.js';
+import type { RunningService } from '../index.js';
+
+export async function start(config: FacadeConfig, logger: Logger = createLogger({ service: 'facade', level: config.LOG_LEVEL })): Promise<RunningService> {
+  const metrics = createMetrics('facade');
+  const retries = new prom.Counter({
+    name: 'facade_upstream_retries_total',
+    help: 'Calls to another service retried on a different instance, by failure reason.',
+    labelNames: ['reason'] as const,
+    registers: [metrics.registry],
+  });
+  const client = new ServiceClient({
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    policy: {
+      maxAttempts: config.RETRY_MAX_ATTEMPTS,
+      baseDelayMs: config.RETRY_BASE_DELAY_MS,
+      maxDelayMs: config.RETRY_MAX_DELAY_MS,
+      cooldownMs: config.INSTANCE_COOLDOWN_MS,
+    },
+    logger,
+    onRetry: (reason) => retries.inc({ reason }),
+  });
+  const registry = new RegistryClient(config.CONFIG_SERVER_URL, config.REGISTRY_TTL_MS, client, logger);
+  // Warm the cache so the first request does not wait for config-server; a failure here is not fatal.
+  await Promise.allSettled([
+    registry.instances(config.LOGGING_SERVICE_NAME),
+    registry.instances(config.MESSAGES_SERVICE_NAME),
+  ]);
+  const app = createApp({
+    logger,
+    metrics,
+    registry,
+    client,
+    loggingService: config.LOGGING_SERVICE_NAME,
+    messagesService: config.MESSAGES_SERVICE_NAME,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  });
+  const server = await listen(app, {
+    host: config.HOST,
+    port: config.PORT,
+    logger,
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    url: server.url,
+    stop: () =>
+      (stopped ??= (async () => {
+        await server.close(config.SHUTDOWN_TIMEOUT_MS);
+        client.close();
+      })()),
+  };
+}
+
+export const loadConfig = loadFacadeConfig;

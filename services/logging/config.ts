@@ -1,0 +1,20 @@
+/** Settings of the logging service; see the README's settings table. */
+import { z } from 'zod';
+import { addressList, commonSettings, loadConfig, millis, port } from '../../lib/config.js';
+
+export const loggingSettings = {
+  ...commonSettings,
+  PORT: port(8081),
+  /** This instance's name in logs and in each stored message's `loggedBy`; defaults to host:port. */
+  INSTANCE_NAME: z.string().min(1).max(200).optional(),
+  HZ_CLUSTER_NAME: z.string().min(1).default('lab'),
+  HZ_MEMBERS: addressList('127.0.0.1:5701,127.0.0.1:5702,127.0.0.1:5703'),
+  HZ_MAP_NAME: z.string().min(1).regex(/^[A-Za-z0-9_\-]+$/).default('messages'),
+  HZ_CONNECT_TIMEOUT_MS: millis(5_000),
+  HZ_INVOCATION_TIMEOUT_MS: millis(2_500),
+  HZ_RECONNECT_MAX_BACKOFF_MS: millis(2_000),
+};
+
+export type LoggingConfig = ReturnType<typeof loadLoggingConfig>;
+
+export const loadLoggingConfig = (env: Record<string, string | undefined>) => loadConfig(loggingSettings, env);

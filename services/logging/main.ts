@@ -1,0 +1,52 @@
+/** Wires the logging service: config → Hazelcast connection → store → app → server. */
+import { createLogger, type Logger } from '../../lib/log.js';
+import { createMetrics } from '../../lib/metrics.js';
+import { listen } from '../../lib/http/server.js';
+import { HazelcastConnection } from '../../lib/hazelcast.js';
+import { createApp } from './app.js';
+import { HazelcastMessageStore } from './store.js';
+import { loadLoggingConfig, type LoggingConfig } from './config.js';
+import type { RunningService } from '../index.js';
+
+export async function start(config: LoggingConfig, logger: Logger = createLogger({ service: 'logging', level: config.LOG_LEVEL })): Promise<RunningService> {
+  const instanceName = config.INSTANCE_NAME ?? `logging@${config.HOST}:${config.PORT}`;
+  const hz = await HazelcastConnection.start(
+    {
+      clusterName: config.HZ_CLUSTER_NAME,
+      members: config.HZ_MEMBERS,
+      connectTimeoutMs: config.HZ_CONNECT_TIMEOUT_MS,
+      invocationTimeoutMs: config.HZ_INVOCATION_TIMEOUT_MS,
+      reconnectMaxBackoffMs: config.HZ_RECONNECT_MAX_BACKOFF_MS,
+      instanceName,
+    },
+    logger,
+  );
+  let draining = false;
+  const app = createApp({
+    store: new HazelcastMessageStore(hz, config.HZ_MAP_NAME),
+    logger,
+    metrics: createMetrics('logging'),
+    instanceName,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    isReady: () => !draining && hz.isConnected(),
+  });
+  const server = await listen(app, {
+    host: config.HOST,
+    port: config.PORT,
+    logger,
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    url: server.url,
+    stop: () =>
+      (stopped ??= (async () => {
+        draining = true;
+        await server.close(config.SHUTDOWN_TIMEOUT_MS);
+        await hz.shutdown();
+      })()),
+  };
+}
+
+export const loadConfig = loadLoggingConfig;

@@ -1,0 +1,86 @@
+/**
+ * Where messages live. The service talks to a `MessageStore`; production uses the Hazelcast map,
+ * unit tests an in-memory one (test/support).
+ */
+import { Predicates } from 'hazelcast-client';
+import { compareIds } from '../../lib/ids.js';
+import type { Page } from '../../lib/paging.js';
+import { unavailable } from '../../lib/errors.js';
+import { HazelcastConnection, isHazelcastUnavailable } from '../../lib/hazelcast.js';
+
+/** What the map holds under each message's uuid. */
+export interface StoredValue {
+  msg: string;
+  /** The logging instance that stored it first. */
+  loggedBy: string;
+  /** When it was stored, ISO 8601. */
+  storedAt: string;
+}
+
+export interface StoredMessage extends StoredValue {
+  uuid: string;
+}
+
+/** created: new entry; replayed: same uuid and msg again; conflict: same uuid, different msg. */
+export type PutOutcome = 'created' | 'replayed' | 'conflict';
+
+export interface MessageStore {
+  /** Stores `msg` under `uuid` unless the uuid is taken; atomic. */
+  put(uuid: string, value: StoredValue): Promise<PutOutcome>;
+  /** Messages in creation (uuid) order, optionally one page of them. */
+  list(page: Page): Promise<StoredMessage[]>;
+}
+
+/** Decides the outcome of a put-if-absent from the value that was there before (if any). */
+export function outcomeOf(previous: StoredValue | null | undefined, msg: string): PutOutcome {
+  if (previous === null || previous === undefined) return 'created';
+  return previous.msg === msg ? 'replayed' : 'conflict';
+}
+
+/** Sorts entries by uuid and cuts the requested page. `entries` may already be filtered by `after`. */
+export function toPage(entries: Iterable<[string, StoredValue]>, page: Page): StoredMessage[] {
+  const all: StoredMessage[] = [];
+  for (const [uuid, v] of entries) {
+    if (page.after === undefined || compareIds(uuid, page.after) > 0) {
+      all.push({ uuid, msg: v.msg, loggedBy: v.loggedBy, storedAt: v.storedAt });
+    }
+  }
+  all.sort((a, b) => compareIds(a.uuid, b.uuid));
+  return page.limit === undefined ? all : all.slice(0, page.limit);
+}
+
+export class HazelcastMessageStore implements MessageStore {
+  constructor(
+    private readonly hz: HazelcastConnection,
+    private readonly mapName: string,
+  ) {}
+
+  async put(uuid: string, value: StoredValue): Promise<PutOutcome> {
+    return this.guard(async () => {
+      const map = await this.hz.getMap<string, StoredValue>(this.mapName);
+      return outcomeOf(await map.putIfAbsent(uuid, value), value.msg);
+    });
+  }
+
+  async list(page: Page): Promise<StoredMessage[]> {
+    return this.guard(async () => {
+      const map = await this.hz.getMap<string, StoredValue>(this.mapName);
+      // One round trip either way; with `after`, the members filter by key so less crosses the wire.
+      const entries =
+        page.after === undefined
+          ? await map.entrySet()
+          : await map.entrySetWithPredicate(Predicates.greaterThan('__key', page.after));
+      return toPage(entries, page);
+    });
+  }
+
+  /** Cluster failures become 503s; anything else is a bug and stays a 500. */
+  private async guard<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (isHazelcastUnavailable(err)) throw unavailable('STORE_UNAVAILABLE', 'the message store is unavailable', err);
+      throw err;
+    }
+  }
+}
