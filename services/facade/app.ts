@@ -3,9 +3,9 @@
  * a random logging instance; `GET /facade` reads every message back with the messages-service text.
  */
 import Router from '@koa/router';
-import bodyParser from 'koa-bodyparser';
 import type Koa from 'koa';
 import { createServiceApp, type AppState } from '../../lib/http/app.js';
+import { parseBody } from '../../lib/http/body.js';
 import type { Logger } from '../../lib/log.js';
 import type { HttpMetrics } from '../../lib/metrics.js';
 import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
@@ -24,9 +24,6 @@ export interface FacadeAppDeps {
   bodyLimitBytes: number;
   newId?: () => string;
 }
-
-/** Content types `POST /facade` accepts: the lab's form posts, JSON, and plain text. */
-const ACCEPTED_TYPES = ['application/x-www-form-urlencoded', 'application/json', 'text/plain'];
 
 /** Extracts `msg` from a parsed body of any accepted type. */
 export function messageFrom(body: unknown, isText: boolean): string {
@@ -50,25 +47,13 @@ function parseJson<T>(text: string, what: string): T {
 
 export function createApp(deps: FacadeAppDeps): Koa<AppState> {
   const { logger, metrics, registry, client, loggingService, messagesService, bodyLimitBytes, newId = newMessageId } = deps;
-  const limit = String(bodyLimitBytes);
-  const parseBody = bodyParser({
-    enableTypes: ['json', 'form', 'text'],
-    jsonLimit: limit,
-    formLimit: limit,
-    textLimit: limit,
-    strict: false,
-  });
 
   const router = new Router<AppState>();
 
   router.post(
     '/facade',
-    async (ctx, next) => {
-      if (ctx.request.length && !ctx.request.is(ACCEPTED_TYPES)) {
-        throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send one of: ${ACCEPTED_TYPES.join(', ')}`);
-      }
-      await parseBody(ctx, next);
-    },
+    // The lab's clients post forms; JSON and plain text are accepted too.
+    parseBody(['form', 'json', 'text'], bodyLimitBytes),
     async (ctx) => {
       const msg = messageFrom(ctx.request.body, ctx.request.is('text/plain') !== false);
       const uuid = newId();

@@ -1,8 +1,8 @@
 /** The logging service: stores messages under the facade's uuid and lists them in creation order. */
 import Router from '@koa/router';
-import bodyParser from 'koa-bodyparser';
 import type Koa from 'koa';
 import { createServiceApp, type AppState } from '../../lib/http/app.js';
+import { parseBody } from '../../lib/http/body.js';
 import type { Logger } from '../../lib/log.js';
 import type { HttpMetrics } from '../../lib/metrics.js';
 import { HttpError, badRequest } from '../../lib/errors.js';
@@ -39,14 +39,8 @@ export function parseLogRequest(body: unknown): { uuid: string; msg: string } {
 export function createApp(deps: LoggingAppDeps): Koa<AppState> {
   const { store, logger, metrics, instanceName, bodyLimitBytes, isReady, now = () => new Date() } = deps;
   const router = new Router<AppState>();
-  const json = bodyParser({ enableTypes: ['json'], jsonLimit: String(bodyLimitBytes), strict: false });
 
-  router.post('/logging', async (ctx, next) => {
-    if (!ctx.request.is('application/json')) {
-      throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send application/json {"uuid": "...", "msg": "..."}');
-    }
-    await json(ctx, next);
-  }, async (ctx) => {
+  router.post('/logging', parseBody(['json'], bodyLimitBytes), async (ctx) => {
     const { uuid, msg } = parseLogRequest(ctx.request.body);
     const outcome = await store.put(uuid, { msg, loggedBy: instanceName, storedAt: now().toISOString() });
     if (outcome === 'conflict') {

@@ -1,0 +1,37 @@
+/** Fakes for unit tests of pure logic; integration tests use real Hazelcast members instead. */
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../lib/log.js';
+import type { Page } from '../../lib/paging.js';
+import { outcomeOf, toPage, type MessageStore, type PutOutcome, type StoredMessage, type StoredValue } from '../../services/logging/store.js';
+
+/** A logger whose lines are kept in `lines` (parsed) instead of printed. */
+export function captureLogger(service = 'test'): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { logger: createLogger({ service, level: 'debug', destination: sink }), lines };
+}
+
+export const silentLogger = (): Logger => createLogger({ service: 'test', level: 'silent' });
+
+/** The logging store's contract over a Map; `failing` makes every call throw like an unreachable cluster. */
+export class InMemoryMessageStore implements MessageStore {
+  readonly map = new Map<string, StoredValue>();
+  failWith: Error | undefined;
+
+  async put(uuid: string, value: StoredValue): Promise<PutOutcome> {
+    if (this.failWith) throw this.failWith;
+    const previous = this.map.get(uuid);
+    if (!previous) this.map.set(uuid, value);
+    return outcomeOf(previous, value.msg);
+  }
+
+  async list(page: Page): Promise<StoredMessage[]> {
+    if (this.failWith) throw this.failWith;
+    return toPage(this.map.entries(), page);
+  }
+}

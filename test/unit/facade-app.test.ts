@@ -1,0 +1,156 @@
+import { expect } from 'chai';
+import { createApp as createFacade } from '../../services/facade/app.js';
+import { createApp as createLogging } from '../../services/logging/app.js';
+import { createApp as createMessages } from '../../services/messages/app.js';
+import { createMetrics } from '../../lib/metrics.js';
+import { isUuidV7 } from '../../lib/ids.js';
+import { ServiceClient } from '../../lib/service-client.js';
+import { InMemoryMessageStore, silentLogger } from '../support/fakes.js';
+import { freePorts } from '../support/ports.js';
+import { get, postForm, postJson, postRaw, request, serve } from '../support/http.js';
+
+/** The facade against real HTTP logging and messages apps (in-memory store) and a fixed registry. */
+describe('facade app', () => {
+  const store = new InMemoryMessageStore();
+  const closers: (() => Promise<void>)[] = [];
+  const registry: Record<string, string[]> = {};
+  let facade: string;
+  let deadUrl: string;
+  let client: ServiceClient;
+
+  before(async () => {
+    const logger = silentLogger();
+    for (let i = 0; i < 2; i++) {
+      const s = await serve(createLogging({ store, logger, metrics: createMetrics('logging'), instanceName: `logging-${i}`, bodyLimitBytes: 65536, isReady: () => true }));
+      closers.push(s.close);
+      (registry.logging ??= []).push(`${s.url}/logging`);
+    }
+    const m = await serve(createMessages({ logger, metrics: createMetrics('messages'), text: "I'm not implemented yet ^_^" }));
+    closers.push(m.close);
+    registry.messages = [`${m.url}/messages`];
+    deadUrl = `http://127.0.0.1:${(await freePorts(1))[0]}/logging`;
+    client = new ServiceClient({ timeoutMs: 1000, policy: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, cooldownMs: 0 }, logger });
+    const app = createFacade({
+      logger,
+      metrics: createMetrics('facade'),
+      registry: { instances: async (name: string) => registry[name] ?? [] },
+      client,
+      loggingService: 'logging',
+      messagesService: 'messages',
+      bodyLimitBytes: 1024,
+    });
+    const f = await serve(app);
+    closers.push(f.close);
+    facade = `${f.url}/facade`;
+  });
+  after(async () => {
+    client.close();
+    await Promise.all(closers.map((c) => c()));
+  });
+  beforeEach(() => store.map.clear());
+
+  it("accepts the lab's form post and answers 201 with the uuid and the instance that stored it", async () => {
+    const r = await postForm(facade, { msg: 'msg1' });
+    expect(r.status).to.equal(201);
+    expect(r.body.response).to.deep.equal({ success: 'Message Was Logged' });
+    expect(r.body.message.msg).to.equal('msg1');
+    expect(isUuidV7(r.body.message.uuid)).to.equal(true);
+    expect(registry.logging).to.include(r.body.loggedBy);
+  });
+
+  it('accepts JSON and text/plain bodies too', async () => {
+    expect((await postJson(facade, { msg: 'json' })).status).to.equal(201);
+    expect((await postRaw(facade, 'text/plain', 'plain text')).status).to.equal(201);
+    expect([...store.map.values()].map((v) => v.msg).sort()).to.deep.equal(['json', 'plain text']);
+  });
+
+  it('stores unicode, emoji and control characters exactly', async () => {
+    const msg = 'Привіт 👋 \u0000\u0007 "quotes" <b>';
+    expect((await postJson(facade, { msg })).status).to.equal(201);
+    expect((await get(facade)).body['logging-service']).to.deep.equal([msg]);
+  });
+
+  it('reads every message back in creation order with the messages-service text', async () => {
+    for (let i = 1; i <= 10; i++) await postForm(facade, { msg: `msg${i}` });
+    const r = await get(facade);
+    expect(r.status).to.equal(200);
+    expect(r.body).to.deep.equal({
+      'logging-service': Array.from({ length: 10 }, (_, i) => `msg${i + 1}`),
+      'messages-service': "I'm not implemented yet ^_^",
+    });
+  });
+
+  it('pages through messages', async () => {
+    const ids: string[] = [];
+    for (let i = 1; i <= 4; i++) ids.push((await postForm(facade, { msg: `p${i}` })).body.message.uuid);
+    expect((await get(`${facade}?limit=2`)).body['logging-service']).to.deep.equal(['p1', 'p2']);
+    expect((await get(`${facade}?after=${ids[1]}`)).body['logging-service']).to.deep.equal(['p3', 'p4']);
+    expect((await get(`${facade}?limit=-1`)).status).to.equal(400);
+  });
+
+  const bad: [string, () => Promise<{ status: number; body: any }>, number, string][] = [
+    ['a form without msg', () => postForm(facade, { text: 'x' }), 400, 'MISSING_MSG'],
+    ['an empty msg', () => postForm(facade, { msg: '' }), 400, 'EMPTY_MSG'],
+    ['a whitespace msg', () => postJson(facade, { msg: '  \n' }), 400, 'EMPTY_MSG'],
+    ['a numeric msg', () => postJson(facade, { msg: 42 }), 400, 'INVALID_MSG'],
+    ['a msg array in a form', () => postRaw(facade, 'application/x-www-form-urlencoded', 'msg=a&msg=b'), 400, 'INVALID_MSG'],
+    ['JSON null', () => postRaw(facade, 'application/json', 'null'), 400, 'INVALID_BODY'],
+    ['a JSON array', () => postJson(facade, ['msg']), 400, 'INVALID_BODY'],
+    ['invalid JSON', () => postRaw(facade, 'application/json', '{"msg":'), 400, 'INVALID_BODY'],
+    ['an unsupported content type', () => postRaw(facade, 'application/xml', '<msg>x</msg>'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['a body over the limit', () => postForm(facade, { msg: 'x'.repeat(2000) }), 413, 'PAYLOAD_TOO_LARGE'],
+    ['an empty text body', () => postRaw(facade, 'text/plain', ''), 400, 'EMPTY_MSG'],
+    ['no body at all', () => request(facade, { method: 'POST' }), 400, 'MISSING_MSG'],
+    ['a body whose type says JSON but is a form', () => postRaw(facade, 'application/json', 'msg=x'), 400, 'INVALID_BODY'],
+  ];
+  for (const [what, send, status, code] of bad) {
+    it(`answers ${what} with ${status} ${code} and stores nothing`, async () => {
+      const r = await send();
+      expect(r.status).to.equal(status);
+      expect(r.body.error.code).to.equal(code);
+      expect(store.map.size).to.equal(0);
+    });
+  }
+
+  it('routes around a dead logging instance on writes and reads', async () => {
+    const live = registry.logging!;
+    registry.logging = [deadUrl, ...live];
+    try {
+      for (let i = 0; i < 10; i++) {
+        const r = await postForm(facade, { msg: `r${i}` });
+        expect(r.status).to.equal(201);
+        expect(r.body.loggedBy).not.to.equal(deadUrl);
+      }
+      expect(store.map.size).to.equal(10);
+      expect((await get(facade)).body['logging-service']).to.have.length(10);
+    } finally {
+      registry.logging = live;
+    }
+  });
+
+  it('answers 503 when no logging instance can store the message', async () => {
+    const live = registry.logging!;
+    registry.logging = [deadUrl];
+    try {
+      const r = await postForm(facade, { msg: 'lost?' });
+      expect(r.status).to.equal(503);
+      expect(r.body.error.code).to.equal('NO_LOGGING_INSTANCE');
+      expect((await get(facade)).status).to.equal(503);
+    } finally {
+      registry.logging = live;
+    }
+  });
+
+  it('still returns the messages when the messages service is down', async () => {
+    await postForm(facade, { msg: 'kept' });
+    const live = registry.messages!;
+    registry.messages = [deadUrl];
+    try {
+      const r = await get(facade);
+      expect(r.status).to.equal(200);
+      expect(r.body).to.deep.equal({ 'logging-service': ['kept'], 'messages-service': null });
+    } finally {
+      registry.messages = live;
+    }
+  });
+});

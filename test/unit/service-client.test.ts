@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import Koa from 'koa';
+import { InstancePicker, ServiceClient, UpstreamError, backoffDelayMs, type RetryPolicy } from '../../lib/service-client.js';
+import { freePorts } from '../support/ports.js';
+import { serve } from '../support/http.js';
+import { silentLogger } from '../support/fakes.js';
+
+const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 20, maxDelayMs: 200, cooldownMs: 1000 };
+
+describe('instance choice', () => {
+  const A = 'http://a', B = 'http://b', C = 'http://c';
+
+  it('picks at random among untried instances', () => {
+    const seen = new Set<string>();
+    let r = 0;
+    const picker = new InstancePicker(1000, () => 0, () => ((r = (r + 0.34) % 1), r));
+    for (let i = 0; i < 30; i++) seen.add(picker.pick([A, B, C], new Set()));
+    expect([...seen].sort()).to.deep.equal([A, B, C]);
+  });
+
+  it('never retries the instance that just failed while others remain', () => {
+    for (let k = 0; k < 200; k++) {
+      const picker = new InstancePicker(1000);
+      const first = picker.pick([A, B, C], new Set());
+      picker.markFailed(first);
+      const second = picker.pick([A, B, C], new Set([first]), first);
+      expect(second).not.to.equal(first);
+    }
+  });
+
+  it('after trying all, picks any but the last failure', () => {
+    const picker = new InstancePicker(0, () => 0, () => 0.99);
+    expect(picker.pick([A, B], new Set([A, B]), B)).to.equal(A);
+    expect(picker.pick([A], new Set([A]), A)).to.equal(A);
+  });
+
+  it('passes over an instance that failed within the cooldown', () => {
+    let now = 0;
+    const picker = new InstancePicker(1000, () => now);
+    picker.markFailed(A);
+    for (let i = 0; i < 50; i++) expect(picker.pick([A, B], new Set())).to.equal(B);
+    now = 1000;
+    const seen = new Set(Array.from({ length: 50 }, () => picker.pick([A, B], new Set())));
+    expect(seen.has(A)).to.equal(true);
+  });
+
+  it('uses a cooling instance when nothing else is left', () => {
+    const picker = new InstancePicker(1000, () => 0);
+    picker.markFailed(A);
+    picker.markFailed(B);
+    expect([A, B]).to.include(picker.pick([A, B], new Set()));
+  });
+
+  it('backs off exponentially with jitter and a cap', () => {
+    expect(backoffDelayMs(policy, 2, () => 1)).to.equal(20);
+    expect(backoffDelayMs(policy, 3, () => 1)).to.equal(40);
+    expect(backoffDelayMs(policy, 3, () => 0)).to.equal(20);
+    expect(backoffDelayMs(policy, 10, () => 1)).to.equal(200);
+  });
+});
+
+describe('service client', () => {
+  const stops: (() => Promise<void>)[] = [];
+  after(async () => Promise.all(stops.map((s) => s())));
+
+  async function server(handler: Koa.Middleware) {
+    const app = new Koa();
+    app.use(handler);
+    const s = await serve(app);
+    stops.push(s.close);
+    return s.url;
+  }
+
+  it('retries refused, 5xx and slow instances on other instances until one answers', async () => {
+    const [closedPort] = await freePorts(1);
+    const refused = `http://127.0.0.1:${closedPort}`;
+    const broken = await server((ctx) => { ctx.status = 500; });
+    const slow = await server(async (ctx) => { await new Promise((r) => setTimeout(r, 2000)); ctx.body = 'late'; });
+    let hits = 0;
+    const good = await server((ctx) => { hits++; ctx.body = { ok: true }; });
+    const reasons: string[] = [];
+    const client = new ServiceClient({ timeoutMs: 300, policy, logger: silentLogger(), onRetry: (r) => reasons.push(r), sleep: async () => {} });
+    for (let i = 0; i < 10; i++) {
+      const { instance, response } = await client.callAny([refused, broken, slow, good], (u) => u);
+      expect(instance).to.equal(good);
+      expect(response.status).to.equal(200);
+    }
+    expect(hits).to.equal(10);
+    expect(new Set(reasons)).to.satisfy((s: Set<string>) => [...s].every((r) => ['refused', 'status_5xx', 'timeout'].includes(r)));
+    client.close();
+  });
+
+  it('gives up after maxAttempts with the last failure', async () => {
+    const broken = await server((ctx) => { ctx.status = 503; });
+    const client = new ServiceClient({ timeoutMs: 300, policy: { ...policy, maxAttempts: 3 }, logger: silentLogger(), sleep: async () => {} });
+    let attempts = 0;
+    const err = await client.callAny([broken], (u) => (attempts++, u)).catch((e) => e);
+    expect(err).to.be.instanceOf(UpstreamError);
+    expect(err.reason).to.equal('status_5xx');
+    expect(attempts).to.equal(3);
+    client.close();
+  });
+
+  it('passes 4xx answers through without retrying', async () => {
+    let calls = 0;
+    const conflict = await server((ctx) => { calls++; ctx.status = 409; ctx.body = {}; });
+    const client = new ServiceClient({ timeoutMs: 300, policy, logger: silentLogger() });
+    const { response } = await client.callAny([conflict], (u) => u, { method: 'POST', json: {} });
+    expect(response.status).to.equal(409);
+    expect(calls).to.equal(1);
+    client.close();
+  });
+
+  it('sends the request id downstream', async () => {
+    let seen: string | undefined;
+    const echo = await server((ctx) => { seen = ctx.get('x-request-id'); ctx.body = {}; });
+    const client = new ServiceClient({ timeoutMs: 300, policy, logger: silentLogger() });
+    await client.request(echo, { requestId: 'req-123' });
+    expect(seen).to.equal('req-123');
+    client.close();
+  });
+});
