@@ -25,38 +25,23 @@ export interface HazelcastSettings {
 }
 
 export class HazelcastConnection {
-  private client: HazelcastClient | undefined;
+  private client!: HazelcastClient;
   private connected = false;
   private stopping: Promise<void> | undefined;
-  private readonly creating: Promise<HazelcastClient>;
 
   private constructor(
     private readonly settings: HazelcastSettings,
     private readonly logger: Logger,
-  ) {
-    this.creating = Client.newHazelcastClient(this.clientConfig());
-    this.creating.then(
-      (client) => (this.client = client),
-      (err: unknown) => logger.error({ err }, 'Hazelcast client stopped trying to connect'),
-    );
-  }
+  ) {}
 
   /**
    * Creates the client and returns without waiting for the cluster: it connects in the background
    * (retrying for ever) and `isConnected()` tells when the cluster is reachable.
-   * @throws for an invalid client configuration, which the client rejects before connecting
+   * @throws for an invalid client configuration
    */
   static async start(settings: HazelcastSettings, logger: Logger): Promise<HazelcastConnection> {
     const connection = new HazelcastConnection(settings, logger);
-    // The client's `asyncStart` mode would return at once too, but in hazelcast-client 5.6 it leaves
-    // backup acknowledgements unregistered, so every write with backups waits 5 s for its backup
-    // timeout. A synchronous start run in the background avoids that; a configuration error still
-    // rejects within the same tick and is caught here.
-    const early = await Promise.race([
-      connection.creating.then(() => undefined, (err: unknown) => err),
-      new Promise((resolve) => setImmediate(resolve, undefined)),
-    ]);
-    if (early) throw early;
+    connection.client = await Client.newHazelcastClient(connection.clientConfig());
     return connection;
   }
 
@@ -65,6 +50,12 @@ export class HazelcastConnection {
     return {
       clusterName: s.clusterName,
       instanceName: s.instanceName,
+      // Members, not the client, collect the acknowledgements of the 2 synchronous backups before
+      // answering. With acknowledgements sent to the client (the default), hazelcast-client 5.6
+      // loses its listener for them with asyncStart and after a reconnect to restarted members, and
+      // then every write waits for the 5 s backup timeout. The guarantee is the same: the put
+      // returns once backed up.
+      backupAckToClientEnabled: false,
       network: {
         clusterMembers: s.members,
         connectionTimeout: s.connectTimeoutMs,
@@ -73,6 +64,7 @@ export class HazelcastConnection {
         smartRouting: true,
       },
       connectionStrategy: {
+        asyncStart: true,
         reconnectMode: 'ASYNC' as never,
         connectionRetry: {
           initialBackoffMillis: 100,
@@ -117,24 +109,28 @@ export class HazelcastConnection {
 
   /** The members the client currently sees (empty while disconnected). */
   members(): { address: string; uuid: string }[] {
-    if (!this.connected || !this.client) return [];
+    if (!this.connected) return [];
     return this.client
       .getCluster()
       .getMembers()
       .map((m) => ({ address: `${m.address.host}:${m.address.port}`, uuid: m.uuid.toString() }));
   }
 
-  /** @throws HttpError 503 before the first connection and once the client is shutting down */
+  /** The uuid of the member that owns `key`'s partition, from the client's partition table (no round trip). */
+  ownerOf(key: unknown): string | undefined {
+    const partitions = this.client.getPartitionService();
+    return partitions.getPartitionOwner(partitions.getPartitionId(key))?.toString();
+  }
+
+  /** @throws HttpError 503 once the client is shutting down */
   async getMap<K, V>(name: string): Promise<IMap<K, V>> {
     if (this.stopping) throw unavailable('STORE_UNAVAILABLE', 'the Hazelcast client is shutting down');
-    if (!this.client) throw unavailable('STORE_UNAVAILABLE', 'not connected to the Hazelcast cluster yet');
     return this.client.getMap<K, V>(name);
   }
 
   /** Closes the client; idempotent, returns the same promise every time. */
   shutdown(): Promise<void> {
-    // A client still trying its first connection holds nothing worth closing; the process exit ends it.
-    this.stopping ??= this.client ? this.client.shutdown() : Promise.resolve();
+    this.stopping ??= this.client.shutdown();
     return this.stopping;
   }
 }

@@ -103,9 +103,7 @@ export class LocalSystem {
   /** Starts everything in dependency order; on failure stops what started and throws StartError. */
   async start(): Promise<void> {
     try {
-      this.jar = ensureHazelcastJar((line) => this.options.onLine?.('setup', line));
-      await Promise.all(this.ports.members.map((_, i) => this.startMember(i, false)));
-      await this.waitForCluster(this.ports.members.length);
+      await this.startCluster();
       mkdirSync(this.options.runDir, { recursive: true });
       writeFileSync(this.registryFile, `${JSON.stringify(this.registry(), null, 2)}\n`);
       await Promise.all([this.startConfigServer(), this.startMessages()]);
@@ -115,6 +113,13 @@ export class LocalSystem {
       await this.stop();
       throw err;
     }
+  }
+
+  /** Starts every member and waits for a safe cluster of all of them. */
+  async startCluster(): Promise<void> {
+    this.jar = ensureHazelcastJar((line) => this.options.onLine?.('setup', line));
+    await Promise.all(this.ports.members.map((_, i) => this.startMember(i, false)));
+    await this.waitForCluster(this.ports.members.length);
   }
 
   /** Starts member `i` (again); waits for it to join unless `wait` is false. */

@@ -58,5 +58,9 @@ export function createApp(deps: LoggingAppDeps): Koa<AppState> {
     ctx.body = await store.list(parsePage(ctx.query));
   });
 
+  router.get('/logging/cluster', async (ctx) => {
+    ctx.body = await store.summary();
+  });
+
   return createServiceApp({ logger, metrics, router, isReady });
 }

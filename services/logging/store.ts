@@ -24,11 +24,21 @@ export interface StoredMessage extends StoredValue {
 /** created: new entry; replayed: same uuid and msg again; conflict: same uuid, different msg. */
 export type PutOutcome = 'created' | 'replayed' | 'conflict';
 
+/** How the stored entries spread over the cluster's members (the lab's Management Center "Entries" table). */
+export interface ClusterSummary {
+  connected: boolean;
+  mapName: string;
+  mapSize: number;
+  members: { address: string; uuid: string; ownedEntries: number }[];
+}
+
 export interface MessageStore {
   /** Stores `msg` under `uuid` unless the uuid is taken; atomic. */
   put(uuid: string, value: StoredValue): Promise<PutOutcome>;
   /** Messages in creation (uuid) order, optionally one page of them. */
   list(page: Page): Promise<StoredMessage[]>;
+  /** Members and how many entries each owns; their sum is the map size. */
+  summary(): Promise<ClusterSummary>;
 }
 
 /** Decides the outcome of a put-if-absent from the value that was there before (if any). */
@@ -71,6 +81,20 @@ export class HazelcastMessageStore implements MessageStore {
           ? await map.entrySet()
           : await map.entrySetWithPredicate(Predicates.greaterThan('__key', page.after));
       return toPage(entries, page);
+    });
+  }
+
+  async summary(): Promise<ClusterSummary> {
+    return this.guard(async () => {
+      const map = await this.hz.getMap<string, StoredValue>(this.mapName);
+      const keys = await map.keySet();
+      const members = this.hz.members().map((m) => ({ ...m, ownedEntries: 0 }));
+      const byUuid = new Map(members.map((m) => [m.uuid, m]));
+      for (const key of keys) {
+        const owner = byUuid.get(this.hz.ownerOf(key) ?? '');
+        if (owner) owner.ownedEntries++;
+      }
+      return { connected: this.hz.isConnected(), mapName: this.mapName, mapSize: keys.length, members };
     });
   }
 

@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../lib/log.js';
 import type { Page } from '../../lib/paging.js';
-import { outcomeOf, toPage, type MessageStore, type PutOutcome, type StoredMessage, type StoredValue } from '../../services/logging/store.js';
+import { outcomeOf, toPage, type ClusterSummary, type MessageStore, type PutOutcome, type StoredMessage, type StoredValue } from '../../services/logging/store.js';
 
 /** A logger whose lines are kept in `lines` (parsed) instead of printed. */
 export function captureLogger(service = 'test'): { logger: Logger; lines: Record<string, unknown>[] } {
@@ -33,5 +33,10 @@ export class InMemoryMessageStore implements MessageStore {
   async list(page: Page): Promise<StoredMessage[]> {
     if (this.failWith) throw this.failWith;
     return toPage(this.map.entries(), page);
+  }
+
+  async summary(): Promise<ClusterSummary> {
+    if (this.failWith) throw this.failWith;
+    return { connected: true, mapName: 'messages', mapSize: this.map.size, members: [{ address: 'memory', uuid: '0', ownedEntries: this.map.size }] };
   }
 }
