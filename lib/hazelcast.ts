@@ -25,23 +25,38 @@ export interface HazelcastSettings {
 }
 
 export class HazelcastConnection {
-  private client!: HazelcastClient;
+  private client: HazelcastClient | undefined;
   private connected = false;
   private stopping: Promise<void> | undefined;
+  private readonly creating: Promise<HazelcastClient>;
 
   private constructor(
     private readonly settings: HazelcastSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.creating = Client.newHazelcastClient(this.clientConfig());
+    this.creating.then(
+      (client) => (this.client = client),
+      (err: unknown) => logger.error({ err }, 'Hazelcast client stopped trying to connect'),
+    );
+  }
 
   /**
    * Creates the client and returns without waiting for the cluster: it connects in the background
    * (retrying for ever) and `isConnected()` tells when the cluster is reachable.
-   * @throws for an invalid client configuration
+   * @throws for an invalid client configuration, which the client rejects before connecting
    */
   static async start(settings: HazelcastSettings, logger: Logger): Promise<HazelcastConnection> {
     const connection = new HazelcastConnection(settings, logger);
-    connection.client = await Client.newHazelcastClient(connection.clientConfig());
+    // Not the client's own `asyncStart`: in hazelcast-client 5.6 a client started that way stays
+    // connected to one member only (it never opens connections to the others), so losing that
+    // one member disconnects it. A normal start, left running in the background, connects to all
+    // members; a configuration error still rejects within the same tick and is caught here.
+    const early = await Promise.race([
+      connection.creating.then(() => undefined, (err: unknown) => err),
+      new Promise((resolve) => setImmediate(resolve, undefined)),
+    ]);
+    if (early) throw early;
     return connection;
   }
 
@@ -52,9 +67,8 @@ export class HazelcastConnection {
       instanceName: s.instanceName,
       // Members, not the client, collect the acknowledgements of the 2 synchronous backups before
       // answering. With acknowledgements sent to the client (the default), hazelcast-client 5.6
-      // loses its listener for them with asyncStart and after a reconnect to restarted members, and
-      // then every write waits for the 5 s backup timeout. The guarantee is the same: the put
-      // returns once backed up.
+      // stops receiving them after reconnecting to restarted members, and then every write waits
+      // out the 5 s backup timeout. The guarantee is the same: the put returns once backed up.
       backupAckToClientEnabled: false,
       network: {
         clusterMembers: s.members,
@@ -64,7 +78,6 @@ export class HazelcastConnection {
         smartRouting: true,
       },
       connectionStrategy: {
-        asyncStart: true,
         reconnectMode: 'ASYNC' as never,
         connectionRetry: {
           initialBackoffMillis: 100,
@@ -109,7 +122,7 @@ export class HazelcastConnection {
 
   /** The members the client currently sees (empty while disconnected). */
   members(): { address: string; uuid: string }[] {
-    if (!this.connected) return [];
+    if (!this.connected || !this.client) return [];
     return this.client
       .getCluster()
       .getMembers()
@@ -118,19 +131,22 @@ export class HazelcastConnection {
 
   /** The uuid of the member that owns `key`'s partition, from the client's partition table (no round trip). */
   ownerOf(key: unknown): string | undefined {
+    if (!this.client) return undefined;
     const partitions = this.client.getPartitionService();
     return partitions.getPartitionOwner(partitions.getPartitionId(key))?.toString();
   }
 
-  /** @throws HttpError 503 once the client is shutting down */
+  /** @throws HttpError 503 before the first connection and once the client is shutting down */
   async getMap<K, V>(name: string): Promise<IMap<K, V>> {
     if (this.stopping) throw unavailable('STORE_UNAVAILABLE', 'the Hazelcast client is shutting down');
+    if (!this.client) throw unavailable('STORE_UNAVAILABLE', 'not connected to the Hazelcast cluster yet');
     return this.client.getMap<K, V>(name);
   }
 
   /** Closes the client; idempotent, returns the same promise every time. */
   shutdown(): Promise<void> {
-    this.stopping ??= this.client.shutdown();
+    // A client still making its first connection holds nothing worth closing; the process exit ends it.
+    this.stopping ??= this.client ? this.client.shutdown() : Promise.resolve();
     return this.stopping;
   }
 }
