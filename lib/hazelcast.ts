@@ -116,8 +116,9 @@ export class HazelcastConnection {
     }
   }
 
+  /** Connected, and past the client's start-up (which fires CONNECTED before it hands out the client). */
   isConnected(): boolean {
-    return this.connected;
+    return this.connected && this.client !== undefined;
   }
 
   /** The members the client currently sees (empty while disconnected). */

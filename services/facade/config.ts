@@ -11,8 +11,11 @@ export const facadeSettings = {
   MESSAGES_SERVICE_NAME: z.string().min(1).default('messages'),
   /** An instance list from config-server is reused this long before it is refreshed. */
   REGISTRY_TTL_MS: millis(2_000),
-  /** Bound on one call to another service. */
-  UPSTREAM_TIMEOUT_MS: millis(3_000),
+  /**
+   * Bound on one call to another service. Above logging's HZ_INVOCATION_TIMEOUT_MS, so that while
+   * the cluster replaces a dead member, a slow but working instance answers before it is given up.
+   */
+  UPSTREAM_TIMEOUT_MS: millis(8_000),
   /** Attempts per request across different instances, the first included. */
   RETRY_MAX_ATTEMPTS: count(4, 1, 20),
   RETRY_BASE_DELAY_MS: millis(20, 0),

@@ -11,7 +11,8 @@ export const loggingSettings = {
   HZ_MEMBERS: addressList('127.0.0.1:5701,127.0.0.1:5702,127.0.0.1:5703'),
   HZ_MAP_NAME: z.string().min(1).regex(/^[A-Za-z0-9_\-]+$/).default('messages'),
   HZ_CONNECT_TIMEOUT_MS: millis(5_000),
-  HZ_INVOCATION_TIMEOUT_MS: millis(2_500),
+  /** Bound on one map operation; covers the seconds the cluster needs to replace a killed member. */
+  HZ_INVOCATION_TIMEOUT_MS: millis(6_000),
   HZ_RECONNECT_MAX_BACKOFF_MS: millis(2_000),
 };
 

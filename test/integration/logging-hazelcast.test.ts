@@ -30,7 +30,6 @@ describe('logging service on a real Hazelcast cluster', function () {
         INSTANCE_NAME: `logging-${i}`,
         HZ_CLUSTER_NAME: system.clusterName,
         HZ_MEMBERS: system.ports.members.map((p) => `127.0.0.1:${p}`).join(','),
-        HZ_INVOCATION_TIMEOUT_MS: '2000',
         SHUTDOWN_TIMEOUT_MS: '3000',
       });
       instances.push(await start(config, silentLogger()));
