@@ -34,7 +34,11 @@ export interface RetryPolicy {
   baseDelayMs: number;
   /** Cap on one backoff. */
   maxDelayMs: number;
-  /** An instance that just failed is passed over for this long while healthy ones remain. */
+  /**
+   * An instance that just failed is passed over for this long while healthy ones remain; the
+   * cooldown doubles with each consecutive failure (up to 16×), so a hung instance is probed
+   * ever more rarely instead of stalling a request every cooldown.
+   */
   cooldownMs: number;
 }
 
@@ -49,7 +53,8 @@ export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: () 
  * rules are unit-tested directly.
  */
 export class InstancePicker {
-  private readonly failedAt = new Map<string, number>();
+  /** Per failing instance: when it failed last and how many times in a row. */
+  private readonly failures = new Map<string, { at: number; streak: number }>();
 
   constructor(
     private readonly cooldownMs: number,
@@ -69,19 +74,19 @@ export class InstancePicker {
     }
     const now = this.now();
     const healthy = candidates.filter((i) => {
-      const at = this.failedAt.get(i);
-      return at === undefined || now - at >= this.cooldownMs;
+      const f = this.failures.get(i);
+      return f === undefined || now - f.at >= this.cooldownMs * 2 ** Math.min(4, f.streak - 1);
     });
     const pool = healthy.length > 0 ? healthy : candidates;
     return pool[Math.floor(this.random() * pool.length)] ?? pool[0]!;
   }
 
   markFailed(instance: string): void {
-    this.failedAt.set(instance, this.now());
+    this.failures.set(instance, { at: this.now(), streak: (this.failures.get(instance)?.streak ?? 0) + 1 });
   }
 
   markSucceeded(instance: string): void {
-    this.failedAt.delete(instance);
+    this.failures.delete(instance);
   }
 }
 

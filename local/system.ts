@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, probeHttp, waitFor, type LineHandler } from './processes.js';
 import { REPO_ROOT, ensureHazelcastJar, startMember, waitForSafeCluster } from './hazelcast.js';
+import { freePorts } from './ports.js';
 
 export interface Ports {
   facade: number;
@@ -24,6 +25,12 @@ export const LAB_PORTS: Ports = {
   logging: [8081, 8083, 8085],
   members: [5701, 5702, 5703],
 };
+
+/** A full set of free loopback ports, for runs beside a running `npm start` (tests, chaos, bench). */
+export async function freeSystemPorts(): Promise<Ports> {
+  const p = await freePorts(9);
+  return { facade: p[0]!, messages: p[1]!, configServer: p[2]!, logging: p.slice(3, 6), members: p.slice(6, 9) };
+}
 
 export type ComponentState = 'starting' | 'up' | 'failed' | 'stopping' | 'stopped';
 

@@ -6,15 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalSystem, type Ports, type SystemOptions } from '../../local/system.js';
-import { freePorts } from './ports.js';
+import { LocalSystem, freeSystemPorts, type SystemOptions } from '../../local/system.js';
 
 const started: { system: LocalSystem; dir: string }[] = [];
 
-export async function testPorts(): Promise<Ports> {
-  const p = await freePorts(9);
-  return { facade: p[0]!, messages: p[1]!, configServer: p[2]!, logging: p.slice(3, 6), members: p.slice(6, 9) };
-}
+export const testPorts = freeSystemPorts;
 
 /** A LocalSystem on free ports with its own cluster name; not started yet. */
 export async function createTestSystem(options: Partial<SystemOptions> = {}): Promise<LocalSystem> {

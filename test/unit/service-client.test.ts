@@ -44,6 +44,23 @@ describe('instance choice', () => {
     expect(seen.has(A)).to.equal(true);
   });
 
+  it('doubles the cooldown with each consecutive failure, and forgets it after a success', () => {
+    let now = 0;
+    const picker = new InstancePicker(1000, () => now);
+    const avoided = () => Array.from({ length: 30 }, () => picker.pick([A, B], new Set())).every((i) => i === B);
+    picker.markFailed(A);
+    now = 1000;
+    picker.markFailed(A); // failed again when probed: now avoided for 2 s
+    now = 2999;
+    expect(avoided()).to.equal(true);
+    now = 3000;
+    expect(avoided()).to.equal(false);
+    picker.markSucceeded(A);
+    picker.markFailed(A);
+    now = 4000;
+    expect(avoided(), 'back to 1 s after a success').to.equal(false);
+  });
+
   it('uses a cooling instance when nothing else is left', () => {
     const picker = new InstancePicker(1000, () => 0);
     picker.markFailed(A);

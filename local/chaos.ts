@@ -1,0 +1,252 @@
+/**
+ * Fault injection under load (issue "Prove it survives"): each scenario runs a paced write load
+ * through the facade of a running LocalSystem, injects one fault with real signals, reads every
+ * message back, and reports what was sent, acknowledged, failed and lost, and how long recovery took.
+ * Each scenario leaves the system whole again (three members, every service up).
+ */
+import { writeFileSync } from 'node:fs';
+import type { LocalSystem } from './system.js';
+import { WriteLoad } from './load.js';
+import { probeHttp, waitFor } from './processes.js';
+
+export interface ChaosResult {
+  id: string;
+  fault: string;
+  sent: number;
+  acknowledged: number;
+  /** Requests that did not get 201 and were not expected to fail. */
+  failed: number;
+  /** Acknowledged messages missing from the read-back. */
+  lost: number;
+  /** Messages stored more than once. */
+  duplicates: number;
+  /** Fault (or repair) to the moment the system behaved normally again, ms. */
+  recoveryMs: number | null;
+  p99Ms: number;
+  maxMs: number;
+  notes: string[];
+}
+
+export interface ChaosOptions {
+  clients?: number;
+  ratePerSecond?: number;
+  /** Load before the fault, and after it, ms. */
+  beforeMs?: number;
+  afterMs?: number;
+  log?: (line: string) => void;
+}
+
+type Scenario = (system: LocalSystem, o: Required<ChaosOptions>) => Promise<ChaosResult>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every message the facade returns, read back in pages. */
+export async function readAll(facadeUrl: string): Promise<string[]> {
+  const res = await fetch(`${facadeUrl}/facade`, { signal: AbortSignal.timeout(60_000) });
+  if (res.status !== 200) throw new Error(`read-back failed: HTTP ${res.status}`);
+  return ((await res.json()) as { 'logging-service': string[] })['logging-service'];
+}
+
+/** Reads everything back and fills in sent/acknowledged/failed/lost/duplicates for `load`. */
+async function account(system: LocalSystem, load: WriteLoad, base: Omit<ChaosResult, 'sent' | 'acknowledged' | 'failed' | 'lost' | 'duplicates' | 'p99Ms' | 'maxMs'>, expectedFailure: (status: number) => boolean = () => false): Promise<ChaosResult> {
+  const stored = await readAll(system.facadeUrl);
+  const counts = new Map<string, number>();
+  for (const m of stored) counts.set(m, (counts.get(m) ?? 0) + 1);
+  const acked = load.acknowledged;
+  const expected = load.failures((a) => expectedFailure(a.status)).length;
+  if (expected > 0) base.notes.push(`${expected} expected ${[...new Set(load.failures((a) => expectedFailure(a.status)).map((a) => a.status))].join('/')} answers while no member was up`);
+  return {
+    ...base,
+    sent: load.attempts.length,
+    acknowledged: acked.length,
+    failed: load.failures((a) => !expectedFailure(a.status)).length,
+    lost: acked.filter((m) => !counts.has(m)).length,
+    duplicates: [...counts.values()].filter((c) => c > 1).length,
+    p99Ms: load.latencyPercentile(99),
+    maxMs: load.latencyPercentile(100),
+  };
+}
+
+/** Restarts whatever is down and waits for a safe cluster of three and every service ready. */
+export async function repair(system: LocalSystem): Promise<void> {
+  const dead = system.members.map((m, i) => (m?.running ? -1 : i)).filter((i) => i >= 0);
+  await Promise.all(dead.map((i) => system.startMember(i, false)));
+  await system.waitForCluster(system.ports.members.length);
+  if (!system.configServer?.running) await system.startConfigServer();
+  if (!system.messages?.running) await system.startMessages();
+  await Promise.all(system.logging.map((p, i) => (p?.running ? undefined : system.startLogging(i))));
+  if (!system.facade?.running) await system.startFacade();
+}
+
+function newLoad(system: LocalSystem, id: string, o: Required<ChaosOptions>): WriteLoad {
+  return new WriteLoad({ facadeUrl: system.facadeUrl, prefix: `${id}-${Date.now()}`, clients: o.clients, ratePerSecond: o.ratePerSecond, maxMessages: 100_000 });
+}
+
+const killMembers = async (system: LocalSystem, indexes: number[]) => {
+  for (const i of indexes) system.members[i]!.kill('SIGKILL');
+  await Promise.all(indexes.map((i) => system.members[i]!.exited));
+};
+
+export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
+  R1: {
+    fault: 'SIGKILL two of three members at the same moment',
+    run: async (system, o) => {
+      const load = newLoad(system, 'r1', o);
+      await sleep(o.beforeMs);
+      const t = Date.now();
+      await killMembers(system, [0, 1]);
+      await sleep(o.afterMs);
+      await load.stop();
+      const result = await account(system, load, { id: 'R1', fault: SCENARIOS.R1!.fault, recoveryMs: load.firstAckAfter(t) ?? null, notes: [] });
+      const afterFault = load.attempts.filter((a) => a.startedAt > t && a.status === 201).length;
+      result.notes.push(`${afterFault} writes acknowledged by the survivor`);
+      await repair(system);
+      return result;
+    },
+  },
+  R2: {
+    fault: 'SIGKILL two of three logging instances',
+    run: async (system, o) => {
+      const load = newLoad(system, 'r2', o);
+      await sleep(o.beforeMs);
+      const t = Date.now();
+      for (const i of [0, 1]) system.logging[i]!.kill('SIGKILL');
+      await Promise.all([0, 1].map((i) => system.logging[i]!.exited));
+      await sleep(o.afterMs);
+      await load.stop();
+      const result = await account(system, load, { id: 'R2', fault: SCENARIOS.R2!.fault, recoveryMs: load.firstAckAfter(t) ?? null, notes: [] });
+      await repair(system);
+      return result;
+    },
+  },
+  R3: {
+    fault: 'SIGKILL config-server (registry edited while it is down)',
+    run: async (system, o) => {
+      const load = newLoad(system, 'r3', o);
+      await sleep(o.beforeMs);
+      system.configServer!.kill('SIGKILL');
+      await system.configServer!.exited;
+      // While config-server is down, drop logging-1 from the registry: once config-server is back,
+      // the facade must pick up the new list.
+      const dropped = `${system.loggingUrl(0)}/logging`;
+      const registry = system.registry();
+      writeFileSync(system.registryFile, JSON.stringify({ ...registry, logging: registry.logging!.filter((u) => u !== dropped) }));
+      await sleep(o.afterMs);
+      const back = Date.now();
+      await system.startConfigServer();
+      await waitFor(undefined, 'the facade to stop using the dropped instance', async () => {
+        const recent = load.attempts.filter((a) => a.startedAt > Date.now() - 300);
+        return recent.length > 5 && recent.every((a) => a.loggedBy !== dropped) ? true : undefined;
+      }, 30_000, 50);
+      const recoveryMs = Date.now() - back;
+      await sleep(500);
+      await load.stop();
+      const result = await account(system, load, { id: 'R3', fault: SCENARIOS.R3!.fault, recoveryMs, notes: ['recovery: config-server back to the facade using its new registry'] });
+      writeFileSync(system.registryFile, JSON.stringify(registry));
+      return result;
+    },
+  },
+  R4: {
+    fault: 'three cycles: repair, wait until cluster-safe, SIGKILL two other members',
+    run: async (system, o) => {
+      const load = newLoad(system, 'r4', o);
+      const safeTimes: number[] = [];
+      const pairs = [[1, 2], [2, 0], [0, 1]];
+      for (const pair of pairs) {
+        const t = Date.now();
+        await repair(system);
+        safeTimes.push(Date.now() - t);
+        await sleep(o.beforeMs);
+        await killMembers(system, pair);
+        await sleep(o.afterMs);
+      }
+      await load.stop();
+      const result = await account(system, load, { id: 'R4', fault: SCENARIOS.R4!.fault, recoveryMs: Math.max(...safeTimes), notes: [`restart to cluster-safe: ${safeTimes.map((s) => `${(s / 1000).toFixed(1)} s`).join(', ')}`] });
+      await repair(system);
+      return result;
+    },
+  },
+  R5: {
+    fault: 'every member down, then back',
+    run: async (system, o) => {
+      const pids = system.logging.map((p) => p!.pid);
+      await killMembers(system, [0, 1, 2]);
+      await waitFor(undefined, 'every logging instance to report not ready', async () => {
+        const states = await Promise.all(system.ports.logging.map((_, i) => probeHttp(`${system.loggingUrl(i)}/readyz`).then((r) => r.status)));
+        return states.every((s) => s === 503) ? true : undefined;
+      }, 30_000);
+      const load = newLoad(system, 'r5', o);
+      await sleep(o.beforeMs);
+      await Promise.all([0, 1, 2].map((i) => system.startMember(i, false)));
+      await system.waitForCluster(3);
+      const t = Date.now();
+      await sleep(o.afterMs);
+      await load.stop();
+      const outage = load.failures((a) => a.startedAt < t);
+      const result = await account(system, load, { id: 'R5', fault: SCENARIOS.R5!.fault, recoveryMs: load.firstAckAfter(t) ?? null, notes: [] }, (s) => s === 503);
+      result.notes.push(`slowest 503 during the outage: ${Math.max(0, ...outage.map((a) => a.ms))} ms`);
+      result.notes.push('recovery: cluster of three back to the first acknowledged write');
+      const samePids = system.logging.every((p, i) => p!.running && p!.pid === pids[i]);
+      result.notes.push(samePids ? 'the same logging processes recovered by themselves' : 'a logging process was replaced!');
+      if (!samePids) result.failed += 1;
+      result.notes.push('messages stored before the outage are gone: members keep data in memory only');
+      return result;
+    },
+  },
+  R6: {
+    fault: 'SIGTERM a logging instance under load',
+    run: async (system, o) => {
+      const load = newLoad(system, 'r6', o);
+      await sleep(o.beforeMs);
+      const t = Date.now();
+      const status = await system.logging[0]!.stop(15_000);
+      const stopMs = Date.now() - t;
+      await sleep(o.afterMs);
+      await load.stop();
+      const result = await account(system, load, { id: 'R6', fault: SCENARIOS.R6!.fault, recoveryMs: load.firstAckAfter(t) ?? null, notes: [`exit code ${status} after ${stopMs} ms`] });
+      if (status !== 0) result.failed += 1;
+      await repair(system);
+      return result;
+    },
+  },
+  R7: {
+    fault: 'SIGSTOP a logging instance for 12 s, then SIGCONT',
+    run: async (system, o) => {
+      const load = newLoad(system, 'r7', o);
+      await sleep(o.beforeMs);
+      const paused = system.logging[1]!;
+      const url = `${system.loggingUrl(1)}/logging`;
+      paused.kill('SIGSTOP');
+      await sleep(12_000);
+      const t = Date.now();
+      paused.kill('SIGCONT');
+      await waitFor(undefined, 'the facade to use the resumed instance again', async () => (load.attempts.some((a) => a.startedAt > t && a.loggedBy === url) ? true : undefined), 60_000, 50);
+      const recoveryMs = Date.now() - t;
+      await load.stop();
+      return account(system, load, { id: 'R7', fault: SCENARIOS.R7!.fault, recoveryMs, notes: ['recovery: SIGCONT to the instance storing messages again'] });
+    },
+  },
+};
+
+/** Runs the named scenarios in order on a started system. */
+export async function runChaos(system: LocalSystem, ids: string[], options: ChaosOptions = {}): Promise<ChaosResult[]> {
+  const o: Required<ChaosOptions> = { clients: 32, ratePerSecond: 250, beforeMs: 2_000, afterMs: 3_000, log: () => undefined, ...options };
+  const results: ChaosResult[] = [];
+  for (const id of ids) {
+    const scenario = SCENARIOS[id];
+    if (!scenario) throw new Error(`unknown scenario ${id}`);
+    o.log(`${id}: ${scenario.fault} …`);
+    const r = await scenario.run(system, o);
+    o.log(`${id}: ${r.acknowledged}/${r.sent} acknowledged, ${r.failed} failed, ${r.lost} lost, ${r.duplicates} duplicates`);
+    results.push(r);
+  }
+  return results;
+}
+
+/** The results as a Markdown table. */
+export function formatTable(results: ChaosResult[]): string {
+  const rows = results.map((r) =>
+    `| ${r.id} | ${r.fault} | ${r.sent} | ${r.acknowledged} | ${r.failed} | ${r.lost} | ${r.duplicates} | ${r.recoveryMs === null ? '—' : `${(r.recoveryMs / 1000).toFixed(2)} s`} | ${r.p99Ms} / ${r.maxMs} | ${r.notes.join('; ')} |`,
+  );
+  return ['| | fault | sent | acknowledged | failed | lost | duplicates | recovery | p99 / max ms | notes |', '|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,54 @@
+/**
+ * `npm run chaos`: starts the whole system on free loopback ports (beside any running `npm start`),
+ * runs the fault scenarios R1–R7 under a paced write load, prints the table and writes the figures
+ * to .run/chaos.json. Exits non-zero if any acknowledged message was lost or any request failed
+ * unexpectedly. `npm run chaos -- R1 R2` runs a subset.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalSystem, freeSystemPorts } from '../local/system.js';
+import { REPO_ROOT } from '../local/hazelcast.js';
+import { SCENARIOS, formatTable, runChaos } from '../local/chaos.js';
+
+async function main(): Promise<void> {
+  const ids = process.argv.slice(2).filter((a) => /^R\d$/.test(a));
+  const chosen = ids.length ? ids : Object.keys(SCENARIOS).sort((a, b) => (a === 'R5' ? 1 : b === 'R5' ? -1 : a.localeCompare(b)));
+  const dir = mkdtempSync(join(tmpdir(), 'lab-chaos-'));
+  const system = new LocalSystem({
+    ports: await freeSystemPorts(),
+    runDir: dir,
+    clusterName: `lab-chaos-${process.pid}`,
+    logLevel: 'warn',
+    onState: (name, state) => state === 'failed' && process.stdout.write(`  ✘ ${name} failed\n`),
+  });
+  const stop = async () => {
+    await system.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+  const t0 = Date.now();
+  try {
+    process.stdout.write('starting three members and the services on free ports …\n');
+    await system.start();
+    const results = await runChaos(system, chosen, { log: (l) => process.stdout.write(`  [${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${l}\n`) });
+    process.stdout.write(`\n${formatTable(results)}\n\n`);
+    mkdirSync(join(REPO_ROOT, '.run'), { recursive: true });
+    const out = join(REPO_ROOT, '.run', 'chaos.json');
+    writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), results }, null, 2));
+    process.stdout.write(`figures written to ${out}\n`);
+    const bad = results.filter((r) => r.lost > 0 || r.failed > 0 || r.duplicates > 0);
+    await stop();
+    if (bad.length) {
+      process.stdout.write(`FAILED: ${bad.map((r) => r.id).join(', ')}\n`);
+      process.exit(1);
+    }
+    process.stdout.write('zero acknowledged messages lost, zero unexpected failures.\n');
+  } catch (err) {
+    process.stderr.write(`chaos run failed: ${(err as Error).message}\n`);
+    await stop();
+    process.exit(1);
+  }
+}
+
+void main();

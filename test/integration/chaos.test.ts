@@ -1,0 +1,59 @@
+/**
+ * A bounded subset of `npm run chaos` (R1, R2, R3, R5): real members and processes, real
+ * signals, a paced write load; every acknowledged message must read back, nothing may fail
+ * that was not expected to, nothing may be stored twice.
+ */
+import { expect } from 'chai';
+import type { LocalSystem } from '../../local/system.js';
+import { runChaos, type ChaosResult } from '../../local/chaos.js';
+import { createTestSystem, stopAll } from '../support/system.js';
+
+describe('chaos under load (R1, R2, R3, R5)', function () {
+  this.timeout(300_000);
+  let system: LocalSystem;
+  const results = new Map<string, ChaosResult>();
+  const run = async (id: string) => {
+    const [r] = await runChaos(system, [id], { clients: 16, ratePerSecond: 100, beforeMs: 1_500, afterMs: 2_500 });
+    results.set(id, r!);
+    return r!;
+  };
+
+  before(async () => {
+    system = await createTestSystem({ logLevel: 'warn' });
+    await system.start();
+  });
+  after(async function () {
+    if (results.size) console.log([...results.values()].map((r) => `      ${r.id}: ${r.acknowledged}/${r.sent} acked, ${r.failed} failed, ${r.lost} lost, recovery ${r.recoveryMs} ms; ${r.notes.join('; ')}`).join('\n'));
+    await stopAll();
+  });
+
+  it('R1: two of three members SIGKILLed at once: no acknowledged message lost, writes go on', async () => {
+    const r = await run('R1');
+    expect(r.acknowledged).to.be.greaterThan(100);
+    expect(r.lost, 'lost').to.equal(0);
+    expect(r.failed, 'failed').to.equal(0);
+    expect(r.duplicates).to.equal(0);
+    expect(r.recoveryMs, 'a write started after the fault was acknowledged').to.be.a('number');
+  });
+
+  it('R2: two of three logging instances SIGKILLed: zero client failures, nothing stored twice', async () => {
+    const r = await run('R2');
+    expect([r.failed, r.lost, r.duplicates]).to.deep.equal([0, 0, 0]);
+  });
+
+  it('R3: config-server SIGKILLed: the facade serves from its last registry and picks up the new one', async () => {
+    const r = await run('R3');
+    expect([r.failed, r.lost, r.duplicates]).to.deep.equal([0, 0, 0]);
+    expect(r.recoveryMs).to.be.below(30_000);
+  });
+
+  it('R5: every member down: prompt 503s, then the same processes recover by themselves', async () => {
+    const r = await run('R5');
+    expect(r.failed, 'failures other than 503 while no member was up').to.equal(0);
+    expect(r.notes.join()).to.include('the same logging processes recovered');
+    const slowest = Number(/slowest 503 during the outage: (\d+) ms/.exec(r.notes.join())![1]);
+    expect(slowest, 'a 503 comes promptly, not after a hang').to.be.below(5_000);
+    expect(r.acknowledged, 'writes succeed after the members return').to.be.greaterThan(0);
+    expect(r.lost).to.equal(0);
+  });
+});
