@@ -1,0 +1,298 @@
+{{/*
+Names, labels and the pieces every pod shares. Templates never spell a name or a label block
+out themselves: they call these, so one change here reaches every object.
+*/}}
+
+{{/* The chart's name, overridable. */}}
+{{- define "lab.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The release-wide prefix of every object name: the release name, with the chart's name added unless it is already in it. */}}
+{{- define "lab.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The name of one component's objects: (dict "root" $ "component" "logging") → lab-logging. */}}
+{{- define "lab.componentName" -}}
+{{- printf "%s-%s" (include "lab.fullname" .root) .component | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "lab.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels that select one component's pods; never change after install (selectors are immutable). */}}
+{{- define "lab.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "lab.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* Every label of a component's objects: the selector labels and the descriptive ones. */}}
+{{- define "lab.labels" -}}
+helm.sh/chart: {{ include "lab.chart" .root }}
+{{ include "lab.selectorLabels" . }}
+app.kubernetes.io/part-of: {{ include "lab.name" .root }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+{{- end -}}
+
+{{/* An image reference from {repository, tag, digest}: the digest pins it when set. */}}
+{{- define "lab.imageRef" -}}
+{{- $ref := printf "%s:%s" .image.repository (.image.tag | default .default | toString) -}}
+{{- if .image.digest -}}
+{{- $ref = printf "%s@%s" $ref .image.digest -}}
+{{- end -}}
+{{- $ref -}}
+{{- end -}}
+
+{{/* The lab image (all four services); its tag defaults to the chart's appVersion. */}}
+{{- define "lab.image" -}}
+{{- include "lab.imageRef" (dict "image" .Values.image "default" .Chart.AppVersion) -}}
+{{- end -}}
+
+{{/* Host names of the Services other components call. Short names: they resolve in the release's own namespace. */}}
+{{- define "lab.hazelcast.service" -}}{{ include "lab.componentName" (dict "root" . "component" "hazelcast") }}{{- end -}}
+{{- define "lab.hazelcast.headlessService" -}}{{ include "lab.componentName" (dict "root" . "component" "hazelcast-headless") }}{{- end -}}
+{{- define "lab.logging.headlessService" -}}{{ include "lab.componentName" (dict "root" . "component" "logging-headless") }}{{- end -}}
+
+{{/*
+The pod-level security context of the "restricted" Pod Security Standard, for a given user id:
+non-root, RuntimeDefault seccomp. (dict "uid" 1000)
+*/}}
+{{- define "lab.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .uid }}
+runAsGroup: {{ .uid }}
+fsGroup: {{ .uid }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* The container-level half of "restricted", plus a read-only root filesystem. */}}
+{{- define "lab.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+privileged: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/*
+Pod-spec fields every pod of the release shares: no service-account token (no pod talks to the
+Kubernetes API; Hazelcast discovers members through DNS), no injected *_SERVICE_HOST variables
+(each service reads only its own validated settings), and the shared scheduling values.
+*/}}
+{{- define "lab.podCommon" -}}
+serviceAccountName: {{ include "lab.fullname" . }}
+automountServiceAccountToken: false
+enableServiceLinks: false
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Spreads a component's pods over nodes when it can (preferred anti-affinity), never blocking scheduling. */}}
+{{- define "lab.spreadOverNodes" -}}
+podAntiAffinity:
+  preferredDuringSchedulingIgnoredDuringExecution:
+    - weight: 100
+      podAffinityTerm:
+        topologyKey: kubernetes.io/hostname
+        labelSelector:
+          matchLabels:
+            {{- include "lab.selectorLabels" . | nindent 12 }}
+{{- end -}}
+
+{{/*
+The environment of a lab service: the computed settings first (where it listens, whom it calls),
+then the service's tunable settings merged over the shared ones. The keys are exactly the
+service's settings in services/<name>/config.ts; a test compares them.
+(dict "root" $ "service" .Values.logging "computed" (list (dict "name" ... "value" ...) ...))
+*/}}
+{{- define "lab.serviceEnv" -}}
+- name: HOST
+  value: "0.0.0.0"
+- name: PORT
+  value: {{ .service.port | quote }}
+{{- range .computed }}
+- {{ toYaml . | nindent 2 | trim }}
+{{- end }}
+{{- range $key, $value := merge (deepCopy (.service.settings | default dict)) .root.Values.settings }}
+- name: {{ $key }}
+  value: {{ $value | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{/*
+One lab service's container: the lab image with the service's name as its argument, the HTTP
+port, probes on /healthz and /readyz, resources, and the restricted security context.
+(dict "root" $ "name" "logging" "service" .Values.logging "computed" (list ...) "volumeMounts" (list ...))
+*/}}
+{{- define "lab.serviceContainer" -}}
+{{- $root := .root -}}
+- name: {{ .name }}
+  image: {{ include "lab.image" $root | quote }}
+  imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+  args:
+    - {{ .name }}
+  ports:
+    - name: http
+      containerPort: {{ .service.port }}
+      protocol: TCP
+  env:
+    {{- include "lab.serviceEnv" . | nindent 4 }}
+  livenessProbe:
+    httpGet:
+      path: /healthz
+      port: http
+    {{- toYaml $root.Values.probes.liveness | nindent 4 }}
+  readinessProbe:
+    httpGet:
+      path: /readyz
+      port: http
+    {{- toYaml $root.Values.probes.readiness | nindent 4 }}
+  lifecycle:
+    preStop:
+      # Endpoints are removed while SIGTERM is delivered; a short pause lets callers stop
+      # choosing this pod before it stops accepting connections.
+      exec:
+        command: ["sleep", {{ $root.Values.preStopSleepSeconds | quote }}]
+  resources:
+    {{- toYaml .service.resources | nindent 4 }}
+  securityContext:
+    {{- include "lab.containerSecurityContext" . | nindent 4 }}
+  {{- with .volumeMounts }}
+  volumeMounts:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
+
+{{/*
+The Deployment of a lab service (facade, logging, messages, config-server).
+(dict "root" $ "name" "logging" "service" .Values.logging "computed" (list ...)
+      "volumeMounts" (list ...) "volumes" (list ...) "annotations" (dict ...) "spread" true)
+*/}}
+{{- define "lab.serviceDeployment" -}}
+{{- $root := .root -}}
+{{- $ctx := dict "root" $root "component" .name -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "lab.componentName" $ctx }}
+  labels:
+    {{- include "lab.labels" $ctx | nindent 4 }}
+spec:
+  {{- if not (and .service.autoscaling .service.autoscaling.enabled) }}
+  replicas: {{ .service.replicas }}
+  {{- end }}
+  revisionHistoryLimit: 3
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      # Never fewer ready pods than asked for during a rollout.
+      maxUnavailable: 0
+      maxSurge: 1
+  selector:
+    matchLabels:
+      {{- include "lab.selectorLabels" $ctx | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "lab.labels" $ctx | nindent 8 }}
+      {{- with .annotations }}
+      annotations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+    spec:
+      {{- include "lab.podCommon" $root | nindent 6 }}
+      terminationGracePeriodSeconds: {{ $root.Values.terminationGracePeriodSeconds }}
+      securityContext:
+        {{- include "lab.podSecurityContext" (dict "uid" $root.Values.image.runAsUser) | nindent 8 }}
+      {{- if .spread }}
+      affinity:
+        {{- include "lab.spreadOverNodes" $ctx | nindent 8 }}
+      {{- end }}
+      containers:
+        {{- include "lab.serviceContainer" . | nindent 8 }}
+      {{- with .volumes }}
+      volumes:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+{{- end -}}
+
+{{/*
+A ClusterIP Service in front of a lab service's pods.
+(dict "root" $ "name" "messages" "service" .Values.messages)
+*/}}
+{{- define "lab.serviceService" -}}
+{{- $ctx := dict "root" .root "component" .name -}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "lab.componentName" $ctx }}
+  labels:
+    {{- include "lab.labels" $ctx | nindent 4 }}
+spec:
+  type: {{ .service.serviceType | default "ClusterIP" }}
+  selector:
+    {{- include "lab.selectorLabels" $ctx | nindent 4 }}
+  ports:
+    - name: http
+      port: {{ .service.port }}
+      targetPort: http
+      protocol: TCP
+{{- end -}}
+
+{{/*
+A HorizontalPodAutoscaler on CPU for a stateless lab service, when its autoscaling is enabled.
+(dict "root" $ "name" "facade" "service" .Values.facade)
+*/}}
+{{- define "lab.serviceAutoscaler" -}}
+{{- if .service.autoscaling.enabled }}
+{{- $ctx := dict "root" .root "component" .name }}
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ include "lab.componentName" $ctx }}
+  labels:
+    {{- include "lab.labels" $ctx | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ include "lab.componentName" $ctx }}
+  minReplicas: {{ .service.autoscaling.minReplicas }}
+  maxReplicas: {{ .service.autoscaling.maxReplicas }}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: {{ .service.autoscaling.targetCPUUtilizationPercentage }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,620 @@
+/**
+ * The Helm chart charts/lab, checked with a real helm: lint, renderings with the defaults and
+ * with other values, the Kubernetes schema, the design the issue asks for (Hazelcast StatefulSet,
+ * three logging replicas, registry ConfigMap, restricted pods, NetworkPolicies, helm test), and
+ * one source of truth for every setting the services read.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { parse as parseYaml, parseDocument, visit, isMap, isScalar, type Pair } from 'yaml';
+import { HAZELCAST_VERSION, REPO_ROOT } from '../../local/hazelcast.js';
+import { facadeSettings, loadFacadeConfig } from '../../services/facade/config.js';
+import { loggingSettings, loadLoggingConfig } from '../../services/logging/config.js';
+import { messagesSettings, loadMessagesConfig } from '../../services/messages/config.js';
+import { configServerSettings, loadConfigServerConfig } from '../../services/config-server/config.js';
+import { parseRegistry } from '../../services/config-server/registry.js';
+import { CHART_DIR, helmRun, helmTemplate, requireHelm, KUBE_VERSION, type K8sObject, type Rendering, type SetValues } from './support/helm.js';
+import { COMPONENT, containersOf, envOf, followService, get, ofKind, podOf, pods } from './support/manifests.js';
+import { SCHEMA_KUBERNETES_VERSION, validateAll } from './support/kube-schema.js';
+import { hardeningViolations, restrictedViolations } from './support/pod-security.js';
+import { mayConnect } from './support/network.js';
+
+/** Value scenarios, each rendered once. */
+const SCENARIOS: Record<string, { set?: SetValues; release?: string; namespace?: string }> = {
+  defaults: {},
+  'policies off': { set: { 'networkPolicy.enabled': false } },
+  'other replica counts': { set: { 'hazelcast.replicas': 5, 'logging.replicas': 4, 'facade.replicas': 2 } },
+  'Management Center on': { set: { 'managementCenter.enabled': true } },
+  'autoscaling on': { set: { 'facade.autoscaling.enabled': true, 'logging.autoscaling.enabled': true } },
+  'another release, namespace and names': {
+    release: 'demo',
+    namespace: 'shop',
+    set: {
+      'hazelcast.clusterName': 'prod',
+      'hazelcast.mapName': 'msgs',
+      'logging.port': 9091,
+      'messages.port': 9092,
+      'configServer.port': 9888,
+      'facade.settings.LOGGING_SERVICE_NAME': 'log',
+      'logging.settings.LOG_LEVEL': 'debug',
+      'image.digest': `sha256:${'a'.repeat(64)}`,
+    },
+  },
+};
+
+/** The lab services: component name, settings object (from services/<name>/config.ts) and config loader. */
+const SERVICES = [
+  { component: 'facade', settings: facadeSettings, load: loadFacadeConfig },
+  { component: 'logging', settings: loggingSettings, load: loadLoggingConfig },
+  { component: 'messages', settings: messagesSettings, load: loadMessagesConfig },
+  { component: 'config-server', settings: configServerSettings, load: loadConfigServerConfig },
+] as const;
+
+const labelsOf = (release: string, component: string) => ({
+  'app.kubernetes.io/name': 'lab',
+  'app.kubernetes.io/instance': release,
+  [COMPONENT]: component,
+});
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** The ConfigMap of a component (the chart writes one each for hazelcast and config-server). */
+const configMapOf = (objects: K8sObject[], component: string): K8sObject => {
+  const found = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.[COMPONENT] === component);
+  if (found.length !== 1) throw new Error(`expected one ConfigMap of ${component}, found ${found.length}`);
+  return found[0]!;
+};
+const memberConfigOf = (objects: K8sObject[]) => {
+  const text: string = configMapOf(objects, 'hazelcast').data['hazelcast.yaml'];
+  return { text, config: parseYaml(text).hazelcast };
+};
+const hazelcastContainer = (objects: K8sObject[]) => podOf(objects, 'hazelcast').spec.containers[0];
+const isHelmTestHook = (o: K8sObject) => o.metadata.annotations?.['helm.sh/hook'] === 'test';
+
+describe('Helm chart charts/lab (real helm)', function () {
+  let helm: string;
+  const rendered: Record<string, Rendering> = {};
+  const objectsOf = (scenario: keyof typeof SCENARIOS) => rendered[scenario]!.objects;
+
+  before(async function () {
+    helm = requireHelm(this);
+    await Promise.all(
+      Object.entries(SCENARIOS).map(async ([name, s]) => {
+        rendered[name] = await helmTemplate(helm, s);
+      }),
+    );
+  });
+
+  describe('helm lint and the values schema', () => {
+    it('passes `helm lint --strict` with the defaults and with every scenario\'s values', async () => {
+      const results = await Promise.all(
+        Object.entries(SCENARIOS).map(async ([name, s]) => {
+          const sets = Object.entries(s.set ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+          const { code, output } = await helmRun(helm, ['lint', '--strict', CHART_DIR, '--kube-version', KUBE_VERSION, '--namespace', s.namespace ?? 'default', ...sets]);
+          return { name, code, output };
+        }),
+      );
+      for (const r of results) expect(r.code, `${r.name}:\n${r.output}`).to.equal(0);
+    });
+
+    it('rejects unknown keys, a "latest" or missing image tag, settings the chart computes, and out-of-range settings', async () => {
+      const cases: [SetValues, RegExp][] = [
+        [{ bogus: 1 }, /additional properties 'bogus' not allowed/],
+        [{ 'image.tag': 'latest' }, /image\/tag/],
+        [{ 'hazelcast.image.tag': '' }, /hazelcast\/image/],
+        [{ 'logging.settings.HOST': '1.2.3.4' }, /'HOST' not allowed/],
+        [{ 'facade.settings.CONFIG_SERVER_URL': 'http://x' }, /'CONFIG_SERVER_URL' not allowed/],
+        [{ 'facade.settings.RETRY_MAX_ATTEMPTS': 0 }, /RETRY_MAX_ATTEMPTS/],
+        [{ 'hazelcast.terminationGracePeriodSeconds': 10 }, /terminationGracePeriodSeconds/],
+      ];
+      for (const [set, message] of cases) {
+        let error = '';
+        await helmTemplate(helm, { set }).catch((err: Error) => (error = err.message));
+        expect(error, `--set ${JSON.stringify(set)} was accepted`).to.match(message);
+      }
+    });
+  });
+
+  describe(`Kubernetes ${SCHEMA_KUBERNETES_VERSION} OpenAPI schema (kubernetes-models)`, () => {
+    it('finds every object of every scenario valid, with no unknown field', async () => {
+      for (const [name, r] of Object.entries(rendered)) {
+        expect(r.objects.length, name).to.be.greaterThan(10);
+        expect(await validateAll(r.objects), name).to.deep.equal([]);
+      }
+    });
+
+    it('would catch a wrong type and a misspelled field (the check is not vacuous)', async () => {
+      const sts = structuredClone(get(objectsOf('defaults'), 'StatefulSet', 'lab-hazelcast'));
+      sts.spec.replicas = 'three';
+      sts.spec.template.spec.containers[0].imagePullPolicyy = 'IfNotPresent';
+      const problems = await validateAll([sts]);
+      expect(problems.join('\n')).to.match(/replicas must be integer/).and.to.match(/imagePullPolicyy: unknown field/);
+    });
+  });
+
+  describe('Hazelcast', () => {
+    it('runs 3 members in a StatefulSet on the official image at package.json\'s pinned version', () => {
+      const sts = get(objectsOf('defaults'), 'StatefulSet', 'lab-hazelcast');
+      expect(sts.spec.replicas).to.equal(3);
+      expect(hazelcastContainer(objectsOf('defaults')).image).to.equal(`hazelcast/hazelcast:${HAZELCAST_VERSION}`);
+    });
+
+    it('is governed by a headless Service that publishes not-ready members, and serves clients through a ClusterIP Service', () => {
+      const objects = objectsOf('defaults');
+      const sts = get(objects, 'StatefulSet', 'lab-hazelcast');
+      const headless = get(objects, 'Service', sts.spec.serviceName);
+      expect(headless.spec.clusterIP).to.equal('None');
+      expect(headless.spec.publishNotReadyAddresses).to.equal(true);
+      expect(followService(objects, headless.metadata.name, 5701).pod.owner).to.equal(sts);
+      const client = followService(objects, 'lab-hazelcast', 5701);
+      expect(client.service.spec.type).to.equal('ClusterIP');
+      expect(client.pod.owner).to.equal(sts);
+      expect(client.containerPort).to.equal(5701);
+    });
+
+    it('discovers members through DNS on the headless Service, so no RBAC object exists', () => {
+      for (const [scenario, ns] of [['defaults', 'default'], ['another release, namespace and names', 'shop']] as const) {
+        const objects = objectsOf(scenario);
+        const { config } = memberConfigOf(objects);
+        const sts = ofKind(objects, 'StatefulSet')[0]!;
+        expect(config.network.join.kubernetes).to.include({ enabled: true, 'service-dns': `${sts.spec.serviceName}.${ns}.svc.cluster.local` });
+        expect(config.network.join.multicast.enabled).to.equal(false);
+        expect(objects.filter((o) => /Role/.test(o.kind)), scenario).to.deep.equal([]);
+      }
+    });
+
+    it('configures the cluster name, the messages map with backup-count 2, health endpoints, and no phone-home', () => {
+      const { config } = memberConfigOf(objectsOf('defaults'));
+      expect(config['cluster-name']).to.equal('lab');
+      expect(config.map.messages).to.deep.equal({ 'backup-count': 2, 'async-backup-count': 0 });
+      expect(config.network['rest-api']).to.deep.equal({ enabled: true, 'endpoint-groups': { HEALTH_CHECK: { enabled: true } } });
+      expect(config.properties['hazelcast.phone.home.enabled']).to.equal(false);
+    });
+
+    it('shuts members down gracefully, within a bound derived from terminationGracePeriodSeconds', async () => {
+      const longer = await helmTemplate(helm, { set: { 'hazelcast.terminationGracePeriodSeconds': 300 } });
+      for (const objects of [objectsOf('defaults'), longer.objects]) {
+        const grace = podOf(objects, 'hazelcast').spec.terminationGracePeriodSeconds;
+        const props = memberConfigOf(objects).config.properties;
+        expect(props['hazelcast.shutdownhook.enabled']).to.equal(true);
+        expect(props['hazelcast.shutdownhook.policy']).to.equal('GRACEFUL');
+        expect(props['hazelcast.graceful.shutdown.max.wait']).to.equal(grace - 15);
+      }
+      expect(podOf(longer.objects, 'hazelcast').spec.terminationGracePeriodSeconds).to.equal(300);
+    });
+
+    it('probes readiness on /hazelcast/health/ready and liveness on the member port', () => {
+      const c = hazelcastContainer(objectsOf('defaults'));
+      expect(c.readinessProbe.httpGet).to.deep.equal({ path: '/hazelcast/health/ready', port: 'hazelcast' });
+      expect(c.livenessProbe.httpGet).to.deep.equal({ path: '/hazelcast/health/node-state', port: 'hazelcast' });
+    });
+
+    it('has a memory limit and sizes the JVM heap from it', () => {
+      const c = hazelcastContainer(objectsOf('defaults'));
+      expect(c.resources.limits.memory).to.be.a('string');
+      const javaOpts = envOf(c).JAVA_OPTS!;
+      expect(javaOpts).to.match(/-XX:MaxRAMPercentage=\d+/);
+      expect(javaOpts).not.to.match(/-Xmx/);
+      expect(envOf(c).HAZELCAST_CONFIG).to.equal('/data/hazelcast/hazelcast.yaml');
+      expect(javaOpts).to.include('-Dhazelcast.config=/data/hazelcast/hazelcast.yaml');
+    });
+
+    it('prefers one member per node and lets at most one member be disrupted', () => {
+      const objects = objectsOf('defaults');
+      const pod = podOf(objects, 'hazelcast');
+      const [term] = pod.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution;
+      expect(term.podAffinityTerm.topologyKey).to.equal('kubernetes.io/hostname');
+      expect(term.podAffinityTerm.labelSelector.matchLabels).to.deep.equal(labelsOf('lab', 'hazelcast'));
+      const pdb = get(objects, 'PodDisruptionBudget', 'lab-hazelcast');
+      expect(pdb.spec.maxUnavailable).to.equal(1);
+      expect(pdb.spec.selector.matchLabels).to.deep.equal(labelsOf('lab', 'hazelcast'));
+    });
+
+    it('rolls the members when their configuration changes (checksum of the rendered hazelcast.yaml)', () => {
+      const checksum = (objects: K8sObject[]) => {
+        const annotation = podOf(objects, 'hazelcast').annotations['checksum/config'];
+        expect(annotation).to.equal(sha256(memberConfigOf(objects).text.replace(/\n$/, '')));
+        return annotation;
+      };
+      expect(checksum(objectsOf('defaults'))).not.to.equal(checksum(objectsOf('another release, namespace and names')));
+    });
+  });
+
+  describe('logging', () => {
+    it('runs 3 replicas whose hazelcast-client points at the member Service, with the members\' cluster and map names', () => {
+      for (const scenario of ['defaults', 'another release, namespace and names']) {
+        const objects = objectsOf(scenario);
+        const deployment = podOf(objects, 'logging').owner;
+        expect(deployment.kind).to.equal('Deployment');
+        expect(deployment.spec.replicas).to.equal(3);
+        const env = envOf(podOf(objects, 'logging').spec.containers[0]);
+        const [host, port] = env.HZ_MEMBERS!.split(':');
+        const target = followService(objects, host!, Number(port));
+        expect(target.pod.owner.kind).to.equal('StatefulSet');
+        const { config } = memberConfigOf(objects);
+        expect(env.HZ_CLUSTER_NAME).to.equal(config['cluster-name']);
+        expect(config.map[env.HZ_MAP_NAME!]['backup-count']).to.equal(2);
+        expect(env.INSTANCE_NAME).to.equal('valueFrom:metadata.name');
+      }
+    });
+
+    it('is ready on /readyz, live on /healthz, and listed pod by pod through a headless Service', () => {
+      const objects = objectsOf('defaults');
+      const c = podOf(objects, 'logging').spec.containers[0];
+      expect(c.readinessProbe.httpGet).to.deep.equal({ path: '/readyz', port: 'http' });
+      expect(c.livenessProbe.httpGet).to.deep.equal({ path: '/healthz', port: 'http' });
+      const headless = get(objects, 'Service', 'lab-logging-headless');
+      expect(headless.spec.clusterIP).to.equal('None');
+      expect(headless.spec.publishNotReadyAddresses ?? false, 'only ready pods become instance URLs').to.equal(false);
+      expect(followService(objects, 'lab-logging-headless', 8081).pod.labels[COMPONENT]).to.equal('logging');
+    });
+  });
+
+  describe('facade, messages and config-server', () => {
+    it('each run as a Deployment behind a Service that reaches their HTTP port', () => {
+      const objects = objectsOf('defaults');
+      for (const [component, port] of [['facade', 8080], ['messages', 8082], ['config-server', 8888]] as const) {
+        const target = followService(objects, `lab-${component}`, port);
+        expect(target.pod.owner.kind).to.equal('Deployment');
+        expect(target.pod.labels[COMPONENT]).to.equal(component);
+        expect(target.containerPort).to.equal(port);
+        expect(target.pod.spec.containers[0].args).to.deep.equal([component]);
+      }
+    });
+
+    it('config-server mounts the registry ConfigMap as a directory (no subPath, so edits reach the pod) at REGISTRY_FILE', () => {
+      const pod = podOf(objectsOf('defaults'), 'config-server');
+      const c = pod.spec.containers[0];
+      const file = envOf(c).REGISTRY_FILE!;
+      const mount = c.volumeMounts.find((m: any) => file.startsWith(`${m.mountPath}/`));
+      expect(mount, `a mount holding ${file}`).to.exist;
+      expect(mount.subPath).to.equal(undefined);
+      const volume = pod.spec.volumes.find((v: any) => v.name === mount.name);
+      const configMap = get(objectsOf('defaults'), 'ConfigMap', volume.configMap.name);
+      expect(configMap.data).to.have.property(file.slice(mount.mountPath.length + 1));
+    });
+  });
+
+  describe('one source of truth for settings', () => {
+    it('sets exactly the environment variables each service\'s config accepts (services/*/config.ts)', () => {
+      for (const scenario of Object.keys(SCENARIOS)) {
+        for (const s of SERVICES) {
+          const names = Object.keys(envOf(podOf(objectsOf(scenario), s.component).spec.containers[0])).sort();
+          expect(names, `${scenario}: ${s.component}`).to.deep.equal(Object.keys(s.settings).sort());
+        }
+      }
+    });
+
+    it('defaults every tunable setting to the service\'s own default, so a default changed in code is noticed here', () => {
+      // Set by the chart from other components' names; everything else comes from values.yaml.
+      const computed = ['HOST', 'HZ_MEMBERS', 'CONFIG_SERVER_URL', 'REGISTRY_FILE', 'INSTANCE_NAME'];
+      for (const s of SERVICES) {
+        const env = envOf(podOf(objectsOf('defaults'), s.component).spec.containers[0]);
+        const fromChart = s.load(Object.fromEntries(Object.entries(env).filter(([k]) => !computed.includes(k)))) as Record<string, unknown>;
+        const ownDefaults = s.load({}) as Record<string, unknown>;
+        const differing = Object.keys(fromChart).filter((k) => !computed.includes(k) && JSON.stringify(fromChart[k]) !== JSON.stringify(ownDefaults[k]));
+        expect(differing.map((k) => `${k}: chart ${JSON.stringify(fromChart[k])}, service ${JSON.stringify(ownDefaults[k])}`), s.component).to.deep.equal([]);
+      }
+    });
+
+    it('keeps the facade\'s upstream timeout above logging\'s Hazelcast invocation timeout', () => {
+      for (const scenario of Object.keys(SCENARIOS)) {
+        const facade = envOf(podOf(objectsOf(scenario), 'facade').spec.containers[0]);
+        const logging = envOf(podOf(objectsOf(scenario), 'logging').spec.containers[0]);
+        expect(Number(facade.UPSTREAM_TIMEOUT_MS), scenario).to.be.greaterThan(Number(logging.HZ_INVOCATION_TIMEOUT_MS));
+      }
+    });
+
+    it('lets a service override a shared setting for itself only', () => {
+      const objects = objectsOf('another release, namespace and names');
+      expect(envOf(podOf(objects, 'logging').spec.containers[0]).LOG_LEVEL).to.equal('debug');
+      expect(envOf(podOf(objects, 'facade').spec.containers[0]).LOG_LEVEL).to.equal('info');
+    });
+
+    it('gives each service values its own config validation accepts', () => {
+      for (const scenario of Object.keys(SCENARIOS)) {
+        for (const s of SERVICES) {
+          const env = envOf(podOf(objectsOf(scenario), s.component).spec.containers[0]);
+          for (const [k, v] of Object.entries(env)) if (v.startsWith('valueFrom:')) env[k] = `${s.component}-7d9c6b5f4-x2x8q`;
+          expect(() => s.load(env), `${scenario}: ${s.component}`).not.to.throw();
+        }
+      }
+    });
+
+    it('writes a registry config-server accepts, whose entries lead to the Services, pods and ports the chart defines', () => {
+      for (const scenario of ['defaults', 'another release, namespace and names']) {
+        const objects = objectsOf(scenario);
+        const facadeEnv = envOf(podOf(objects, 'facade').spec.containers[0]);
+        const registry = parseRegistry(configMapOf(objects, 'config-server').data['service-config.json']);
+        expect([...registry.keys()].sort(), scenario).to.deep.equal([facadeEnv.LOGGING_SERVICE_NAME, facadeEnv.MESSAGES_SERVICE_NAME].sort());
+
+        const logging = registry.get(facadeEnv.LOGGING_SERVICE_NAME!)!;
+        if (Array.isArray(logging)) throw new Error('the logging entry must expand a headless Service');
+        const viaDns = followService(objects, logging.dns, logging.port);
+        expect(viaDns.service.spec.clusterIP, 'a headless Service: one address per pod').to.equal('None');
+        expect(viaDns.pod.labels[COMPONENT]).to.equal('logging');
+        expect(logging.path).to.equal('/logging');
+
+        const messages = registry.get(facadeEnv.MESSAGES_SERVICE_NAME!)!;
+        if (!Array.isArray(messages)) throw new Error('the messages entry must be a URL list');
+        for (const u of messages.map((m) => new URL(m))) {
+          expect(followService(objects, u.hostname, Number(u.port)).pod.labels[COMPONENT]).to.equal('messages');
+          expect(u.pathname).to.equal('/messages');
+        }
+
+        const configServer = new URL(facadeEnv.CONFIG_SERVER_URL!);
+        expect(followService(objects, configServer.hostname, Number(configServer.port)).pod.labels[COMPONENT]).to.equal('config-server');
+      }
+    });
+  });
+
+  describe('every pod', () => {
+    const allPods = () => Object.entries(rendered).flatMap(([scenario, r]) => pods(r.objects).map((p) => ({ scenario, ...p })));
+
+    it('meets the "restricted" Pod Security Standard', () => {
+      for (const p of allPods()) expect(restrictedViolations(p.spec), `${p.scenario}: ${p.owner.kind}/${p.owner.metadata.name}`).to.deep.equal([]);
+    });
+
+    it('has a read-only root filesystem, mounts no service-account token and gets no service-link variables', () => {
+      for (const p of allPods()) expect(hardeningViolations(p.spec), `${p.scenario}: ${p.owner.kind}/${p.owner.metadata.name}`).to.deep.equal([]);
+    });
+
+    it('requests CPU and memory and limits memory, in every container', () => {
+      for (const p of allPods()) {
+        for (const c of containersOf(p.spec)) {
+          const at = `${p.scenario}: ${p.owner.metadata.name}/${c.name}`;
+          expect(c.resources?.requests, at).to.include.keys('cpu', 'memory');
+          expect(c.resources?.limits, at).to.include.keys('memory');
+        }
+      }
+    });
+
+    it('has liveness and readiness probes on every long-running container (the one-shot `helm test` pod excepted)', () => {
+      const longRunning = allPods().filter((p) => !isHelmTestHook(p.owner));
+      expect(longRunning.length).to.be.greaterThan(20);
+      for (const p of longRunning) {
+        for (const c of containersOf(p.spec)) {
+          const at = `${p.scenario}: ${p.owner.metadata.name}/${c.name}`;
+          expect(c.livenessProbe, at).to.be.an('object');
+          expect(c.readinessProbe, at).to.be.an('object');
+        }
+      }
+    });
+
+    it('uses only pinned images: a version tag or a digest, never "latest"', () => {
+      for (const p of allPods()) {
+        for (const c of containersOf(p.spec)) {
+          const m = /^(?<repo>[^@]+?)(?::(?<tag>[\w][\w.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/.exec(c.image);
+          expect(m, `${c.image} is not an image reference`).to.not.equal(null);
+          expect(m!.groups!.tag ?? m!.groups!.digest, `${p.scenario}: ${c.image} is not pinned`).to.be.a('string');
+          expect(m!.groups!.tag, `${p.scenario}: ${c.image}`).not.to.equal('latest');
+        }
+      }
+      expect(podOf(objectsOf('another release, namespace and names'), 'facade').spec.containers[0].image).to.equal(`lab:0.1.0@sha256:${'a'.repeat(64)}`);
+    });
+
+    it('gives lab services a grace period that covers the preStop pause and the services\' own shutdown bound', () => {
+      for (const s of SERVICES) {
+        const pod = podOf(objectsOf('defaults'), s.component);
+        const c = pod.spec.containers[0];
+        const pause = Number(c.lifecycle.preStop.exec.command[1]);
+        // lib/lifecycle.ts gives a stop SHUTDOWN_TIMEOUT_MS plus 2 s before it exits on its own.
+        const stopSeconds = Number(envOf(c).SHUTDOWN_TIMEOUT_MS) / 1000 + 2;
+        expect(pod.spec.terminationGracePeriodSeconds, s.component).to.be.at.least(pause + stopSeconds);
+      }
+    });
+  });
+
+  describe('NetworkPolicies', () => {
+    const components = ['facade', 'logging', 'messages', 'config-server', 'hazelcast'];
+    const PORTS: Record<string, number> = { facade: 8080, logging: 8081, messages: 8082, 'config-server': 8888, hazelcast: 5701 };
+    const reachers = (objects: K8sObject[], target: string, sources: string[]) =>
+      sources.filter((source) => mayConnect(objects, labelsOf('lab', source), labelsOf('lab', target), PORTS[target]!));
+    const everyone = [...components, 'management-center', 'test', 'some-other-pod'];
+
+    it('are on by default: anyone reaches the facade; only the facade reaches logging, messages and config-server', () => {
+      const objects = objectsOf('defaults');
+      expect(reachers(objects, 'facade', everyone)).to.deep.equal(everyone);
+      for (const target of ['logging', 'messages', 'config-server']) expect(reachers(objects, target, everyone), target).to.deep.equal(['facade']);
+    });
+
+    it('let only logging pods and the members themselves reach the member port (and the `helm test` pod, which checks the cluster size)', () => {
+      expect(reachers(objectsOf('defaults'), 'hazelcast', everyone)).to.deep.equal(['logging', 'hazelcast', 'test']);
+      expect(reachers(objectsOf('Management Center on'), 'hazelcast', everyone)).to.deep.equal(['logging', 'hazelcast', 'management-center', 'test']);
+    });
+
+    it('are gone when networkPolicy.enabled is false', () => {
+      expect(ofKind(objectsOf('policies off'), 'NetworkPolicy')).to.deep.equal([]);
+      expect(reachers(objectsOf('policies off'), 'hazelcast', everyone)).to.deep.equal(everyone);
+    });
+  });
+
+  describe('value scenarios', () => {
+    it('other replica counts reach the StatefulSet, the Deployments and the helm test\'s expected member count', () => {
+      const objects = objectsOf('other replica counts');
+      expect(podOf(objects, 'hazelcast').owner.spec.replicas).to.equal(5);
+      expect(podOf(objects, 'logging').owner.spec.replicas).to.equal(4);
+      expect(podOf(objects, 'facade').owner.spec.replicas).to.equal(2);
+      expect(envOf(podOf(objects, 'test').spec.containers[0]).EXPECTED_MEMBERS).to.equal('5');
+    });
+
+    it('Management Center is off by default; on, it runs pinned and connects to the member Service with the cluster name', () => {
+      expect(pods(objectsOf('defaults')).map((p) => p.labels[COMPONENT])).not.to.include('management-center');
+      const objects = objectsOf('Management Center on');
+      const mc = podOf(objects, 'management-center');
+      const env = envOf(mc.spec.containers[0]);
+      expect(env.MC_DEFAULT_CLUSTER).to.equal('lab');
+      const [host, port] = env.MC_DEFAULT_CLUSTER_MEMBERS!.split(':');
+      expect(followService(objects, host!, Number(port)).pod.labels[COMPONENT]).to.equal('hazelcast');
+      expect(followService(objects, 'lab-management-center', 8080).pod).to.deep.equal(mc);
+    });
+
+    it('HorizontalPodAutoscalers are off by default; on, they scale the facade and logging Deployments, which leave replicas to them', () => {
+      expect(ofKind(objectsOf('defaults'), 'HorizontalPodAutoscaler')).to.deep.equal([]);
+      const objects = objectsOf('autoscaling on');
+      const hpas = ofKind(objects, 'HorizontalPodAutoscaler');
+      expect(hpas.map((h) => h.spec.scaleTargetRef.name).sort()).to.deep.equal(['lab-facade', 'lab-logging']);
+      for (const h of hpas) {
+        const target = get(objects, 'Deployment', h.spec.scaleTargetRef.name);
+        expect(target.spec.replicas, h.metadata.name).to.equal(undefined);
+        expect(h.spec.maxReplicas).to.be.greaterThan(3);
+      }
+      expect(get(objects, 'HorizontalPodAutoscaler', 'lab-logging').spec.minReplicas).to.be.at.least(3);
+    });
+  });
+
+  describe('helm test', () => {
+    it('is a test-hook pod on the lab image that posts and reads through the facade and asks a member for the cluster size', () => {
+      const objects = objectsOf('defaults');
+      const test = podOf(objects, 'test');
+      expect(test.owner.kind).to.equal('Pod');
+      expect(isHelmTestHook(test.owner)).to.equal(true);
+      expect(test.spec.restartPolicy).to.equal('Never');
+      const c = test.spec.containers[0];
+      expect(c.image).to.equal(podOf(objects, 'facade').spec.containers[0].image);
+      const env = envOf(c);
+      const facade = new URL(env.FACADE_URL!);
+      expect(followService(objects, facade.hostname, Number(facade.port)).pod.labels[COMPONENT]).to.equal('facade');
+      const member = new URL(env.HAZELCAST_URL!);
+      expect(followService(objects, member.hostname, Number(member.port)).pod.labels[COMPONENT]).to.equal('hazelcast');
+      expect(env.EXPECTED_MEMBERS).to.equal('3');
+      const script = c.command.at(-1) as string;
+      expect(script).to.include("method: 'POST'").and.to.include('/hazelcast/health/cluster-size');
+    });
+
+    it('its script passes against a facade that keeps messages and a cluster of the expected size, and fails otherwise', async () => {
+      const c = podOf(objectsOf('defaults'), 'test').spec.containers[0];
+      const runScript = async (fake: { loseMessages?: boolean; members: number }) => {
+        const stored: string[] = [];
+        const server = http.createServer((req, res) => {
+          let body = '';
+          req.on('data', (d) => (body += d));
+          req.on('end', () => {
+            res.setHeader('content-type', 'application/json');
+            if (req.method === 'POST' && req.url === '/facade') {
+              const { msg } = JSON.parse(body);
+              if (!fake.loseMessages) stored.push(msg);
+              res.statusCode = 201;
+              res.end(JSON.stringify({ message: { uuid: 'u', msg }, loggedBy: 'http://logging-0/logging' }));
+            } else if (req.url === '/facade') {
+              res.end(JSON.stringify({ 'logging-service': stored, 'messages-service': "I'm not implemented yet ^_^" }));
+            } else if (req.url === '/hazelcast/health/cluster-size') {
+              res.setHeader('content-type', 'text/plain');
+              res.end(String(fake.members));
+            } else {
+              res.statusCode = 404;
+              res.end('{}');
+            }
+          });
+        });
+        await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        try {
+          const env = { ...envOf(c), FACADE_URL: url, HAZELCAST_URL: url, CLUSTER_WAIT_SECONDS: '1', PATH: process.env.PATH ?? '' };
+          const [cmd, ...args] = c.command as string[];
+          expect(cmd).to.equal('node');
+          return await new Promise<{ code: number | null; output: string }>((resolve) => {
+            execFile(process.execPath, args, { env, timeout: 20_000 }, (err, stdout, stderr) =>
+              resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: stdout + stderr }));
+          });
+        } finally {
+          server.closeAllConnections();
+          await new Promise((r) => server.close(r));
+        }
+      };
+      const ok = await runScript({ members: 3 });
+      expect(ok.code, ok.output).to.equal(0);
+      expect(ok.output).to.include('cluster has 3 members');
+      const lost = await runScript({ members: 3, loseMessages: true });
+      expect(lost.code, lost.output).to.equal(1);
+      expect(lost.output).to.include('missing messages');
+      const small = await runScript({ members: 2 });
+      expect(small.code, small.output).to.equal(1);
+      expect(small.output).to.include('cluster size is 2, expected 3');
+    });
+
+    it('is left out of a rendering with --skip-tests', async () => {
+      const { objects } = await helmTemplate(helm, { skipTests: true });
+      expect(objects.filter(isHelmTestHook)).to.deep.equal([]);
+    });
+  });
+
+  describe('chart files', () => {
+    it('has Chart.yaml, a values.yaml, values.schema.json, _helpers.tpl, NOTES.txt, one template per component and templates/tests/', () => {
+      const templates = readdirSync(join(CHART_DIR, 'templates')).sort();
+      expect(templates).to.include.members([
+        '_helpers.tpl', 'NOTES.txt', 'hazelcast.yaml', 'logging.yaml', 'facade.yaml', 'messages.yaml', 'config-server.yaml',
+        'management-center.yaml', 'networkpolicies.yaml', 'serviceaccount.yaml', 'tests',
+      ]);
+      expect(readdirSync(join(CHART_DIR, 'templates', 'tests'))).to.have.length.greaterThan(0);
+      for (const f of ['Chart.yaml', 'values.yaml', 'values.schema.json', 'README.md']) expect(readdirSync(CHART_DIR)).to.include(f);
+    });
+
+    it('keeps appVersion equal to package.json\'s version and the member image tag equal to config.hazelcastVersion', () => {
+      const chart = parseYaml(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8'));
+      const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+      expect(chart.appVersion).to.equal(pkg.version);
+      const values = parseYaml(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'));
+      expect(values.hazelcast.image.tag).to.equal(pkg.config.hazelcastVersion);
+    });
+
+    it('comments every value in values.yaml (a "# --" comment documents the whole value beneath it)', () => {
+      const doc = parseDocument(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'));
+      const undocumented: string[] = [];
+      visit(doc, {
+        Pair(_key, pair, path) {
+          const parent = path[path.length - 1];
+          const first = isMap(parent) && parent.items[0] === pair;
+          const p = pair as Pair;
+          const comment = (isScalar(p.key) ? p.key.commentBefore : undefined) ?? (first && isMap(parent) ? parent.commentBefore : undefined) ?? (p.value as { comment?: string } | null)?.comment;
+          const name = String(isScalar(p.key) ? p.key.value : p.key);
+          if (!comment) undocumented.push(name);
+          // A "--" comment documents the value as a whole (resources, maps, lists): skip its inside.
+          if (comment && comment.trimStart().startsWith('--') && isMap(p.value)) return visit.SKIP;
+          return undefined;
+        },
+      });
+      expect(undocumented).to.deep.equal([]);
+    });
+
+    it('has a schema that rejects unknown keys at every level of values', () => {
+      const schema = JSON.parse(readFileSync(join(CHART_DIR, 'values.schema.json'), 'utf8'));
+      const open: string[] = [];
+      const walk = (node: any, at: string) => {
+        if (!node || typeof node !== 'object') return;
+        if (node.type === 'object' && node.properties && node.additionalProperties !== false) open.push(at);
+        for (const [k, v] of Object.entries(node)) walk(v, `${at}/${k}`);
+      };
+      walk(schema, '#');
+      expect(open).to.deep.equal([]);
+    });
+
+    it('prints the exact port-forward and curl commands in NOTES.txt', async () => {
+      // NOTES.txt is rendered by `helm install` only; render it here through a template in a copy of the chart.
+      const dir = mkdtempSync(join(tmpdir(), 'lab-notes-'));
+      try {
+        const chartDir = join(dir, 'lab');
+        cpSync(CHART_DIR, chartDir, { recursive: true });
+        const notes = readFileSync(join(chartDir, 'templates', 'NOTES.txt'), 'utf8');
+        rmSync(join(chartDir, 'templates', 'NOTES.txt'));
+        writeFileSync(
+          join(chartDir, 'templates', 'notes-probe.yaml'),
+          `{{- define "notes-probe" -}}\n${notes}\n{{- end -}}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "notes-probe" . | quote }}\n`,
+        );
+        const { objects } = await helmTemplate(helm, { chartDir, namespace: 'shop' });
+        const text: string = get(objects, 'ConfigMap', 'notes').data.notes;
+        expect(text).to.include('kubectl --namespace shop port-forward svc/lab-facade 8080:8080');
+        expect(text).to.include("curl -i -X POST --data-urlencode 'msg=msg1' http://localhost:8080/facade");
+        expect(text).to.include('curl -s http://localhost:8080/facade');
+        expect(text).to.include('helm test lab --namespace shop');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * The files around the chart: skaffold.yaml (valid against the skaffold v4beta14 JSON schema, and
+ * consistent with the chart), the kind cluster config, and k8s/lab.yaml kept identical to
+ * `helm template`.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { Ajv } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { REPO_ROOT } from '../../local/hazelcast.js';
+import { get, podOf } from './support/manifests.js';
+import { helmTemplate, parseManifests, requireHelm, type SetValues } from './support/helm.js';
+import { SCHEMA_KUBERNETES_VERSION } from './support/kube-schema.js';
+
+const run = promisify(execFile);
+
+/** shared/ lies beside the repository (in CI: beside the fresh clone). */
+const SKAFFOLD_SCHEMA = join(REPO_ROOT, '..', 'shared', 'schemas', 'skaffold-v4beta14.json');
+const readYaml = (path: string) => parseYaml(readFileSync(join(REPO_ROOT, path), 'utf8'));
+
+/** Applies a profile's JSON patches (add and replace, the operations skaffold.yaml uses). */
+function applyPatches(config: any, patches: { op?: string; path: string; value?: unknown }[]): any {
+  const copy = structuredClone(config);
+  for (const { op = 'replace', path, value } of patches) {
+    const keys = path.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const leaf = keys.pop()!;
+    const parent = keys.reduce((node, k) => {
+      if (node[k] === undefined) throw new Error(`patch path ${path} does not exist`);
+      return node[k];
+    }, copy);
+    if (op === 'replace' && !(leaf in parent)) throw new Error(`patch replaces ${path}, which does not exist`);
+    if (op !== 'add' && op !== 'replace') throw new Error(`patch op ${op} is not handled here`);
+    parent[leaf] = value;
+  }
+  return copy;
+}
+
+describe('skaffold.yaml', () => {
+  const skaffold = readYaml('skaffold.yaml');
+
+  it('is valid against the skaffold/v4beta14 JSON schema (ajv), with every profile applied too', () => {
+    expect(existsSync(SKAFFOLD_SCHEMA), `${SKAFFOLD_SCHEMA} (shared/ beside the repository)`).to.equal(true);
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    const validate = ajv.compile(JSON.parse(readFileSync(SKAFFOLD_SCHEMA, 'utf8')));
+    expect(skaffold.apiVersion).to.equal('skaffold/v4beta14');
+    const check = (config: unknown, what: string) => expect(validate(config) ? [] : validate.errors, what).to.deep.equal([]);
+    check(skaffold, 'skaffold.yaml');
+    for (const profile of skaffold.profiles ?? []) check(applyPatches(skaffold, profile.patches ?? []), `profile ${profile.name}`);
+    // The validator is not vacuous: an unknown field is rejected.
+    expect(validate({ ...skaffold, deploys: {} })).to.equal(false);
+  });
+
+  it('builds the one image from the Dockerfile and deploys charts/lab as release `lab` with that image injected', () => {
+    const [artifact] = skaffold.build.artifacts;
+    expect(skaffold.build.artifacts).to.have.length(1);
+    expect(artifact.docker.dockerfile).to.equal('Dockerfile');
+    expect(existsSync(join(REPO_ROOT, artifact.context ?? '.', artifact.docker.dockerfile))).to.equal(true);
+    const [release] = skaffold.deploy.helm.releases;
+    expect(release.name).to.equal('lab');
+    expect(existsSync(join(REPO_ROOT, release.chartPath, 'Chart.yaml'))).to.equal(true);
+    expect(release.setValueTemplates).to.deep.equal({
+      'image.repository': `{{.IMAGE_REPO_${artifact.image}}}`,
+      'image.tag': `{{.IMAGE_TAG_${artifact.image}}}`,
+    });
+  });
+
+  describe('against the chart (real helm)', function () {
+    let helm: string;
+    before(function () {
+      helm = requireHelm(this);
+    });
+
+    it('forwards localhost:8080 to the facade Service the chart renders', async () => {
+      const { objects } = await helmTemplate(helm);
+      const [forward] = skaffold.portForward;
+      expect(forward).to.include({ resourceType: 'service', localPort: 8080 });
+      const service = get(objects, 'Service', forward.resourceName);
+      expect(service.spec.ports.map((p: any) => p.port)).to.include(forward.port);
+      expect(service.spec.selector['app.kubernetes.io/component']).to.equal('facade');
+    });
+
+    it('renders the chart with the values every profile sets (the fast profile: one member, one logging pod)', async () => {
+      const renderWith = async (config: any) => {
+        const [release] = config.deploy.helm.releases;
+        // setValueTemplates stand in with what skaffold would inject.
+        const injected: SetValues = { 'image.repository': 'lab', 'image.tag': 'a1b2c3d4' };
+        if (release.setValueTemplates['image.digest']) injected['image.digest'] = `sha256:${'b'.repeat(64)}`;
+        return (await helmTemplate(helm, { set: { ...injected, ...(release.setValues ?? {}) } })).objects;
+      };
+      const fast = skaffold.profiles.find((p: any) => p.name === 'fast');
+      expect(fast, 'a profile for fast local iteration').to.exist;
+      const objects = await renderWith(applyPatches(skaffold, fast.patches));
+      expect(podOf(objects, 'hazelcast').owner.spec.replicas).to.equal(1);
+      expect(podOf(objects, 'logging').owner.spec.replicas).to.equal(1);
+      for (const profile of skaffold.profiles) await renderWith(applyPatches(skaffold, profile.patches ?? []));
+      const plain = await renderWith(skaffold);
+      expect(podOf(plain, 'facade').spec.containers[0].image).to.equal('lab:a1b2c3d4');
+    });
+  });
+});
+
+describe('k8s/', function () {
+  let helm: string;
+  before(function () {
+    helm = requireHelm(this);
+  });
+
+  it('has a kind cluster with a control plane and three workers, on the Kubernetes minor the chart is validated against', () => {
+    const kind = readYaml('k8s/kind.yaml');
+    expect(kind).to.include({ kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4' });
+    const roles = kind.nodes.map((n: any) => n.role);
+    expect(roles.filter((r: string) => r === 'worker')).to.have.length(3);
+    expect(roles.filter((r: string) => r === 'control-plane')).to.have.length(1);
+    const minor = SCHEMA_KUBERNETES_VERSION.split('.').slice(0, 2).join('.');
+    for (const node of kind.nodes) expect(node.image).to.match(new RegExp(`^kindest/node:v${minor.replace('.', '\\.')}\\.\\d+$`));
+  });
+
+  it('keeps k8s/lab.yaml identical to `helm template` of the chart (node scripts/render-k8s.mjs --check)', async () => {
+    const { stdout } = await run(process.execPath, [join(REPO_ROOT, 'scripts', 'render-k8s.mjs'), '--check'], { env: { ...process.env, HELM: helm } }).catch((err) => {
+      throw new Error(`${err.stderr || err.message}`);
+    });
+    expect(stdout).to.include('up to date');
+    const objects = parseManifests(readFileSync(join(REPO_ROOT, 'k8s', 'lab.yaml'), 'utf8'));
+    expect(objects.filter((o) => o.metadata.annotations?.['helm.sh/hook'])).to.deep.equal([]);
+    expect(get(objects, 'StatefulSet', 'lab-hazelcast').spec.replicas).to.equal(3);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * The real helm binary for chart tests: where to find it, and `helm template` / `helm lint` runs
+ * whose output is parsed into plain objects. No mock: without helm the chart tests skip locally
+ * and fail in CI.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { REPO_ROOT } from '../../../local/hazelcast.js';
+
+const run = promisify(execFile);
+
+export const CHART_DIR = join(REPO_ROOT, 'charts', 'lab');
+
+/** The Kubernetes version the chart is rendered for and validated against (kubernetes-models 4.5 carries its 1.33.0 schema). */
+export const KUBE_VERSION = '1.33.0';
+
+/** A Kubernetes object as rendered; fields are read with the accessors in manifests.ts. */
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: any }; [k: string]: any };
+
+export interface Rendering {
+  /** helm's output, as printed. */
+  text: string;
+  objects: K8sObject[];
+}
+
+const works = (cmd: string) => spawnSync(cmd, ['version', '--short'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * helm, looked for in order: $HELM, `helm` on PATH, /tmp/gobin/helm, $(go env GOPATH)/bin/helm.
+ * @returns the command to run, or undefined when there is none
+ */
+export function findHelm(): string | undefined {
+  const candidates: string[] = [];
+  if (process.env.HELM) candidates.push(process.env.HELM);
+  candidates.push('helm', '/tmp/gobin/helm');
+  const gopath = spawnSync('go', ['env', 'GOPATH'], { encoding: 'utf8' });
+  if (gopath.status === 0 && gopath.stdout.trim()) candidates.push(join(gopath.stdout.trim(), 'bin', 'helm'));
+  return candidates.find((c) => (c.includes('/') ? existsSync(c) && works(c) : works(c)));
+}
+
+let warned = false;
+
+/**
+ * helm for a suite's `before` hook. Without helm the suite fails in CI (CI=true) and is skipped
+ * elsewhere, with a notice that cannot be missed.
+ */
+export function requireHelm(ctx: Mocha.Context): string {
+  const helm = findHelm();
+  if (helm) return helm;
+  const why = 'helm v3 not found ($HELM, PATH, /tmp/gobin/helm, $(go env GOPATH)/bin/helm); install it with `go install helm.sh/helm/v3/cmd/helm@v3.22.0`';
+  if (process.env.CI === 'true') throw new Error(`chart tests need helm in CI: ${why}`);
+  if (!warned) {
+    warned = true;
+    process.stderr.write(`\n${'!'.repeat(100)}\n!!! SKIPPING CHART TESTS: ${why}\n${'!'.repeat(100)}\n\n`);
+  }
+  ctx.skip();
+}
+
+export type SetValues = Record<string, string | number | boolean>;
+
+export interface TemplateOptions {
+  release?: string;
+  namespace?: string;
+  set?: SetValues;
+  /** Leave out the `helm test` pod, as `--skip-tests` does. */
+  skipTests?: boolean;
+  chartDir?: string;
+}
+
+const setArgs = (set: SetValues = {}) => Object.entries(set).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+
+/** Parses multi-document YAML (helm's output) into objects, dropping empty documents. */
+export function parseManifests(text: string): K8sObject[] {
+  return parseAllDocuments(text)
+    .map((doc) => {
+      if (doc.errors.length > 0) throw new Error(`helm rendered invalid YAML: ${doc.errors[0]!.message}`);
+      return doc.toJS() as K8sObject | null;
+    })
+    .filter((o): o is K8sObject => o !== null && typeof o === 'object');
+}
+
+/** `helm template` of charts/lab; rejects with helm's own message when it fails (e.g. a schema error). */
+export async function helmTemplate(helm: string, o: TemplateOptions = {}): Promise<Rendering> {
+  const args = [
+    'template', o.release ?? 'lab', o.chartDir ?? CHART_DIR,
+    '--namespace', o.namespace ?? 'default',
+    '--kube-version', KUBE_VERSION,
+    ...(o.skipTests ? ['--skip-tests'] : []),
+    ...setArgs(o.set),
+  ];
+  try {
+    const { stdout } = await run(helm, args, { maxBuffer: 16 * 1024 * 1024 });
+    return { text: stdout, objects: parseManifests(stdout) };
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`helm ${args.join(' ')} failed: ${(e.stderr || e.message).trim()}`);
+  }
+}
+
+/** Runs helm with any arguments; resolves with its exit code and output instead of throwing. */
+export async function helmRun(helm: string, args: string[]): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await run(helm, args, { maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, output: stdout + stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, output: (e.stdout ?? '') + (e.stderr ?? '') };
+  }
+}
