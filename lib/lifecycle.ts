@@ -9,6 +9,11 @@ export interface Stoppable {
   stop(): Promise<void>;
 }
 
+/** A started service: where it listens and how to stop it (idempotent, bounded). */
+export interface RunningService extends Stoppable {
+  url: string;
+}
+
 /** Starts a service and installs signal handlers; exits 0 after a clean stop, 1 on failure. */
 export function runUntilSignalled(service: Stoppable, logger: Logger, timeoutMs: number): void {
   let stopping = false;

@@ -1,11 +1,8 @@
 /** The four services, by the name the entry point (`node dist/bin/lab.js <name>`) takes. */
 import type { Logger } from '../lib/log.js';
+import type { RunningService } from '../lib/lifecycle.js';
 
-/** A started service: where it listens and how to stop it (idempotent, bounded). */
-export interface RunningService {
-  url: string;
-  stop(): Promise<void>;
-}
+export type { RunningService };
 
 export interface ServiceModule<C extends { LOG_LEVEL: string; SHUTDOWN_TIMEOUT_MS: number }> {
   loadConfig(env: Record<string, string | undefined>): C;

@@ -3,6 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import type { Logger } from '../log.js';
+import type { CommonConfig } from '../config.js';
+import type { RunningService } from '../lifecycle.js';
 
 export interface ServerOptions {
   host: string;
@@ -76,4 +78,35 @@ export async function listen(app: Koa<any>, options: ServerOptions): Promise<Run
       server.closeIdleConnections();
     }));
   return { url, port, close };
+}
+
+export interface ServeHooks {
+  /** Called first when stopping, e.g. to start answering /readyz with 503. */
+  onStopping?: () => void;
+  /** Called once the server has drained, e.g. to close a client. */
+  afterClose?: () => Promise<void> | void;
+}
+
+/**
+ * Listens on the service's HOST and PORT with its timeouts, and returns the running service:
+ * `stop()` (idempotent) drains the server within SHUTDOWN_TIMEOUT_MS, then runs `afterClose`.
+ */
+export async function serve(app: Koa<any>, config: CommonConfig, logger: Logger, hooks: ServeHooks = {}): Promise<RunningService> {
+  const server = await listen(app, {
+    host: config.HOST,
+    port: config.PORT,
+    logger,
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    url: server.url,
+    stop: () =>
+      (stopped ??= (async () => {
+        hooks.onStopping?.();
+        await server.close(config.SHUTDOWN_TIMEOUT_MS);
+        await hooks.afterClose?.();
+      })()),
+  };
 }

@@ -1,12 +1,12 @@
 /** Wires the logging service: config → Hazelcast connection → store → app → server. */
 import { createLogger, type Logger } from '../../lib/log.js';
 import { createMetrics } from '../../lib/metrics.js';
-import { listen } from '../../lib/http/server.js';
+import { serve } from '../../lib/http/server.js';
 import { HazelcastConnection } from '../../lib/hazelcast.js';
 import { createApp } from './app.js';
 import { HazelcastMessageStore } from './store.js';
 import { loadLoggingConfig, type LoggingConfig } from './config.js';
-import type { RunningService } from '../index.js';
+import type { RunningService } from '../../lib/lifecycle.js';
 
 export async function start(config: LoggingConfig, logger: Logger = createLogger({ service: 'logging', level: config.LOG_LEVEL })): Promise<RunningService> {
   const instanceName = config.INSTANCE_NAME ?? `logging@${config.HOST}:${config.PORT}`;
@@ -30,23 +30,10 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     isReady: () => !draining && hz.isConnected(),
   });
-  const server = await listen(app, {
-    host: config.HOST,
-    port: config.PORT,
-    logger,
-    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
-    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+  return serve(app, config, logger, {
+    onStopping: () => (draining = true),
+    afterClose: () => hz.shutdown(),
   });
-  let stopped: Promise<void> | undefined;
-  return {
-    url: server.url,
-    stop: () =>
-      (stopped ??= (async () => {
-        draining = true;
-        await server.close(config.SHUTDOWN_TIMEOUT_MS);
-        await hz.shutdown();
-      })()),
-  };
 }
 
 export const loadConfig = loadLoggingConfig;
