@@ -10,9 +10,11 @@ import type { Logger } from '../../lib/log.js';
 import type { HttpMetrics } from '../../lib/metrics.js';
 import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
 import { newMessageId } from '../../lib/ids.js';
-import { pageQuery, parsePage } from '../../lib/paging.js';
+import { parsePage } from '../../lib/paging.js';
 import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
 import type { RegistryClient } from './registry-client.js';
+import { ClusterViewer, listStored } from './cluster.js';
+import { DASHBOARD_FILES, DASHBOARD_HEADERS, DASHBOARD_PAGE, type Asset } from './dashboard/assets.js';
 
 export interface FacadeAppDeps {
   logger: Logger;
@@ -23,6 +25,10 @@ export interface FacadeAppDeps {
   messagesService: string;
   bodyLimitBytes: number;
   newId?: () => string;
+  /** Config-server's base URL, for the dashboard's registry view; without it the cached lists are shown. */
+  configServerUrl?: string;
+  /** Bound on one readiness probe of the dashboard's cluster view (default 1000 ms). */
+  probeTimeoutMs?: number;
 }
 
 /** Extracts `msg` from a parsed body of any accepted type. */
@@ -35,14 +41,6 @@ export function messageFrom(body: unknown, isText: boolean): string {
   if (typeof msg !== 'string') throw badRequest('INVALID_MSG', 'msg must be a string');
   if (msg.trim() === '') throw badRequest('EMPTY_MSG', 'msg must not be empty');
   return msg;
-}
-
-function parseJson<T>(text: string, what: string): T {
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new HttpError(502, 'BAD_GATEWAY', `${what} sent a malformed answer`, { cause: err });
-  }
 }
 
 export function createApp(deps: FacadeAppDeps): Koa<AppState> {
@@ -86,18 +84,8 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
   });
 
   async function readMessages(page: ReturnType<typeof parsePage>, requestId: string): Promise<string[]> {
-    const instances = await registry.instances(loggingService, requestId);
-    if (instances.length === 0) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance is registered');
-    let result;
-    try {
-      result = await client.callAny(instances, (url) => url + pageQuery(page), { requestId });
-    } catch (err) {
-      if (err instanceof UpstreamError) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could list the messages', err);
-      throw err;
-    }
-    if (result.response.status !== 200) throw new HttpError(502, 'BAD_GATEWAY', `logging answered ${result.response.status}`);
-    const stored = parseJson<{ msg: string }[]>(result.response.text, 'logging');
-    return stored.map((m) => m.msg);
+    const { messages } = await listStored(deps, page, requestId);
+    return messages.map((m) => m.msg);
   }
 
   /** The stub's text, or null when the messages service cannot be reached: the messages still come back. */
@@ -112,6 +100,51 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
       return null;
     }
   }
+
+  // ---- Dashboard and its JSON endpoints ------------------------------------------------------
+  // `/` is a self-contained page (no outside resource, strict CSP) fed by the two endpoints below.
+
+  const viewer = new ClusterViewer({
+    registry,
+    client,
+    logger,
+    loggingService,
+    messagesService,
+    configServerUrl: deps.configServerUrl,
+    probeTimeoutMs: deps.probeTimeoutMs,
+  });
+
+  /** Stored messages with their details: `{messages: [{uuid, msg, loggedBy, storedAt}], readFrom}`. */
+  router.get('/facade/messages', async (ctx) => {
+    const page = parsePage(ctx.query);
+    const { instance } = ctx.query;
+    if (instance !== undefined && typeof instance !== 'string') throw badRequest('UNKNOWN_INSTANCE', 'give one instance');
+    ctx.body = await listStored(deps, page, ctx.state.requestId, instance);
+  });
+
+  /** Registry with each instance's readiness, and the Hazelcast members with the entries each owns. */
+  router.get('/facade/cluster', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await viewer.view(ctx.state.requestId);
+  });
+
+  const sendAsset = (ctx: Koa.ParameterizedContext<AppState>, asset: Asset) => {
+    ctx.set(DASHBOARD_HEADERS);
+    ctx.type = asset.type;
+    ctx.etag = asset.etag;
+    ctx.status = 200; // `fresh` compares validators only for a successful answer
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.body = asset.body;
+  };
+  router.get('/', (ctx) => sendAsset(ctx, DASHBOARD_PAGE));
+  router.get('/dashboard/:file', (ctx) => {
+    const asset = DASHBOARD_FILES.get(ctx.params.file ?? '');
+    if (!asset) throw new HttpError(404, 'NOT_FOUND', 'no such dashboard file');
+    sendAsset(ctx, asset);
+  });
 
   return createServiceApp({ logger, metrics, router });
 }

@@ -1,12 +1,12 @@
 /** Wires the facade: config → service client and registry client → app → server. */
 import { createLogger, type Logger } from '../../lib/log.js';
 import { createMetrics, prom } from '../../lib/metrics.js';
-import { listen } from '../../lib/http/server.js';
+import { serve } from '../../lib/http/server.js';
 import { ServiceClient } from '../../lib/service-client.js';
 import { createApp } from './app.js';
 import { RegistryClient } from './registry-client.js';
 import { loadFacadeConfig, type FacadeConfig } from './config.js';
-import type { RunningService } from '../index.js';
+import type { RunningService } from '../../lib/lifecycle.js';
 
 export async function start(config: FacadeConfig, logger: Logger = createLogger({ service: 'facade', level: config.LOG_LEVEL })): Promise<RunningService> {
   const metrics = createMetrics('facade');
@@ -41,23 +41,9 @@ export async function start(config: FacadeConfig, logger: Logger = createLogger(
     loggingService: config.LOGGING_SERVICE_NAME,
     messagesService: config.MESSAGES_SERVICE_NAME,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    configServerUrl: config.CONFIG_SERVER_URL,
   });
-  const server = await listen(app, {
-    host: config.HOST,
-    port: config.PORT,
-    logger,
-    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
-    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
-  });
-  let stopped: Promise<void> | undefined;
-  return {
-    url: server.url,
-    stop: () =>
-      (stopped ??= (async () => {
-        await server.close(config.SHUTDOWN_TIMEOUT_MS);
-        client.close();
-      })()),
-  };
+  return serve(app, config, logger, { afterClose: () => client.close() });
 }
 
 export const loadConfig = loadFacadeConfig;

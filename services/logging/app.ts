@@ -9,6 +9,7 @@ import { HttpError, badRequest } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import { parsePage } from '../../lib/paging.js';
 import type { MessageStore, PutOutcome } from './store.js';
+import { instrumentStore } from './store-metrics.js';
 
 export interface LoggingAppDeps {
   store: MessageStore;
@@ -37,7 +38,9 @@ export function parseLogRequest(body: unknown): { uuid: string; msg: string } {
 }
 
 export function createApp(deps: LoggingAppDeps): Koa<AppState> {
-  const { store, logger, metrics, instanceName, bodyLimitBytes, isReady, now = () => new Date() } = deps;
+  const { logger, metrics, instanceName, bodyLimitBytes, isReady, now = () => new Date() } = deps;
+  // Every Hazelcast operation is timed and its failures counted on the service's registry.
+  const store = instrumentStore(deps.store, metrics.registry);
   const router = new Router<AppState>();
 
   router.post('/logging', parseBody(['json'], bodyLimitBytes), async (ctx) => {

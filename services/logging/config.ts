@@ -1,6 +1,6 @@
 /** Settings of the logging service; see the README's settings table. */
 import { z } from 'zod';
-import { addressList, commonSettings, loadConfig, millis, port } from '../../lib/config.js';
+import { addressList, commonSettings, count, loadConfig, millis, port } from '../../lib/config.js';
 
 export const loggingSettings = {
   ...commonSettings,
@@ -10,6 +10,11 @@ export const loggingSettings = {
   HZ_CLUSTER_NAME: z.string().min(1).default('lab'),
   HZ_MEMBERS: addressList('127.0.0.1:5701,127.0.0.1:5702,127.0.0.1:5703'),
   HZ_MAP_NAME: z.string().min(1).regex(/^[A-Za-z0-9_\-]+$/).default('messages'),
+  /**
+   * The map's synchronous backups as the member configuration declares them (hazelcast.yaml, the
+   * chart's ConfigMap). Reported on the dashboard: a client cannot read a map's configuration.
+   */
+  HZ_BACKUP_COUNT: count(2, 0, 6),
   HZ_CONNECT_TIMEOUT_MS: millis(5_000),
   /** Bound on one map operation; covers the seconds the cluster needs to replace a killed member. */
   HZ_INVOCATION_TIMEOUT_MS: millis(6_000),

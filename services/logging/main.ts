@@ -23,7 +23,7 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
   );
   let draining = false;
   const app = createApp({
-    store: new HazelcastMessageStore(hz, config.HZ_MAP_NAME),
+    store: new HazelcastMessageStore(hz, config.HZ_MAP_NAME, { backupCount: config.HZ_BACKUP_COUNT }),
     logger,
     metrics: createMetrics('logging'),
     instanceName,

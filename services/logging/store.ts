@@ -30,6 +30,20 @@ export interface ClusterSummary {
   mapName: string;
   mapSize: number;
   members: { address: string; uuid: string; ownedEntries: number }[];
+  /**
+   * Synchronous backups the member configuration declares for the map. The client cannot read a
+   * map's configuration, so this is what the service was told (null: not told).
+   */
+  backupCount?: number | null;
+}
+
+/** Cheap figures for metrics: no entry is read. */
+export interface StoreStats {
+  connected: boolean;
+  /** Entries in the map; null while it cannot be asked. */
+  mapSize: number | null;
+  /** Members the client sees; 0 while disconnected. */
+  clusterSize: number;
 }
 
 export interface MessageStore {
@@ -39,6 +53,13 @@ export interface MessageStore {
   list(page: Page): Promise<StoredMessage[]>;
   /** Members and how many entries each owns; their sum is the map size. */
   summary(): Promise<ClusterSummary>;
+  /** Map and cluster size for the metrics; optional so a simple store can leave it out. */
+  stats?(): Promise<StoreStats>;
+}
+
+export interface HazelcastStoreOptions {
+  /** The map's backup count as the member configuration declares it; reported in the summary. */
+  backupCount?: number;
 }
 
 /** Decides the outcome of a put-if-absent from the value that was there before (if any). */
@@ -63,6 +84,7 @@ export class HazelcastMessageStore implements MessageStore {
   constructor(
     private readonly hz: HazelcastConnection,
     private readonly mapName: string,
+    private readonly options: HazelcastStoreOptions = {},
   ) {}
 
   async put(uuid: string, value: StoredValue): Promise<PutOutcome> {
@@ -94,8 +116,22 @@ export class HazelcastMessageStore implements MessageStore {
         const owner = byUuid.get(this.hz.ownerOf(key) ?? '');
         if (owner) owner.ownedEntries++;
       }
-      return { connected: this.hz.isConnected(), mapName: this.mapName, mapSize: keys.length, members };
+      return {
+        connected: this.hz.isConnected(),
+        mapName: this.mapName,
+        mapSize: keys.length,
+        members,
+        backupCount: this.options.backupCount ?? null,
+      };
     });
+  }
+
+  async stats(): Promise<StoreStats> {
+    const connected = this.hz.isConnected();
+    const clusterSize = this.hz.members().length;
+    if (!connected) return { connected, mapSize: null, clusterSize };
+    const mapSize = await this.guard(async () => (await this.hz.getMap<string, StoredValue>(this.mapName)).size());
+    return { connected, mapSize, clusterSize };
   }
 
   /** Cluster failures become 503s; anything else is a bug and stays a 500. */

@@ -239,6 +239,7 @@ describe('Helm chart charts/lab (real helm)', function () {
         const { config } = memberConfigOf(objects);
         expect(env.HZ_CLUSTER_NAME).to.equal(config['cluster-name']);
         expect(config.map[env.HZ_MAP_NAME!]['backup-count']).to.equal(2);
+        expect(Number(env.HZ_BACKUP_COUNT), 'the backup count logging reports is the members\' own').to.equal(config.map[env.HZ_MAP_NAME!]['backup-count']);
         expect(env.INSTANCE_NAME).to.equal('valueFrom:metadata.name');
       }
     });
@@ -384,6 +385,17 @@ describe('Helm chart charts/lab (real helm)', function () {
           expect(c.readinessProbe, at).to.be.an('object');
         }
       }
+    });
+
+    it('annotates the four services\' pods for Prometheus scraping on their own port, unless turned off', async () => {
+      const objects = objectsOf('defaults');
+      for (const [component, port] of [['facade', 8080], ['logging', 8081], ['messages', 8082], ['config-server', 8888]] as const) {
+        const annotations = podOf(objects, component).owner.spec.template.metadata.annotations ?? {};
+        expect(annotations, component).to.include({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
+      }
+      const off = await helmTemplate(helm, { set: { 'metrics.scrapeAnnotations': false } });
+      const facade = podOf(off.objects, 'facade').owner;
+      expect(facade.spec.template.metadata.annotations?.['prometheus.io/scrape']).to.equal(undefined);
     });
 
     it('uses only pinned images: a version tag or a digest, never "latest"', () => {

@@ -223,7 +223,11 @@ spec:
     metadata:
       labels:
         {{- include "lab.labels" $ctx | nindent 8 }}
-      {{- with .annotations }}
+      {{- $annotations := .annotations | default dict }}
+      {{- if $root.Values.metrics.scrapeAnnotations }}
+      {{- $annotations = merge (dict "prometheus.io/scrape" "true" "prometheus.io/port" (toString .service.port) "prometheus.io/path" "/metrics") $annotations }}
+      {{- end }}
+      {{- with $annotations }}
       annotations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
@@ -295,4 +299,13 @@ spec:
           type: Utilization
           averageUtilization: {{ .service.autoscaling.targetCPUUtilizationPercentage }}
 {{- end }}
+{{- end -}}
+
+{{/*
+Synchronous backups of the messages map: with three members every entry lives on all three, so
+any two may die at once. One definition for the member config and logging's HZ_BACKUP_COUNT (which
+the dashboard shows, since a client cannot read a map's configuration).
+*/}}
+{{- define "lab.hazelcast.backupCount" -}}
+2
 {{- end -}}

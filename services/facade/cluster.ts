@@ -1,0 +1,242 @@
+/**
+ * What the dashboard and `npm run scenario` see: the stored messages in detail, and one view of the
+ * whole system — config-server's registry with each instance's readiness, and the Hazelcast cluster
+ * as one logging instance's client sees it (members, entries each owns, map size, backup count).
+ */
+import type { Logger } from '../../lib/log.js';
+import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
+import { REQUEST_ID_HEADER } from '../../lib/http/app.js';
+import { pageQuery, type Page } from '../../lib/paging.js';
+import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
+import type { ClusterSummary, StoredMessage } from '../logging/store.js';
+import type { RegistryClient } from './registry-client.js';
+
+/** Bound on one readiness probe or registry read for the cluster view; a dead instance costs no more. */
+export const DEFAULT_PROBE_TIMEOUT_MS = 1_000;
+
+/** ready: `/readyz` answered 200; not-ready: it answered something else; down: no answer. */
+export type Health = 'ready' | 'not-ready' | 'down';
+
+export interface InstanceHealth {
+  url: string;
+  health: Health;
+  /** `HTTP 503`, `refused`, `timeout`, … */
+  detail: string;
+  /** Round trip of the probe; null when there was no answer. */
+  latencyMs: number | null;
+}
+
+export interface RegistryEntryView {
+  /** The registry name, e.g. `logging`. */
+  name: string;
+  /** Which of the facade's upstreams this entry is, if any. */
+  usedFor: 'logging' | 'messages' | null;
+  instances: InstanceHealth[];
+}
+
+export interface HazelcastView extends ClusterSummary {
+  backupCount: number | null;
+  clusterSize: number;
+  /** Sum of the members' owned entries; equals `mapSize` unless partitions are moving. */
+  ownedEntriesTotal: number;
+  /** The logging instance whose Hazelcast client answered. */
+  reportedBy: string;
+}
+
+export interface ClusterView {
+  checkedAt: string;
+  configServer: { url: string | null; reachable: boolean | null; error: string | null };
+  /** Config-server's registry; while it is down, the facade's last good lists of its two upstreams. */
+  registry: RegistryEntryView[];
+  hazelcast: HazelcastView | null;
+  /** Why `hazelcast` is null. */
+  hazelcastError: string | null;
+}
+
+export interface ClusterDeps {
+  registry: Pick<RegistryClient, 'instances'>;
+  client: ServiceClient;
+  logger: Logger;
+  loggingService: string;
+  messagesService: string;
+  /** Config-server's base URL; without it the view shows the facade's cached lists only. */
+  configServerUrl?: string;
+  probeTimeoutMs?: number;
+  now?: () => Date;
+}
+
+/** The logging service's list answer, checked enough that the dashboard can trust its fields. */
+function parseStored(text: string): StoredMessage[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(502, 'BAD_GATEWAY', 'logging sent a malformed answer', { cause: err });
+  }
+  const ok =
+    Array.isArray(value) &&
+    value.every((m) => typeof m === 'object' && m !== null && typeof m.uuid === 'string' && typeof m.msg === 'string');
+  if (!ok) throw new HttpError(502, 'BAD_GATEWAY', 'logging sent a malformed list');
+  return (value as StoredMessage[]).map(({ uuid, msg, loggedBy, storedAt }) => ({ uuid, msg, loggedBy, storedAt }));
+}
+
+/**
+ * Lists stored messages with their details from a random logging instance (retrying elsewhere), or
+ * from `instance` only — which must be one of the registered logging instances, so the facade never
+ * becomes a proxy to arbitrary URLs.
+ * @throws HttpError 400 for an unregistered instance, 503 when no instance could list them
+ */
+export async function listStored(
+  deps: Pick<ClusterDeps, 'registry' | 'client' | 'loggingService'>,
+  page: Page,
+  requestId: string,
+  instance?: string,
+): Promise<{ messages: StoredMessage[]; readFrom: string }> {
+  const instances = await deps.registry.instances(deps.loggingService, requestId);
+  if (instances.length === 0) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance is registered');
+  if (instance !== undefined && !instances.includes(instance)) {
+    throw badRequest('UNKNOWN_INSTANCE', 'instance must be one of the registered logging instances');
+  }
+  let result;
+  try {
+    result = await deps.client.callAny(instance === undefined ? instances : [instance], (url) => url + pageQuery(page), { requestId });
+  } catch (err) {
+    if (err instanceof UpstreamError) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could list the messages', err);
+    throw err;
+  }
+  if (result.response.status !== 200) throw new HttpError(502, 'BAD_GATEWAY', `logging answered ${result.response.status}`);
+  return { messages: parseStored(result.response.text), readFrom: result.instance };
+}
+
+/** GETs `url` within `timeoutMs`; never throws: a failure is a `down` health. */
+async function probe(url: string, timeoutMs: number, requestId: string): Promise<{ status: number | null; text: string; detail: string; latencyMs: number | null }> {
+  const started = performance.now();
+  try {
+    const res = await fetch(url, {
+      headers: { accept: 'application/json', [REQUEST_ID_HEADER]: requestId },
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'error',
+    });
+    const text = await res.text();
+    return { status: res.status, text, detail: `HTTP ${res.status}`, latencyMs: Math.round(performance.now() - started) };
+  } catch (err) {
+    const e = err as { name?: string; cause?: { code?: string } };
+    const detail =
+      e.name === 'TimeoutError' || e.name === 'AbortError' ? 'timeout' : e.cause?.code === 'ECONNREFUSED' ? 'refused' : (e.cause?.code ?? 'unreachable');
+    return { status: null, text: '', detail, latencyMs: null };
+  }
+}
+
+/** The `/readyz` of the process serving an instance URL (`http://host:port/logging` → `http://host:port/readyz`). */
+export function readinessUrl(instanceUrl: string): string {
+  return new URL('/readyz', instanceUrl).toString();
+}
+
+/**
+ * Builds cluster views. Concurrent requests (several open dashboards) share one build, so polling
+ * never multiplies the probes.
+ */
+export class ClusterViewer {
+  private building: Promise<ClusterView> | undefined;
+
+  constructor(private readonly deps: ClusterDeps) {}
+
+  view(requestId: string): Promise<ClusterView> {
+    this.building ??= this.build(requestId).finally(() => (this.building = undefined));
+    return this.building;
+  }
+
+  private async build(requestId: string): Promise<ClusterView> {
+    const { loggingService, messagesService, now = () => new Date() } = this.deps;
+    const { lists, configServer } = await this.readRegistry(requestId);
+    const origins = new Map<string, Promise<InstanceHealth>>();
+    const health = (url: string) => {
+      let key: string;
+      try {
+        key = readinessUrl(url);
+      } catch {
+        return Promise.resolve<InstanceHealth>({ url, health: 'down', detail: 'invalid URL', latencyMs: null });
+      }
+      if (!origins.has(key)) origins.set(key, this.health(key, requestId));
+      return origins.get(key)!.then((h) => ({ ...h, url }));
+    };
+    const registry = await Promise.all(
+      Object.keys(lists)
+        .sort()
+        .map(async (name): Promise<RegistryEntryView> => ({
+          name,
+          usedFor: name === loggingService ? 'logging' : name === messagesService ? 'messages' : null,
+          instances: await Promise.all(lists[name]!.map(health)),
+        })),
+    );
+    const logging = registry.find((e) => e.usedFor === 'logging')?.instances ?? [];
+    const { hazelcast, error } = await this.readHazelcast(logging, requestId);
+    return { checkedAt: now().toISOString(), configServer, registry, hazelcast, hazelcastError: error };
+  }
+
+  private async health(readyz: string, requestId: string): Promise<InstanceHealth> {
+    const r = await probe(readyz, this.deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, requestId);
+    const health: Health = r.status === 200 ? 'ready' : r.status === null ? 'down' : 'not-ready';
+    return { url: readyz, health, detail: r.detail, latencyMs: r.latencyMs };
+  }
+
+  /** Config-server's whole registry; when it cannot be read, the facade's cached lists of its two upstreams. */
+  private async readRegistry(requestId: string): Promise<{ lists: Record<string, string[]>; configServer: ClusterView['configServer'] }> {
+    const { configServerUrl, registry, loggingService, messagesService } = this.deps;
+    let error: string | null = null;
+    if (configServerUrl) {
+      const r = await probe(`${configServerUrl}/services`, this.deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, requestId);
+      if (r.status === 200) {
+        try {
+          const parsed = JSON.parse(r.text) as unknown;
+          if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+            const lists = Object.fromEntries(
+              Object.entries(parsed).filter((e): e is [string, string[]] => Array.isArray(e[1]) && e[1].every((u) => typeof u === 'string')),
+            );
+            return { lists, configServer: { url: configServerUrl, reachable: true, error: null } };
+          }
+        } catch {
+          // reported below as a malformed answer
+        }
+        error = 'malformed registry';
+      } else {
+        error = r.detail;
+      }
+    }
+    const lists: Record<string, string[]> = {};
+    for (const name of [loggingService, messagesService]) {
+      lists[name] = await registry.instances(name, requestId).catch(() => []);
+    }
+    return { lists, configServer: { url: configServerUrl ?? null, reachable: configServerUrl ? false : null, error } };
+  }
+
+  /** The cluster summary from a ready logging instance (another one after a failure). */
+  private async readHazelcast(logging: InstanceHealth[], requestId: string): Promise<{ hazelcast: HazelcastView | null; error: string | null }> {
+    if (logging.length === 0) return { hazelcast: null, error: 'no logging instance is registered' };
+    const ready = logging.filter((i) => i.health === 'ready').map((i) => i.url);
+    const candidates = ready.length > 0 ? ready : logging.map((i) => i.url);
+    try {
+      const { instance, response } = await this.deps.client.callAny(candidates, (url) => `${url}/cluster`, { requestId });
+      if (response.status !== 200) return { hazelcast: null, error: `logging answered ${response.status}` };
+      const s = JSON.parse(response.text) as ClusterSummary;
+      if (!Array.isArray(s.members) || typeof s.mapSize !== 'number') return { hazelcast: null, error: 'logging sent a malformed summary' };
+      return {
+        hazelcast: {
+          connected: s.connected,
+          mapName: s.mapName,
+          mapSize: s.mapSize,
+          backupCount: typeof s.backupCount === 'number' ? s.backupCount : null,
+          clusterSize: s.members.length,
+          ownedEntriesTotal: s.members.reduce((n, m) => n + m.ownedEntries, 0),
+          members: [...s.members].sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true })),
+          reportedBy: instance,
+        },
+        error: null,
+      };
+    } catch (err) {
+      this.deps.logger.warn({ requestId, err: (err as Error).message }, 'cluster summary unavailable');
+      const why = err instanceof UpstreamError ? (err.status ? `HTTP ${err.status}` : err.reason) : 'malformed answer';
+      return { hazelcast: null, error: `no logging instance could report the cluster (last: ${why})` };
+    }
+  }
+}

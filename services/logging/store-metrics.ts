@@ -1,0 +1,106 @@
+/**
+ * Prometheus metrics of the message store: latency and errors of every Hazelcast operation, and the
+ * map and cluster size, read on scrape (bounded, so a slow cluster never stalls `/metrics`).
+ */
+import type { Registry } from 'prom-client';
+import { prom } from '../../lib/metrics.js';
+import { HttpError } from '../../lib/errors.js';
+import type { MessageStore } from './store.js';
+
+/** The store operations measured; a closed set, used as a label. */
+export type StoreOperation = 'put' | 'list' | 'summary' | 'size';
+
+/** How long a scrape waits for the map size before reporting it as unknown (NaN). */
+export const STATS_TIMEOUT_MS = 1_000;
+
+/** Why an operation failed, as a label: the cluster was unreachable (503) or anything else. */
+function errorKind(err: unknown): 'unavailable' | 'other' {
+  return err instanceof HttpError && err.status === 503 ? 'unavailable' : 'other';
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Wraps `store` so every call is timed and every failure counted on `registry`:
+ * `hazelcast_operation_duration_seconds{operation,outcome}`, `hazelcast_operation_errors_total{operation,kind}`,
+ * and the gauges `hazelcast_map_size`, `hazelcast_cluster_size` and `hazelcast_client_connected`.
+ * The gauges ask the store's `stats()` on each scrape, bounded by `statsTimeoutMs` (default 1000 ms).
+ */
+export function instrumentStore(store: MessageStore, registry: Registry, statsTimeoutMs = STATS_TIMEOUT_MS): MessageStore {
+  const duration = new prom.Histogram({
+    name: 'hazelcast_operation_duration_seconds',
+    help: 'Latency of message-store operations on the Hazelcast map, by operation and outcome.',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const errors = new prom.Counter({
+    name: 'hazelcast_operation_errors_total',
+    help: 'Failed message-store operations, by operation and kind (unavailable: the cluster could not be reached).',
+    labelNames: ['operation', 'kind'] as const,
+    registers: [registry],
+  });
+
+  async function timed<T>(operation: StoreOperation, call: () => Promise<T>): Promise<T> {
+    const end = duration.startTimer({ operation });
+    try {
+      const result = await call();
+      end({ outcome: 'ok' });
+      return result;
+    } catch (err) {
+      end({ outcome: 'error' });
+      errors.inc({ operation, kind: errorKind(err) });
+      throw err;
+    }
+  }
+
+  // One scrape reads the stats once for all three gauges; the first gauge collected starts it.
+  let pending: Promise<Awaited<ReturnType<NonNullable<MessageStore['stats']>>> | undefined> | undefined;
+  const stats = () =>
+    (pending ??= (store.stats ? withTimeout(timed('size', () => store.stats!()), statsTimeoutMs) : Promise.resolve(undefined))
+      .catch(() => undefined)
+      .finally(() => setImmediate(() => (pending = undefined))));
+
+  new prom.Gauge({
+    name: 'hazelcast_map_size',
+    help: 'Entries in the messages map (NaN when the cluster did not answer in time).',
+    registers: [registry],
+    async collect() {
+      const s = await stats();
+      this.set(s?.mapSize ?? Number.NaN);
+    },
+  });
+  new prom.Gauge({
+    name: 'hazelcast_cluster_size',
+    help: 'Hazelcast members the client currently sees.',
+    registers: [registry],
+    async collect() {
+      const s = await stats();
+      this.set(s?.clusterSize ?? 0);
+    },
+  });
+  new prom.Gauge({
+    name: 'hazelcast_client_connected',
+    help: '1 while the Hazelcast client is connected to the cluster, else 0.',
+    registers: [registry],
+    async collect() {
+      const s = await stats();
+      this.set(s?.connected ? 1 : 0);
+    },
+  });
+
+  const instrumented: MessageStore = {
+    put: (uuid, value) => timed('put', () => store.put(uuid, value)),
+    list: (page) => timed('list', () => store.list(page)),
+    summary: () => timed('summary', () => store.summary()),
+  };
+  // `stats` stays out of the wrapper's own timing: the gauges above time it as `size`.
+  if (store.stats) instrumented.stats = () => store.stats!();
+  return instrumented;
+}

@@ -1,0 +1,117 @@
+/**
+ * The dashboard in a real headless Chromium (Debian's, driven by playwright-core: no browser
+ * download) against a real system of ten processes: a form post listed, three members whose entries
+ * add up to the map size, markup shown as text, and a killed member shown as gone.
+ * It saves a screenshot to .run/dashboard.png once the page has been shown to be right; with
+ * LAB_UPDATE_DOCS=1 it also refreshes docs/dashboard.png, the README's screenshot.
+ */
+import { expect } from 'chai';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { REPO_ROOT } from '../../local/hazelcast.js';
+import type { LocalSystem } from '../../local/system.js';
+import { createTestSystem, stopAll } from '../support/system.js';
+import { eventually } from '../support/eventually.js';
+import { postForm } from '../support/http.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = join(REPO_ROOT, '.run', 'dashboard.png');
+const README_SCREENSHOT = join(REPO_ROOT, 'docs', 'dashboard.png');
+const XSS = '<img src=x onerror="window.__xss=1">';
+
+describe('dashboard in a browser', function () {
+  this.timeout(240_000);
+  let system: LocalSystem;
+  let browser: Browser | undefined;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const foreignRequests: string[] = [];
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium package`);
+      console.warn(`\n  !!! SKIPPED: the dashboard's browser test needs Chromium at ${CHROMIUM} (apt-get install chromium)\n`);
+      this.skip();
+    }
+    system = await createTestSystem();
+    await system.start();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('request', (req) => {
+      if (!req.url().startsWith(`${system.facadeUrl}/`)) foreignRequests.push(req.url());
+    });
+    await page.goto(`${system.facadeUrl}/`);
+  });
+  after(async () => {
+    await browser?.close();
+    await stopAll();
+  });
+
+  const memberRows = () => page.locator('#members tbody tr.member:not(.gone)');
+
+  it('posts a message through the form and lists it with its uuid, time and logging instance', async () => {
+    await page.fill('#msg', 'hello from the dashboard');
+    await page.click('#post-button');
+    await page.locator('#post-result.ok').waitFor({ timeout: 10_000 });
+    const row = page.locator('#messages tbody tr', { hasText: 'hello from the dashboard' });
+    await row.waitFor({ timeout: 10_000 });
+    const cells = await row.locator('td').allTextContents();
+    expect(cells[2]).to.equal('hello from the dashboard');
+    expect(system.registry().logging).to.include(cells[3]);
+    expect(cells[4]).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+    expect(cells[1]).to.match(/^\d\d:\d\d:\d\d\.\d{3}$/);
+  });
+
+  it('shows three members whose owned entries add up to the map size', async () => {
+    // The lab's ten messages, through the API, so the entries spread over the members.
+    for (let i = 1; i <= 10; i++) expect((await postForm(`${system.facadeUrl}/facade`, { msg: `msg${i}` })).status).to.equal(201);
+    await eventually(async () => {
+      expect(await memberRows().count()).to.equal(3);
+      expect(await page.textContent('#member-count')).to.equal('3');
+      const entries = (await page.locator('#members tbody tr.member:not(.gone) td.entries').allTextContents()).map(Number);
+      const mapSize = Number(await page.textContent('#map-size'));
+      expect(mapSize).to.equal(11);
+      expect(entries.reduce((a, b) => a + b, 0)).to.equal(mapSize);
+      expect(await page.locator('#messages tbody tr').count()).to.equal(11);
+    }, { timeoutMs: 20_000, intervalMs: 250 });
+    // Every logging instance is registered and ready.
+    await eventually(async () => {
+      expect(await page.locator('table.instances[data-service="logging"] tr.instance.ready').count()).to.equal(3);
+    }, { timeoutMs: 10_000, intervalMs: 250 });
+    mkdirSync(join(REPO_ROOT, '.run'), { recursive: true });
+    const png = await page.screenshot({ fullPage: true });
+    writeFileSync(SCREENSHOT, png);
+    if (process.env.LAB_UPDATE_DOCS === '1') writeFileSync(README_SCREENSHOT, png);
+  });
+
+  it('shows a message holding markup as its characters and runs nothing', async () => {
+    await page.fill('#msg', XSS);
+    await page.click('#post-button');
+    const row = page.locator('#messages tbody tr', { hasText: 'onerror' });
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.locator('td.text').textContent()).to.equal(XSS);
+    expect(await page.locator('#messages img').count()).to.equal(0);
+    // `window.__xss` would be set only if the markup had run.
+    expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).to.equal(undefined);
+  });
+
+  it('shows a killed member as gone within seconds', async () => {
+    const address = `127.0.0.1:${system.ports.members[0]}`;
+    system.members[0]!.kill('SIGKILL');
+    await eventually(async () => {
+      expect(await page.textContent('#member-count')).to.equal('2');
+      expect(await memberRows().count()).to.equal(2);
+      expect(await page.locator('#members tbody tr.gone td.address').allTextContents()).to.deep.equal([address]);
+    }, { timeoutMs: 15_000, intervalMs: 250 });
+  });
+
+  it('loaded nothing from outside the facade and raised no script error', () => {
+    expect(foreignRequests).to.deep.equal([]);
+    expect(pageErrors).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,224 @@
+/**
+ * The dashboard in-process: its page and files (self-contained, strict CSP, data never rendered as
+ * markup), the JSON endpoints it reads, and the store metrics the logging service adds.
+ */
+import { expect } from 'chai';
+import vm from 'node:vm';
+import { createApp as createFacade } from '../../services/facade/app.js';
+import { createApp as createLogging } from '../../services/logging/app.js';
+import { createApp as createMessages } from '../../services/messages/app.js';
+import { createApp as createConfigServer } from '../../services/config-server/app.js';
+import type { RegistryEntry } from '../../services/config-server/registry.js';
+import { readinessUrl } from '../../services/facade/cluster.js';
+import { DASHBOARD_FILES } from '../../services/facade/dashboard/assets.js';
+import { createMetrics } from '../../lib/metrics.js';
+import { unavailable } from '../../lib/errors.js';
+import { newMessageId } from '../../lib/ids.js';
+import { ServiceClient } from '../../lib/service-client.js';
+import { InMemoryMessageStore, silentLogger } from '../support/fakes.js';
+import { freePorts } from '../support/ports.js';
+import { get, postForm, postJson, request, serve } from '../support/http.js';
+
+describe('dashboard', () => {
+  const store = new InMemoryMessageStore();
+  const closers: (() => Promise<void>)[] = [];
+  const lists: Record<string, string[]> = { logging: [], messages: [] };
+  let registryUp = true;
+  let base: string;
+  let loggingUrl: string;
+  let deadUrl: string;
+  let configServer: string;
+  let client: ServiceClient;
+
+  before(async () => {
+    const logger = silentLogger();
+    for (let i = 0; i < 2; i++) {
+      const s = await serve(createLogging({ store, logger, metrics: createMetrics('logging'), instanceName: `logging-${i}`, bodyLimitBytes: 65536, isReady: () => true }));
+      closers.push(s.close);
+      lists.logging!.push(`${s.url}/logging`);
+    }
+    loggingUrl = lists.logging![0]!;
+    const m = await serve(createMessages({ logger, metrics: createMetrics('messages'), text: 'stub' }));
+    closers.push(m.close);
+    lists.messages = [`${m.url}/messages`];
+    deadUrl = `http://127.0.0.1:${(await freePorts(1))[0]}/logging`;
+    const cs = await serve(
+      createConfigServer({
+        logger,
+        metrics: createMetrics('config-server'),
+        registry: () => {
+          if (!registryUp) throw new Error('registry down');
+          return new Map<string, RegistryEntry>(Object.entries(lists));
+        },
+      }),
+    );
+    closers.push(cs.close);
+    configServer = cs.url;
+    client = new ServiceClient({ timeoutMs: 1000, policy: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, cooldownMs: 0 }, logger });
+    const f = await serve(
+      createFacade({
+        logger,
+        metrics: createMetrics('facade'),
+        registry: { instances: async (name: string) => lists[name] ?? [] },
+        client,
+        loggingService: 'logging',
+        messagesService: 'messages',
+        bodyLimitBytes: 1024,
+        configServerUrl: configServer,
+        probeTimeoutMs: 500,
+      }),
+    );
+    closers.push(f.close);
+    base = f.url;
+  });
+  after(async () => {
+    client.close();
+    await Promise.all(closers.map((c) => c()));
+  });
+  beforeEach(() => {
+    store.map.clear();
+    store.failWith = undefined;
+    registryUp = true;
+  });
+
+  describe('page and files', () => {
+    it('serves the page at / with a strict Content-Security-Policy', async () => {
+      const r = await get(`${base}/`);
+      expect(r.status).to.equal(200);
+      expect(r.headers.get('content-type')).to.match(/^text\/html/);
+      const csp = r.headers.get('content-security-policy') ?? '';
+      expect(csp).to.include("default-src 'self'");
+      expect(csp).to.include("script-src 'self'");
+      expect(csp).not.to.include('unsafe');
+      expect(r.headers.get('x-content-type-options')).to.equal('nosniff');
+    });
+
+    it('needs nothing from outside the facade: every src and href is a path on the same origin', async () => {
+      const html = (await get(`${base}/`)).text;
+      const refs = [...html.matchAll(/\b(?:src|href|action)="([^"]*)"/g)].map((m) => m[1]!);
+      expect(refs.length).to.be.greaterThan(3);
+      for (const ref of refs) expect(ref, ref).to.match(/^\/(?!\/)/);
+      expect(html).not.to.match(/<script>|<style>|\son\w+=/i); // no inline code for the CSP to forbid
+      for (const ref of refs.filter((r) => r.startsWith('/dashboard/'))) {
+        expect((await get(`${base}${ref}`)).status, ref).to.equal(200);
+      }
+      const css = DASHBOARD_FILES.get('dashboard.css')!.body;
+      expect(css).not.to.match(/url\(|@import/);
+    });
+
+    it('has a script that parses and never writes data as markup', () => {
+      const js = DASHBOARD_FILES.get('dashboard.js')!.body;
+      expect(() => new vm.Script(js)).not.to.throw();
+      expect(js).not.to.match(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
+    });
+
+    it('answers a repeated load with 304, and an unknown file with a JSON 404', async () => {
+      const first = await get(`${base}/dashboard/dashboard.js`);
+      expect(first.headers.get('content-type')).to.match(/javascript/);
+      // A browser revalidates with max-age=0; fetch() would otherwise add `no-cache`, which forbids a 304.
+      const again = await request(`${base}/dashboard/dashboard.js`, { headers: { 'if-none-match': first.headers.get('etag')!, 'cache-control': 'max-age=0' } });
+      expect(again.status).to.equal(304);
+      const missing = await get(`${base}/dashboard/../app.ts`);
+      expect(missing.status).to.equal(404);
+      expect((await get(`${base}/dashboard/nope.js`)).body.error.code).to.equal('NOT_FOUND');
+    });
+  });
+
+  describe('GET /facade/messages', () => {
+    it('lists the stored messages with uuid, time and the instance that stored them, in creation order', async () => {
+      const posted = [];
+      for (const msg of ['one', 'two', '<b>three</b>']) posted.push((await postForm(`${base}/facade`, { msg })).body);
+      const r = await get(`${base}/facade/messages`);
+      expect(r.status).to.equal(200);
+      expect(lists.logging).to.include(r.body.readFrom);
+      expect(r.body.messages.map((m: { msg: string }) => m.msg)).to.deep.equal(['one', 'two', '<b>three</b>']);
+      for (const [i, m] of r.body.messages.entries()) {
+        expect(m.uuid).to.equal(posted[i].message.uuid);
+        expect(m.loggedBy).to.match(/^logging-[01]$/);
+        expect(Date.parse(m.storedAt)).to.be.a('number').and.not.NaN;
+      }
+      const after = await get(`${base}/facade/messages?limit=1&after=${posted[0].message.uuid}`);
+      expect(after.body.messages.map((m: { msg: string }) => m.msg)).to.deep.equal(['two']);
+    });
+
+    it('reads from one registered instance on request, and refuses any other URL', async () => {
+      await postJson(`${base}/facade`, { msg: 'x' });
+      const r = await get(`${base}/facade/messages?instance=${encodeURIComponent(loggingUrl)}`);
+      expect(r.body.readFrom).to.equal(loggingUrl);
+      const other = await get(`${base}/facade/messages?instance=${encodeURIComponent('http://169.254.169.254/latest')}`);
+      expect(other.status).to.equal(400);
+      expect(other.body.error.code).to.equal('UNKNOWN_INSTANCE');
+      expect((await get(`${base}/facade/messages?limit=0`)).body.error.code).to.equal('INVALID_LIMIT');
+    });
+
+    it('answers 503 as JSON when no logging instance can list them', async () => {
+      store.failWith = unavailable('STORE_UNAVAILABLE', 'down');
+      const r = await get(`${base}/facade/messages`);
+      expect(r.status).to.equal(503);
+      expect(r.body.error.code).to.equal('NO_LOGGING_INSTANCE');
+    });
+  });
+
+  describe('GET /facade/cluster', () => {
+    it("shows config-server's registry with each instance's readiness, and the map's entries per member", async () => {
+      await postForm(`${base}/facade`, { msg: 'a' });
+      await postForm(`${base}/facade`, { msg: 'b' });
+      const live = lists.logging!;
+      lists.logging = [...live, deadUrl];
+      try {
+        const r = await get(`${base}/facade/cluster`);
+        expect(r.status).to.equal(200);
+        const view = r.body;
+        expect(view.configServer).to.deep.equal({ url: configServer, reachable: true, error: null });
+        expect(view.registry.map((e: { name: string }) => e.name)).to.deep.equal(['logging', 'messages']);
+        const logging = view.registry.find((e: { name: string }) => e.name === 'logging');
+        expect(logging.usedFor).to.equal('logging');
+        const byUrl = Object.fromEntries(logging.instances.map((i: { url: string; health: string }) => [i.url, i.health]));
+        expect(byUrl).to.deep.equal({ [live[0]!]: 'ready', [live[1]!]: 'ready', [deadUrl]: 'down' });
+        expect(logging.instances.find((i: { url: string }) => i.url === deadUrl).detail).to.equal('refused');
+        expect(view.hazelcast).to.include({ mapSize: 2, ownedEntriesTotal: 2, clusterSize: 1, backupCount: null, connected: true });
+        expect(live).to.include(view.hazelcast.reportedBy);
+        expect(view.hazelcastError).to.equal(null);
+      } finally {
+        lists.logging = live;
+      }
+    });
+
+    it("falls back to the facade's cached lists while config-server is down", async () => {
+      registryUp = false;
+      const view = (await get(`${base}/facade/cluster`)).body;
+      expect(view.configServer.reachable).to.equal(false);
+      expect(view.configServer.error).to.equal('HTTP 500');
+      expect(view.registry.map((e: { name: string }) => e.name)).to.deep.equal(['logging', 'messages']);
+      expect(view.hazelcast.mapSize).to.equal(0);
+    });
+
+    it('reports why the cluster cannot be read instead of failing', async () => {
+      store.failWith = unavailable('STORE_UNAVAILABLE', 'down');
+      const r = await get(`${base}/facade/cluster`);
+      expect(r.status).to.equal(200);
+      expect(r.body.hazelcast).to.equal(null);
+      expect(r.body.hazelcastError).to.match(/no logging instance could report the cluster/);
+    });
+
+    it("probes each instance's process at /readyz", () => {
+      expect(readinessUrl('http://10.0.0.7:8081/logging')).to.equal('http://10.0.0.7:8081/readyz');
+      expect(readinessUrl('http://[fd00::1]:8081/a/b')).to.equal('http://[fd00::1]:8081/readyz');
+    });
+  });
+
+  describe('logging store metrics', () => {
+    it('times every store operation, counts failures, and reports the map and cluster size', async () => {
+      await postJson(loggingUrl, { uuid: newMessageId(), msg: 'm' });
+      await get(loggingUrl);
+      store.failWith = unavailable('STORE_UNAVAILABLE', 'down');
+      await get(loggingUrl);
+      const text = (await get(`${new URL(loggingUrl).origin}/metrics`)).text;
+      expect(text).to.match(/hazelcast_operation_duration_seconds_count\{[^}]*operation="put"[^}]*outcome="ok"[^}]*\} [1-9]/);
+      expect(text).to.match(/hazelcast_operation_errors_total\{[^}]*operation="list"[^}]*kind="unavailable"[^}]*\} [1-9]/);
+      for (const gauge of ['hazelcast_map_size', 'hazelcast_cluster_size', 'hazelcast_client_connected']) {
+        expect(text).to.include(`# TYPE ${gauge} gauge`);
+      }
+    });
+  });
+});
