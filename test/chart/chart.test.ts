@@ -435,9 +435,9 @@ describe('Helm chart charts/lab (real helm)', function () {
       for (const target of ['logging', 'messages', 'config-server']) expect(reachers(objects, target, everyone), target).to.deep.equal(['facade']);
     });
 
-    it('let only logging pods and the members themselves reach the member port (and the `helm test` pod, which checks the cluster size)', () => {
-      expect(reachers(objectsOf('defaults'), 'hazelcast', everyone)).to.deep.equal(['logging', 'hazelcast', 'test']);
-      expect(reachers(objectsOf('Management Center on'), 'hazelcast', everyone)).to.deep.equal(['logging', 'hazelcast', 'management-center', 'test']);
+    it('let only logging pods and the members themselves reach the member port (and Management Center when it is on)', () => {
+      expect(reachers(objectsOf('defaults'), 'hazelcast', everyone)).to.deep.equal(['logging', 'hazelcast']);
+      expect(reachers(objectsOf('Management Center on'), 'hazelcast', everyone)).to.deep.equal(['logging', 'hazelcast', 'management-center']);
     });
 
     it('are gone when networkPolicy.enabled is false', () => {
@@ -481,7 +481,7 @@ describe('Helm chart charts/lab (real helm)', function () {
   });
 
   describe('helm test', () => {
-    it('is a test-hook pod on the lab image that posts and reads through the facade and asks a member for the cluster size', () => {
+    it('is a test-hook pod on the lab image that posts and reads through the facade and checks the cluster size through it', () => {
       const objects = objectsOf('defaults');
       const test = podOf(objects, 'test');
       expect(test.owner.kind).to.equal('Pod');
@@ -492,11 +492,10 @@ describe('Helm chart charts/lab (real helm)', function () {
       const env = envOf(c);
       const facade = new URL(env.FACADE_URL!);
       expect(followService(objects, facade.hostname, Number(facade.port)).pod.labels[COMPONENT]).to.equal('facade');
-      const member = new URL(env.HAZELCAST_URL!);
-      expect(followService(objects, member.hostname, Number(member.port)).pod.labels[COMPONENT]).to.equal('hazelcast');
+      expect(env.HAZELCAST_URL, 'the test pod never talks to a member').to.equal(undefined);
       expect(env.EXPECTED_MEMBERS).to.equal('3');
       const script = c.command.at(-1) as string;
-      expect(script).to.include("method: 'POST'").and.to.include('/hazelcast/health/cluster-size');
+      expect(script).to.include("method: 'POST'").and.to.include('/facade/cluster');
     });
 
     it('its script passes against a facade that keeps messages and a cluster of the expected size, and fails otherwise', async () => {
@@ -515,9 +514,9 @@ describe('Helm chart charts/lab (real helm)', function () {
               res.end(JSON.stringify({ message: { uuid: 'u', msg }, loggedBy: 'http://logging-0/logging' }));
             } else if (req.url === '/facade') {
               res.end(JSON.stringify({ 'logging-service': stored, 'messages-service': "I'm not implemented yet ^_^" }));
-            } else if (req.url === '/hazelcast/health/cluster-size') {
-              res.setHeader('content-type', 'text/plain');
-              res.end(String(fake.members));
+            } else if (req.url === '/facade/cluster') {
+              const members = Array.from({ length: fake.members }, (_, i) => ({ address: `10.0.0.${i}:5701`, uuid: String(i), ownedEntries: 0 }));
+              res.end(JSON.stringify({ hazelcast: { members, clusterSize: fake.members }, hazelcastError: null }));
             } else {
               res.statusCode = 404;
               res.end('{}');
@@ -527,7 +526,7 @@ describe('Helm chart charts/lab (real helm)', function () {
         await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
         const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
         try {
-          const env = { ...envOf(c), FACADE_URL: url, HAZELCAST_URL: url, CLUSTER_WAIT_SECONDS: '1', PATH: process.env.PATH ?? '' };
+          const env = { ...envOf(c), FACADE_URL: url, CLUSTER_WAIT_SECONDS: '1', PATH: process.env.PATH ?? '' };
           const [cmd, ...args] = c.command as string[];
           expect(cmd).to.equal('node');
           return await new Promise<{ code: number | null; output: string }>((resolve) => {
