@@ -27,17 +27,22 @@ export function runUntilSignalled(service: Stoppable, logger: Logger, timeoutMs:
       process.exit(1);
     }, timeoutMs + 2_000);
     guard.unref();
+    const exit = (code: number) => {
+      try {
+        logger.flush();
+      } catch {
+        // stdout is gone: nothing more can be said
+      }
+      setImmediate(() => process.exit(code));
+    };
     service.stop().then(
       () => {
         logger.info('stopped');
-        logger.flush();
-        process.exitCode = 0;
-        setImmediate(() => process.exit(0));
+        exit(0);
       },
       (err: unknown) => {
         logger.error({ err }, 'stop failed');
-        logger.flush();
-        setImmediate(() => process.exit(1));
+        exit(1);
       },
     );
   };

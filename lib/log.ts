@@ -10,6 +10,14 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+/**
+ * stdout, written synchronously (pino's own default). An asynchronous destination must be flushed
+ * at exit, and sonic-boom 4 retries that flush for ever once the reader of stdout is gone (EPIPE:
+ * a supervisor killed, a `| head`), so a stopping service would never exit. Written synchronously,
+ * a broken pipe just ends the logging.
+ */
+const stdoutDestination = (): DestinationStream => pino.destination({ sync: true });
+
 export function createLogger({ service, level, destination }: LoggerOptions): Logger {
   return pino(
     {
@@ -20,6 +28,6 @@ export function createLogger({ service, level, destination }: LoggerOptions): Lo
       // Whole request bodies never reach the logs; these keys are cut wherever they appear.
       redact: { paths: ['body', 'req.body', 'headers.authorization', 'headers.cookie'], remove: true },
     },
-    destination ?? pino.destination({ sync: false }),
+    destination ?? stdoutDestination(),
   );
 }
