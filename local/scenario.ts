@@ -13,14 +13,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FacadeApi, Progress, renderReport, runScenario, type StopTarget, type Stopper } from './lab-report.js';
 import { isAlive, listenersOn, type Listener } from './listeners.js';
-import { LAB_PORTS, LocalSystem, StartError, type Ports } from './system.js';
+import { LAB_PORTS, LocalSystem, StartError, freeSystemPorts, type Ports } from './system.js';
+import { isPortFree } from './ports.js';
 import { PrerequisiteError } from './hazelcast.js';
 
 export const USAGE = `usage: npm run scenario -- [options]
@@ -250,35 +250,14 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-const portFree = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
-      const s = net.createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
 async function startOwnSystem(useFreePorts: boolean, ui: Progress): Promise<{ system: LocalSystem; dir: string }> {
   let ports: Ports = LAB_PORTS;
   if (useFreePorts) {
-    const p = await freePorts(9);
-    ports = { facade: p[0]!, messages: p[1]!, configServer: p[2]!, logging: p.slice(3, 6), members: p.slice(6, 9) };
+    ports = await freeSystemPorts();
   } else {
     const all = [ports.facade, ports.messages, ports.configServer, ...ports.logging, ...ports.members];
     const busy = [];
-    for (const p of all) if (!(await portFree(p))) busy.push(p);
+    for (const p of all) if (!(await isPortFree(p))) busy.push(p);
     if (busy.length > 0) {
       throw new UsageError(`no facade answers at ${`http://127.0.0.1:${ports.facade}`}, and the lab's ports ${busy.join(', ')} are in use: stop what holds them, or run with --own-system --free-ports`);
     }

@@ -4,19 +4,12 @@
  */
 import { expect } from 'chai';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../local/hazelcast.js';
 import { LAB_PORTS } from '../../local/system.js';
+import { isPortFree } from '../../local/ports.js';
 import { eventually } from '../support/eventually.js';
 import { get, postForm } from '../support/http.js';
-
-const portFree = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
 
 const alive = (pid: number) => {
   try {
@@ -36,7 +29,7 @@ describe('npm start', function () {
   before(async function () {
     const ports = [LAB_PORTS.facade, LAB_PORTS.messages, LAB_PORTS.configServer, ...LAB_PORTS.logging, ...LAB_PORTS.members];
     const busy = [];
-    for (const p of ports) if (!(await portFree(p))) busy.push(p);
+    for (const p of ports) if (!(await isPortFree(p))) busy.push(p);
     if (busy.length > 0) {
       if (process.env.CI === 'true') throw new Error(`the lab's ports are taken: ${busy.join(', ')}`);
       console.warn(`\n  !!! SKIPPED: npm start needs the lab's ports, and ${busy.join(', ')} are in use (is the lab already running?)\n`);

@@ -5,8 +5,6 @@
 import { expect } from 'chai';
 import vm from 'node:vm';
 import { createApp as createFacade } from '../../services/facade/app.js';
-import { createApp as createLogging } from '../../services/logging/app.js';
-import { createApp as createMessages } from '../../services/messages/app.js';
 import { createApp as createConfigServer } from '../../services/config-server/app.js';
 import type { RegistryEntry } from '../../services/config-server/registry.js';
 import { readinessUrl } from '../../services/facade/cluster.js';
@@ -18,6 +16,7 @@ import { ServiceClient } from '../../lib/service-client.js';
 import { InMemoryMessageStore, silentLogger } from '../support/fakes.js';
 import { freePorts } from '../support/ports.js';
 import { get, postForm, postJson, request, serve } from '../support/http.js';
+import { serveBackends } from '../support/backends.js';
 
 describe('dashboard', () => {
   const store = new InMemoryMessageStore();
@@ -32,15 +31,11 @@ describe('dashboard', () => {
 
   before(async () => {
     const logger = silentLogger();
-    for (let i = 0; i < 2; i++) {
-      const s = await serve(createLogging({ store, logger, metrics: createMetrics('logging'), instanceName: `logging-${i}`, bodyLimitBytes: 65536, isReady: () => true }));
-      closers.push(s.close);
-      lists.logging!.push(`${s.url}/logging`);
-    }
-    loggingUrl = lists.logging![0]!;
-    const m = await serve(createMessages({ logger, metrics: createMetrics('messages'), text: 'stub' }));
-    closers.push(m.close);
-    lists.messages = [`${m.url}/messages`];
+    const backends = await serveBackends(store, logger, { messagesText: 'stub' });
+    closers.push(backends.close);
+    lists.logging = backends.logging;
+    lists.messages = backends.messages;
+    loggingUrl = lists.logging[0]!;
     deadUrl = `http://127.0.0.1:${(await freePorts(1))[0]}/logging`;
     const cs = await serve(
       createConfigServer({

@@ -1,13 +1,12 @@
 import { expect } from 'chai';
 import { createApp as createFacade } from '../../services/facade/app.js';
-import { createApp as createLogging } from '../../services/logging/app.js';
-import { createApp as createMessages } from '../../services/messages/app.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { isUuidV7 } from '../../lib/ids.js';
 import { ServiceClient } from '../../lib/service-client.js';
 import { InMemoryMessageStore, silentLogger } from '../support/fakes.js';
 import { freePorts } from '../support/ports.js';
 import { get, postForm, postJson, postRaw, request, serve } from '../support/http.js';
+import { serveBackends } from '../support/backends.js';
 
 /** The facade against real HTTP logging and messages apps (in-memory store) and a fixed registry. */
 describe('facade app', () => {
@@ -20,14 +19,10 @@ describe('facade app', () => {
 
   before(async () => {
     const logger = silentLogger();
-    for (let i = 0; i < 2; i++) {
-      const s = await serve(createLogging({ store, logger, metrics: createMetrics('logging'), instanceName: `logging-${i}`, bodyLimitBytes: 65536, isReady: () => true }));
-      closers.push(s.close);
-      (registry.logging ??= []).push(`${s.url}/logging`);
-    }
-    const m = await serve(createMessages({ logger, metrics: createMetrics('messages'), text: "I'm not implemented yet ^_^" }));
-    closers.push(m.close);
-    registry.messages = [`${m.url}/messages`];
+    const backends = await serveBackends(store, logger);
+    closers.push(backends.close);
+    registry.logging = backends.logging;
+    registry.messages = backends.messages;
     deadUrl = `http://127.0.0.1:${(await freePorts(1))[0]}/logging`;
     client = new ServiceClient({ timeoutMs: 1000, policy: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, cooldownMs: 0 }, logger });
     const app = createFacade({
