@@ -1,0 +1,432 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: how fast the system does its job, against its limits, in one run.
+ *
+ * Starts its own system on free loopback ports (services at LOG_LEVEL=warn, so the benchmark does
+ * not measure log writing), or targets a running one (`--facade`, `--logging`, `--members`), and
+ * measures at fixed concurrency for a fixed time after a warm-up: limit A (the Hazelcast client
+ * alone), limit B (a do-nothing route on the same HTTP stack), the logging service directly, the
+ * facade end to end, reads at growing map sizes, and the facade over 1, 2 and 3 logging
+ * instances. Prints a table, the ratios and the issue's targets, and writes the figures as JSON.
+ * Everything it started is stopped at the end, on Ctrl+C and on errors. `--help` lists the flags.
+ */
+import { cpus, freemem, tmpdir, totalmem, release, loadavg } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { v7 as uuidv7 } from 'uuid';
+import { LocalSystem, StartError, freeSystemPorts } from '../local/system.js';
+import { HAZELCAST_VERSION, REPO_ROOT } from '../local/hazelcast.js';
+import { ManagedProcess, probeHttp, waitFor } from '../local/processes.js';
+import { pino } from 'pino';
+import { createLogger } from '../lib/log.js';
+import type { HazelcastConnection } from '../lib/hazelcast.js';
+import { freePorts } from '../local/ports.js';
+import { GROUPS, USAGE, parseOptions, type BenchOptions, type Group } from './options.js';
+import type { Measurement, Skipped } from './measurement.js';
+import { runHttp, stopRunningLoad, type HttpScenario } from './http-load.js';
+import { addMessages, connect, runHazelcast, stopHazelcastLoad, storedValue, type MessageMap } from './hazelcast-load.js';
+import { ProgressLine, fmtInt, note } from './progress.js';
+import { ratios, renderCpu, renderRatios, renderResults, renderRss, renderTargets, targets } from './report.js';
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+const JSON_TYPE = { 'content-type': 'application/json' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A message of exactly `bytes` ASCII characters, numbered so they differ. */
+const message = (i: number, bytes: number) => `bench message ${i} `.padEnd(bytes, 'x').slice(0, bytes);
+
+class Bench {
+  private system: LocalSystem | undefined;
+  private noop: ManagedProcess | undefined;
+  private hz: HazelcastConnection | undefined;
+  private map: MessageMap | undefined;
+  /** How many messages the map holds, while the bench knows it (undefined after POST load). */
+  private mapSize: number | undefined;
+  private runDir: string | undefined;
+  private readonly measurements: Measurement[] = [];
+  private readonly skipped: Skipped[] = [];
+  /** The bench's own Hazelcast client logs here: errors only, on stderr, so stdout keeps just the results. */
+  private readonly logger = createLogger({ service: 'bench', level: 'error', destination: pino.destination({ fd: 2, sync: false }) });
+  private cleaning: Promise<void> | undefined;
+  private readonly startedAt = new Date();
+
+  constructor(private readonly o: BenchOptions) {}
+
+  /** Whether `--only` asked for this group, or for this one scenario of it. */
+  private wants(group: Group, scenario?: string): boolean {
+    return this.o.only.includes(group) || (scenario !== undefined && this.o.only.includes(scenario)) || (scenario === undefined && this.o.only.some((o) => o.startsWith(`${group}-`)));
+  }
+
+  private get facadeUrl(): string | undefined {
+    return this.system?.facadeUrl ?? this.o.remote?.facade;
+  }
+
+  private get loggingUrl(): string | undefined {
+    return this.system ? this.system.loggingUrl(0) : this.o.remote?.logging;
+  }
+
+  /** The processes whose RSS and CPU time are recorded, by name: the services, the members, the bench. */
+  private processes = (): Record<string, number | undefined> => {
+    const s = this.system;
+    return {
+      ...(s && {
+        facade: s.facade?.pid,
+        'logging-1': s.logging[0]?.pid,
+        'logging-2': s.logging[1]?.pid,
+        'logging-3': s.logging[2]?.pid,
+        messages: s.messages?.pid,
+        'config-server': s.configServer?.pid,
+        'hz-1': s.members[0]?.pid,
+        'hz-2': s.members[1]?.pid,
+        'hz-3': s.members[2]?.pid,
+      }),
+      ...(this.noop?.running && { noop: this.noop.pid }),
+      bench: process.pid,
+    };
+  };
+
+  private skip(id: string, title: string, reason: string): void {
+    this.skipped.push({ id, title, reason });
+    note(`  skipped ${title}: ${reason}`);
+  }
+
+  async run(): Promise<void> {
+    if (this.o.remote) note(`targeting a running system: ${JSON.stringify(this.o.remote)}`);
+    else await this.startSystem();
+    const needsHz = this.wants('limit-a') || (!this.o.remote && (this.wants('direct') || this.wants('e2e') || this.wants('reads')));
+    const members = this.system ? this.system.ports.members.map((p) => `127.0.0.1:${p}`) : this.o.remote?.members;
+    if (needsHz && members) {
+      note(`connecting the bench's Hazelcast client to ${members.join(',')}…`);
+      this.hz = await connect(members, this.system?.clusterName ?? this.o.remote!.clusterName, this.logger);
+      this.map = await this.hz.getMap(this.system?.mapName ?? this.o.remote!.mapName);
+    }
+
+    if (this.wants('limit-a')) await this.limitA();
+    if (this.wants('limit-b')) await this.limitB();
+    // Reads first, on a map of 10 messages; the POST scenarios then add many more.
+    if (this.wants('direct', 'direct-get')) await this.directGet();
+    if (this.wants('e2e', 'e2e-get')) await this.e2eGet();
+    if (this.wants('direct', 'direct-post')) await this.directPost();
+    if (this.wants('e2e', 'e2e-post')) await this.e2ePost();
+    if (this.wants('reads')) await this.readsAtScale();
+    if (this.wants('scale-out')) await this.scaleOut();
+    this.finish();
+  }
+
+  private async startSystem(): Promise<void> {
+    const ports = await freeSystemPorts();
+    this.runDir = mkdtempSync(join(tmpdir(), 'lab-bench-'));
+    const serviceEnv: Record<string, string> = { ...this.o.serviceEnv };
+    if (this.o.cpuProfDir) {
+      mkdirSync(resolve(this.o.cpuProfDir), { recursive: true });
+      // Node refuses --cpu-prof in NODE_OPTIONS; this preload does the same job (bench/cpu-profile.ts).
+      serviceEnv.NODE_OPTIONS = `--import=${join(REPO_ROOT, 'dist', 'bench', 'cpu-profile.js')}`;
+      serviceEnv.BENCH_CPU_PROF_DIR = resolve(this.o.cpuProfDir);
+    }
+    this.system = new LocalSystem({
+      ports,
+      runDir: this.runDir,
+      clusterName: `lab-bench-${process.pid}`,
+      logLevel: this.o.serviceEnv.LOG_LEVEL ?? 'warn',
+      serviceEnv,
+      startTimeoutMs: 180_000,
+      onState: (name, state, detail) => {
+        if (state !== 'stopping') note(`  ${name.padEnd(13)} ${state}${detail ? `  ${detail}` : ''}`);
+      },
+    });
+    note('starting the system on free ports: 3 Hazelcast members, config-server, messages, 3 logging, facade…');
+    await this.system.start();
+  }
+
+  /** Brings the map to exactly `size` messages (own system only): adds what is missing, or clears and refills. */
+  private async ensureMapSize(size: number, label: string): Promise<void> {
+    const map = this.map!;
+    this.checkNotStopping();
+    if (this.mapSize === size) return;
+    const progress = new ProgressLine(label);
+    if (this.mapSize === undefined || this.mapSize > size) {
+      progress.update('clearing the map');
+      await map.clear();
+      this.mapSize = 0;
+    }
+    const from = this.mapSize;
+    await addMessages(map, size - from, (i) => message(from + i, this.o.msgBytes), progress);
+    this.mapSize = size;
+    progress.done(`map holds ${fmtInt(size)} messages`);
+  }
+
+  /** Stops the run between scenarios once cleanup (Ctrl+C) has begun. */
+  private checkNotStopping(): void {
+    if (this.cleaning) throw new Error('interrupted');
+  }
+
+  private http(s: Omit<HttpScenario, 'connections' | 'durationSec' | 'warmupSec'> & Partial<HttpScenario>): Promise<Measurement> {
+    this.checkNotStopping();
+    return runHttp({ connections: this.o.connections, durationSec: this.o.durationSec, warmupSec: this.o.warmupSec, ...s }, this.processes);
+  }
+
+  private record(m: Measurement): void {
+    this.checkNotStopping();
+    this.measurements.push(m);
+  }
+
+  private async limitA(): Promise<void> {
+    note(`\n▸ limit A — the Hazelcast client alone, ${this.o.connections} concurrent loops in this process`);
+    if (!this.map) {
+      this.skip('limit-a-put', 'limit A', 'needs the Hazelcast members: pass --members (and --cluster-name) with a remote target');
+      return;
+    }
+    const map = this.map;
+    const msg = message(0, this.o.msgBytes);
+    const scratch = this.o.remote ? [`scratch map "${this.o.remote.mapName}" (its backup count is the cluster's default, maybe not 2)`] : [];
+    if (this.wants('limit-a', 'limit-a-put')) await this.limitAPut(map, msg, scratch);
+    if (this.wants('limit-a', 'limit-a-read')) await this.limitARead(map, scratch);
+    if (this.o.remote) await map.clear();
+  }
+
+  private async limitAPut(map: MessageMap, msg: string, scratch: string[]): Promise<void> {
+    if (!this.o.remote) await this.ensureMapSize(0, 'limit A');
+    else await map.clear();
+    this.record(
+      await runHazelcast(
+        { id: 'limit-a-put', group: 'limit-a', title: 'putIfAbsent', target: 'hazelcast putIfAbsent', connections: this.o.connections, durationSec: this.o.durationSec, warmupSec: this.o.warmupSec, op: () => map.putIfAbsent(uuidv7(), storedValue(msg)), notes: scratch },
+        this.processes,
+      ),
+    );
+    this.mapSize = undefined;
+  }
+
+  private async limitARead(map: MessageMap, scratch: string[]): Promise<void> {
+    if (!this.o.remote) await this.ensureMapSize(10, 'limit A');
+    else {
+      await map.clear();
+      await addMessages(map, 10, (i) => message(i, this.o.msgBytes));
+    }
+    this.record(
+      await runHazelcast(
+        { id: 'limit-a-read', group: 'limit-a', title: 'entrySet, 10 messages', target: 'hazelcast entrySet', connections: this.o.connections, durationSec: this.o.durationSec, warmupSec: this.o.warmupSec, op: () => map.entrySet(), notes: [...scratch, 'entrySet is what GET /logging calls'] },
+        this.processes,
+      ),
+    );
+  }
+
+  private async limitB(): Promise<void> {
+    note('\n▸ limit B — a do-nothing route on the services\' HTTP stack, in its own process');
+    const [port] = await freePorts(1);
+    const url = `http://127.0.0.1:${port}`;
+    this.noop = new ManagedProcess('noop', process.execPath, [join(REPO_ROOT, 'dist', 'bench', 'noop-server.js'), String(port)], { env: process.env });
+    try {
+      await waitFor(this.noop, 'noop-server readiness', async () => ((await probeHttp(`${url}/readyz`)).status === 200 ? true : undefined), 15_000);
+      this.record(await this.http({ id: 'limit-b', group: 'limit-b', title: 'GET /noop', url: `${url}/noop` }));
+    } finally {
+      await this.noop.stop(5_000);
+    }
+  }
+
+  private async directGet(): Promise<void> {
+    note('\n▸ direct — GET /logging on one logging instance');
+    if (!this.loggingUrl) return this.skip('direct-get', 'GET /logging', 'no logging URL: pass --logging');
+    if (this.system) await this.ensureMapSize(10, 'GET /logging');
+    this.record(await this.http({ id: 'direct-get', group: 'direct', title: this.system ? 'GET /logging, 10 messages' : 'GET /logging', url: `${this.loggingUrl}/logging`, notes: this.system ? [] : ['map size not controlled on a remote target'] }));
+  }
+
+  private async e2eGet(): Promise<void> {
+    note('\n▸ end to end — GET /facade');
+    if (!this.facadeUrl) return this.skip('e2e-get', 'GET /facade', 'no facade URL: pass --facade');
+    if (this.system) await this.ensureMapSize(10, 'GET /facade');
+    this.record(await this.http({ id: 'e2e-get', group: 'e2e', title: this.system ? 'GET /facade, 10 messages' : 'GET /facade', url: `${this.facadeUrl}/facade`, notes: this.system ? [] : ['map size not controlled on a remote target'] }));
+  }
+
+  private async directPost(): Promise<void> {
+    note('\n▸ direct — POST /logging on one logging instance (JSON, a new UUIDv7 per request)');
+    if (!this.loggingUrl) return this.skip('direct-post', 'POST /logging', 'no logging URL: pass --logging');
+    const msg = message(0, this.o.msgBytes);
+    this.mapSize = undefined;
+    this.record(
+      await this.http({ id: 'direct-post', group: 'direct', title: 'POST /logging (JSON)', url: `${this.loggingUrl}/logging`, method: 'POST', headers: JSON_TYPE, body: () => JSON.stringify({ uuid: uuidv7(), msg }) }),
+    );
+  }
+
+  private async e2ePost(): Promise<void> {
+    note('\n▸ end to end — POST /facade (form body, as the lab\'s client sends)');
+    if (!this.facadeUrl) return this.skip('e2e-post', 'POST /facade', 'no facade URL: pass --facade');
+    this.mapSize = undefined;
+    this.record(await this.http(this.formPost('e2e-post', 'e2e', 'POST /facade (form)')));
+  }
+
+  private formPost(id: string, group: string, title: string): Parameters<Bench['http']>[0] {
+    const body = new URLSearchParams({ msg: message(0, this.o.msgBytes) }).toString();
+    return { id, group, title, url: `${this.facadeUrl}/facade`, method: 'POST', headers: FORM, body: () => body };
+  }
+
+  private async readsAtScale(): Promise<void> {
+    note(`\n▸ reads at scale — GET /facade at ${this.o.scaleConnections} connections`);
+    if (!this.system) {
+      for (const size of this.o.sizes) this.skip(`reads-${size}`, `GET /facade, ${fmtInt(size)} messages`, 'fills and clears the map: only on a system the bench starts');
+      return;
+    }
+    for (const size of this.o.sizes) {
+      const title = `GET /facade, ${fmtInt(size)} messages`;
+      await this.ensureMapSize(size, title);
+      // One read first, unmeasured: checks the answer holds every message (and warms the path up).
+      const check = await probeHttp(`${this.facadeUrl}/facade`, 300_000).catch((err: Error) => ({ status: 0, body: err.message }));
+      const got = (check.body as { 'logging-service'?: unknown[] })?.['logging-service'];
+      const notes = check.status === 200 && got?.length === size ? [] : [`check read: HTTP ${check.status}, ${Array.isArray(got) ? got.length : 'no'} messages instead of ${size}`];
+      const fixed = size > this.o.fixedAbove;
+      this.record(
+        await this.http({
+          id: `reads-${size}`,
+          group: 'reads',
+          title,
+          url: `${this.facadeUrl}/facade`,
+          connections: this.o.scaleConnections,
+          warmupSec: fixed ? 0 : this.o.warmupSec,
+          amount: fixed ? Math.max(this.o.fixedRequests, this.o.scaleConnections) : undefined,
+          timeoutSec: 120,
+          notes,
+        }),
+      );
+    }
+  }
+
+  /** Makes config-server list the first `count` logging instances and waits until the facade uses exactly those. */
+  private async useLoggingInstances(count: number): Promise<void> {
+    const system = this.system!;
+    const wanted = system.registry().logging!.slice(0, count);
+    const tmp = `${system.registryFile}.tmp`;
+    // Written aside and renamed, so config-server never reads half a file.
+    writeFileSync(tmp, `${JSON.stringify({ ...system.registry(), logging: wanted }, null, 2)}\n`);
+    renameSync(tmp, system.registryFile);
+    const progress = new ProgressLine(`${count} logging instance${count > 1 ? 's' : ''}`);
+    progress.update('waiting for config-server');
+    await waitFor(system.configServer, 'config-server to serve the new list', async () => {
+      const { body } = await probeHttp(`${system.configServerUrl}/services/logging`);
+      return JSON.stringify(body) === JSON.stringify(wanted) ? true : undefined;
+    }, 30_000);
+    progress.update('waiting for the facade to use exactly these instances');
+    // The facade refreshes its cached list in the background after REGISTRY_TTL_MS; until it has,
+    // some posts still go elsewhere. Which instances 30 posts reach shows which list it uses.
+    await waitFor(system.facade, 'the facade to use the new list', async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 30; i++) {
+        const res = await fetch(`${system.facadeUrl}/facade`, { method: 'POST', headers: FORM, body: 'msg=scale-out-probe', signal: AbortSignal.timeout(5_000) });
+        seen.add(((await res.json()) as { loggedBy: string }).loggedBy);
+      }
+      return [...seen].sort().join() === [...wanted].sort().join() ? true : undefined;
+    }, 60_000, 500);
+    progress.done(`facade uses ${wanted.join(', ')}`);
+  }
+
+  private async scaleOut(): Promise<void> {
+    note(`\n▸ scale-out — POST /facade with ${this.o.loggingCounts.join(', ')} logging instances`);
+    if (!this.system) {
+      for (const n of this.o.loggingCounts) this.skip(`scale-out-${n}`, `${n} logging instance${n > 1 ? 's' : ''}`, 'rewrites the registry: only on a system the bench starts');
+      return;
+    }
+    this.mapSize = undefined;
+    try {
+      for (const n of this.o.loggingCounts) {
+        await this.useLoggingInstances(n);
+        this.record(await this.http(this.formPost(`scale-out-${n}`, 'scale-out', `${n} logging instance${n > 1 ? 's' : ''}`)));
+      }
+    } finally {
+      if (this.o.loggingCounts.at(-1) !== 3) await this.useLoggingInstances(3).catch(() => undefined);
+    }
+  }
+
+  private finish(): void {
+    const ordered = [...this.measurements].sort((a, b) => GROUPS.indexOf(a.group as Group) - GROUPS.indexOf(b.group as Group));
+    const ratioList = ratios(ordered);
+    const targetList = targets(ordered);
+    const machine = {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      freeMemoryGbAtEnd: Math.round((freemem() / 2 ** 30) * 10) / 10,
+      loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
+      os: `${process.platform} ${release()}`,
+      node: process.version,
+      hazelcast: HAZELCAST_VERSION,
+      hazelcastClient: (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', 'hazelcast-client', 'package.json'), 'utf8')) as { version: string }).version,
+    };
+    const out = resolve(this.o.out);
+    mkdirSync(dirname(out), { recursive: true });
+    const { remote, ...settings } = this.o;
+    writeFileSync(
+      out,
+      `${JSON.stringify({ startedAt: this.startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), options: settings, target: remote ?? { ownSystem: this.system?.ports }, measurements: ordered, skipped: this.skipped, ratios: ratioList, targets: targetList }, null, 2)}\n`,
+    );
+    const lines = [
+      '',
+      `lab benchmark · ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB · Node ${machine.node} · Hazelcast ${machine.hazelcast} (client ${machine.hazelcastClient})`,
+      `${this.o.durationSec} s per scenario after ${this.o.warmupSec} s warm-up · latencies of 2xx answers · load average at the end ${machine.loadAverageAtEnd.join(' ')}`,
+      '',
+      renderResults(ordered, this.skipped),
+      '',
+      renderRatios(ratioList),
+      '',
+      renderTargets(targetList),
+      '',
+      renderRss(ordered),
+      '',
+      renderCpu(ordered, machine.cpus),
+      '',
+      `figures written to ${out}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+
+  /** Stops everything the bench started; idempotent. */
+  cleanup(): Promise<void> {
+    this.cleaning ??= (async () => {
+      stopRunningLoad();
+      stopHazelcastLoad();
+      await Promise.race([this.hz?.shutdown(), sleep(10_000)]).catch(() => undefined);
+      await this.noop?.stop(5_000);
+      if (this.system) {
+        note('stopping the system…');
+        await this.system.stop(15_000);
+      }
+      if (this.runDir) rmSync(this.runDir, { recursive: true, force: true });
+      this.logger.flush();
+    })();
+    return this.cleaning;
+  }
+}
+
+async function main(): Promise<void> {
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const bench = new Bench(options);
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) process.exit(130); // a second Ctrl+C: leave now; processes.ts kills the children on exit
+    interrupted = true;
+    note(`\n${signal}: stopping everything the bench started…`);
+    void bench.cleanup().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await bench.run();
+  } catch (err) {
+    if (interrupted) return;
+    if (err instanceof StartError) note(`\n${err.component} failed to start: ${err.message}\n${err.logTail.join('\n')}`);
+    else note(`\nbench failed: ${(err as Error).stack ?? String(err)}`);
+    process.exitCode = 1;
+  } finally {
+    if (!interrupted) await bench.cleanup();
+  }
+  if (!interrupted) process.exit(process.exitCode ?? 0);
+}
+
+void main();

@@ -1,0 +1,191 @@
+/**
+ * The benchmark's results as a person reads them: the table, the ratios between layers, the
+ * issue's targets with PASS/MISS, and the RSS of each process. Pure functions of the measurements.
+ */
+import type { Measurement, Skipped } from './measurement.js';
+
+export const GROUP_TITLES: Record<string, string> = {
+  'limit-a': 'limit A · Hazelcast client alone',
+  'limit-b': 'limit B · do-nothing endpoint, same HTTP stack',
+  direct: 'direct · one logging instance',
+  e2e: 'end to end · through the facade',
+  reads: 'reads at scale · GET /facade',
+  'scale-out': 'scale-out · POST /facade by logging instances',
+};
+
+/** Node processes of the system, in the order they are shown; the targets apply to these. */
+export const SERVICE_PROCESSES = ['facade', 'logging-1', 'logging-2', 'logging-3', 'messages', 'config-server'];
+const MEMBERS = ['hz-1', 'hz-2', 'hz-3'];
+const PROCESS_ORDER = [...SERVICE_PROCESSES, ...MEMBERS, 'noop', 'bench'];
+
+export interface Ratio {
+  name: string;
+  value: number | undefined;
+}
+
+export type Verdict = 'PASS' | 'MISS' | 'n/a';
+
+export interface TargetResult {
+  target: string;
+  measured: string;
+  verdict: Verdict;
+}
+
+const byId = (ms: Measurement[], id: string) => ms.find((m) => m.id === id);
+
+/** Latency in ms: two decimals below 10, one below 100, whole above. */
+export function fmtMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '–';
+  return ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : String(Math.round(ms));
+}
+
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function table(header: string[], rows: string[][], rightAligned: (col: number) => boolean): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (rightAligned(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** The main table: one row per scenario, grouped, with req/s, p50/p99 and errors. */
+export function renderResults(ms: Measurement[], skipped: Skipped[]): string {
+  const rows: string[][] = [];
+  let group = '';
+  for (const m of ms) {
+    if (m.group !== group) {
+      group = m.group;
+      rows.push([GROUP_TITLES[group] ?? group, '', '', '', '', '', '']);
+    }
+    rows.push([
+      `  ${m.title}`,
+      String(m.connections),
+      fmtInt(m.rps),
+      fmtMs(m.latencyMs.p50),
+      fmtMs(m.latencyMs.p99),
+      fmtInt(m.errors + m.non2xx),
+      fmtInt(m.requests),
+    ]);
+  }
+  const out = [table(['scenario', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'requests'], rows, (i) => i > 0)];
+  for (const s of skipped) out.push(`skipped: ${s.title} — ${s.reason}`);
+  return out.join('\n');
+}
+
+/** RSS of every process, largest seen during each scenario (the members are JVMs, for context). */
+export function renderRss(ms: Measurement[]): string {
+  const names = PROCESS_ORDER.filter((p) => ms.some((m) => m.rssMb[p] !== undefined));
+  if (names.length === 0) return 'RSS: no process of this machine measured';
+  const rows = ms.map((m) => [m.id, ...names.map((n) => (m.rssMb[n] === undefined ? '–' : m.rssMb[n]!.toFixed(0)))]);
+  return table(['RSS MB (peak)', ...names], rows, (i) => i > 0);
+}
+
+/**
+ * CPU time per request of each process (the three members summed), and how busy the machine was:
+ * `others` is the share of the machine's cores taken by processes that are not the bench's.
+ * CPU per request inflates far less than latency when the machine is shared, so it compares runs
+ * on a busy machine; `CPU-bound max` is what the machine's cores would allow at that cost per request.
+ */
+export function renderCpu(ms: Measurement[], cores: number): string {
+  const nodeNames = [...SERVICE_PROCESSES, 'noop', 'bench'].filter((p) => ms.some((m) => m.cpuMs[p] !== undefined));
+  const hasMembers = ms.some((m) => MEMBERS.some((n) => m.cpuMs[n] !== undefined));
+  if (nodeNames.length === 0) return 'CPU: no process of this machine measured';
+  const per = (m: Measurement, ms: number | undefined) => (ms === undefined || m.requests === 0 ? '–' : (ms / m.requests).toFixed(2));
+  const rows = ms.map((m) => {
+    const members = MEMBERS.reduce<number | undefined>((sum, n) => (m.cpuMs[n] === undefined ? sum : (sum ?? 0) + m.cpuMs[n]!), undefined);
+    const ours = Object.values(m.cpuMs).reduce((a, b) => a + b, 0);
+    const machine = m.machineCpuMs;
+    const pct = (x: number) => `${Math.round((x / machine!.capacityMs) * 100)}%`;
+    return [
+      m.id,
+      ...nodeNames.map((n) => per(m, m.cpuMs[n])),
+      ...(hasMembers ? [per(m, members)] : []),
+      per(m, ours),
+      ours > 0 && m.requests > 0 ? fmtInt((cores * 1000 * m.requests) / ours) : '–',
+      machine ? pct(machine.busyMs) : '–',
+      machine ? pct(Math.max(0, machine.busyMs - ours)) : '–',
+    ];
+  });
+  return table(['CPU ms per request', ...nodeNames, ...(hasMembers ? ['hz ×3'] : []), 'all ours', 'CPU-bound max req/s', 'machine busy', 'others'], rows, (i) => i > 0);
+}
+
+const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
+
+/** Throughput of one layer divided by the one below it. */
+export function ratios(ms: Measurement[]): Ratio[] {
+  const rps = (id: string) => byId(ms, id)?.rps;
+  const list: Ratio[] = [
+    { name: 'end-to-end POST ÷ direct POST', value: ratio(rps('e2e-post'), rps('direct-post')) },
+    { name: 'end-to-end GET ÷ direct GET', value: ratio(rps('e2e-get'), rps('direct-get')) },
+    { name: 'direct POST ÷ limit A putIfAbsent', value: ratio(rps('direct-post'), rps('limit-a-put')) },
+    { name: 'direct GET ÷ limit A entrySet', value: ratio(rps('direct-get'), rps('limit-a-read')) },
+    { name: 'direct POST ÷ limit B (HTTP floor)', value: ratio(rps('direct-post'), rps('limit-b')) },
+  ];
+  const scale = ms.filter((m) => m.group === 'scale-out');
+  const one = byId(ms, 'scale-out-1');
+  for (const m of scale) if (m !== one) list.push({ name: `${m.title} ÷ 1 instance`, value: ratio(m.rps, one?.rps) });
+  return list.filter((r) => r.value !== undefined);
+}
+
+/** The issue's targets for this machine, each with what was measured and PASS/MISS. */
+export function targets(ms: Measurement[]): TargetResult[] {
+  const out: TargetResult[] = [];
+  const e2ePost = byId(ms, 'e2e-post');
+  const directPost = byId(ms, 'direct-post');
+  const share = ratio(e2ePost?.rps, directPost?.rps);
+  out.push({
+    target: 'POST /facade throughput ≥ 50% of direct POST /logging',
+    measured: share === undefined ? 'not measured' : `${(share * 100).toFixed(0)}%`,
+    verdict: share === undefined ? 'n/a' : share >= 0.5 ? 'PASS' : 'MISS',
+  });
+  if (e2ePost) {
+    const errors = e2ePost.errors + e2ePost.non2xx;
+    const at = e2ePost.connections === 32 ? '' : ` (at ${e2ePost.connections} connections, not 32)`;
+    out.push({
+      target: 'POST /facade p99 ≤ 25 ms at 32 connections, zero errors',
+      measured: `p99 ${fmtMs(e2ePost.latencyMs.p99)} ms, ${errors} errors${at}`,
+      verdict: e2ePost.latencyMs.p99 <= 25 && errors === 0 ? 'PASS' : 'MISS',
+    });
+  } else out.push({ target: 'POST /facade p99 ≤ 25 ms at 32 connections, zero errors', measured: 'not measured', verdict: 'n/a' });
+  const r10k = byId(ms, 'reads-10000');
+  out.push({
+    target: 'GET /facade with 10,000 messages: p50 ≤ 100 ms',
+    measured: r10k ? `p50 ${fmtMs(r10k.latencyMs.p50)} ms at ${r10k.connections} connections, ${r10k.errors + r10k.non2xx} errors` : 'not measured',
+    verdict: !r10k ? 'n/a' : r10k.latencyMs.p50 <= 100 && r10k.errors + r10k.non2xx === 0 ? 'PASS' : 'MISS',
+  });
+  const r100k = byId(ms, 'reads-100000');
+  out.push({
+    target: 'GET /facade with 100,000 messages: answered without error',
+    measured: r100k ? `${r100k.requests} requests, ${r100k.errors + r100k.non2xx} errors, p50 ${fmtMs(r100k.latencyMs.p50)} ms` : 'not measured',
+    verdict: !r100k ? 'n/a' : r100k.requests > 0 && r100k.errors + r100k.non2xx === 0 ? 'PASS' : 'MISS',
+  });
+  let peak: { name: string; mb: number; scenario: string } | undefined;
+  for (const m of ms) {
+    for (const name of SERVICE_PROCESSES) {
+      const mb = m.rssMb[name];
+      if (mb !== undefined && (!peak || mb > peak.mb)) peak = { name, mb, scenario: m.id };
+    }
+  }
+  out.push({
+    target: 'every Node service < 150 MB RSS under load',
+    measured: peak ? `largest ${peak.mb.toFixed(0)} MB (${peak.name}, during ${peak.scenario})` : 'not measured',
+    verdict: !peak ? 'n/a' : peak.mb < 150 ? 'PASS' : 'MISS',
+  });
+  return out;
+}
+
+export function renderRatios(list: Ratio[]): string {
+  if (list.length === 0) return 'ratios: nothing to compare';
+  const width = Math.max(...list.map((r) => r.name.length));
+  return ['ratios (throughput)', ...list.map((r) => `  ${r.name.padEnd(width)}  ${r.value!.toFixed(2)}`)].join('\n');
+}
+
+export function renderTargets(list: TargetResult[]): string {
+  const width = Math.max(...list.map((t) => t.target.length));
+  return [
+    'targets',
+    ...list.map((t) => `  ${t.verdict.padEnd(4)}  ${t.target.padEnd(width)}  ${t.measured}`),
+    '  (closed-loop load: mean latency = connections ÷ throughput, so a p99 of 25 ms at 32 connections',
+    '   needs well over 32 ÷ 0.025 s = 1,280 req/s)',
+  ].join('\n');
+}

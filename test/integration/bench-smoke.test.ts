@@ -1,0 +1,90 @@
+/**
+ * `npm run bench` in miniature: every group runs once for a second against its own system, the
+ * table and the targets are printed, the JSON file holds every scenario, and nothing is left
+ * running. No timing is asserted: the figures of a one-second run on a shared machine mean nothing.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../local/hazelcast.js';
+import type { Ports } from '../../local/system.js';
+import type { Measurement } from '../../bench/measurement.js';
+
+const portFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+
+describe('npm run bench (smoke run)', function () {
+  this.timeout(420_000);
+  const dir = mkdtempSync(join(tmpdir(), 'lab-bench-smoke-'));
+  const out = join(dir, 'bench.json');
+  let stdout = '';
+  let stderr = '';
+  let exitCode: number | null = null;
+
+  before(async () => {
+    const args = [
+      join(REPO_ROOT, 'dist', 'bench', 'bench.js'),
+      '--duration', '1', '--warmup', '0', '--connections', '4',
+      '--sizes', '10,200', '--fixed-above', '100', '--fixed-requests', '4',
+      '--logging-counts', '1,3', '--out', out,
+    ];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    exitCode = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 0 after showing progress on stderr', () => {
+    expect(exitCode, stderr.split('\n').slice(-30).join('\n')).to.equal(0);
+    expect(stderr).to.include('starting the system');
+    expect(stderr).to.match(/POST \/facade \(form\) · measuring/);
+  });
+
+  it('prints the table, the ratios, the targets and the RSS of each process', () => {
+    for (const heading of ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'ratios (throughput)', 'targets', 'RSS MB (peak)', 'CPU ms per request']) {
+      expect(stdout).to.include(heading);
+    }
+    for (const row of ['putIfAbsent', 'GET /noop', 'GET /logging, 10 messages', 'POST /logging (JSON)', 'GET /facade, 200 messages', 'POST /facade (form)', '3 logging instances']) {
+      expect(stdout).to.include(row);
+    }
+    expect(stdout).to.match(/(PASS|MISS) {2}POST \/facade throughput ≥ 50% of direct POST \/logging/);
+    expect(stdout).to.include(`figures written to ${out}`);
+  });
+
+  it('writes every scenario to the JSON file, each with requests, no errors and the RSS of each service', () => {
+    const results = JSON.parse(readFileSync(out, 'utf8')) as { measurements: Measurement[]; ratios: unknown[]; targets: unknown[]; machine: { cpus: number } };
+    expect(results.measurements.map((m) => m.id)).to.have.members([
+      'limit-a-put', 'limit-a-read', 'limit-b', 'direct-get', 'direct-post', 'e2e-get', 'e2e-post',
+      'reads-10', 'reads-200', 'scale-out-1', 'scale-out-3',
+    ]);
+    for (const m of results.measurements) {
+      expect(m.requests, m.id).to.be.greaterThan(0);
+      expect(m.errors + m.non2xx, `${m.id}: ${JSON.stringify(m.statusCodes)}`).to.equal(0);
+      expect(m.rps, m.id).to.be.greaterThan(0);
+      expect(m.latencyMs.p99, m.id).to.be.at.least(m.latencyMs.p50);
+      expect(m.rssMb.bench, m.id).to.be.greaterThan(0);
+    }
+    const e2e = results.measurements.find((m) => m.id === 'e2e-post')!;
+    expect(Object.keys(e2e.rssMb)).to.include.members(['facade', 'logging-1', 'logging-2', 'logging-3', 'messages', 'config-server']);
+    expect(results.measurements.find((m) => m.id === 'reads-200')!.notes).to.include('4 requests, not a fixed duration');
+    expect(results.ratios).to.not.be.empty;
+    expect(results.targets).to.have.length(5);
+    expect(results.machine.cpus).to.be.greaterThan(0);
+  });
+
+  it('leaves no process behind: every port of its system is free again', async () => {
+    const { target } = JSON.parse(readFileSync(out, 'utf8')) as { target: { ownSystem: Ports } };
+    const { facade, messages, configServer, logging, members } = target.ownSystem;
+    const busy = [];
+    for (const port of [facade, messages, configServer, ...logging, ...members]) if (!(await portFree(port))) busy.push(port);
+    expect(busy).to.deep.equal([]);
+  });
+});

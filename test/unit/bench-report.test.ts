@@ -1,0 +1,82 @@
+/** The benchmark's command line and verdicts: pure functions of flags and of measurements. */
+import { expect } from 'chai';
+import { parseOptions } from '../../bench/options.js';
+import { ratios, targets } from '../../bench/report.js';
+import type { Measurement } from '../../bench/measurement.js';
+
+const m = (id: string, over: Partial<Measurement> = {}): Measurement => ({
+  id,
+  group: id.replace(/-(post|get|put|read|\d+)$/, ''),
+  title: id,
+  target: id,
+  connections: 32,
+  durationSec: 10,
+  requests: 1000,
+  rps: 100,
+  latencyMs: { p50: 10, p99: 20, max: 30, mean: 12 },
+  errors: 0,
+  non2xx: 0,
+  statusCodes: { 200: 1000 },
+  rssMb: {},
+  cpuMs: {},
+  machineCpuMs: undefined,
+  notes: [],
+  monotonicUs: [0, 1],
+  ...over,
+});
+
+describe('bench options', () => {
+  it('defaults to the issue\'s set-up: 32 connections, 10 s after a 3 s warm-up, four map sizes', () => {
+    const o = parseOptions([]);
+    expect(o).to.include({ connections: 32, durationSec: 10, warmupSec: 3, scaleConnections: 4, out: '.run/bench.json' });
+    expect(o.sizes).to.deep.equal([10, 1_000, 10_000, 100_000]);
+    expect(o.loggingCounts).to.deep.equal([1, 2, 3]);
+    expect(o.remote).to.equal(undefined);
+  });
+
+  it('takes durations, connections and sizes as flags', () => {
+    const o = parseOptions(['--duration', '2.5', '--connections', '8', '--sizes', '10,500', '--only', 'e2e,limit-a-put', '--service-env', 'LOG_LEVEL=info']);
+    expect(o).to.include({ durationSec: 2.5, connections: 8 });
+    expect(o.sizes).to.deep.equal([10, 500]);
+    expect(o.only).to.deep.equal(['e2e', 'limit-a-put']);
+    expect(o.serviceEnv).to.deep.equal({ LOG_LEVEL: 'info' });
+  });
+
+  it('targets a running system when given its URLs', () => {
+    const o = parseOptions(['--facade', 'http://127.0.0.1:8080/', '--members', '127.0.0.1:5701,127.0.0.1:5702']);
+    expect(o.remote).to.deep.include({ facade: 'http://127.0.0.1:8080', members: ['127.0.0.1:5701', '127.0.0.1:5702'], clusterName: 'lab' });
+  });
+
+  it('rejects unknown groups, bad numbers and unknown flags, naming the flag', () => {
+    expect(() => parseOptions(['--only', 'everything'])).to.throw(/--only/);
+    expect(() => parseOptions(['--connections', 'many'])).to.throw(/--connections/);
+    expect(() => parseOptions(['--logging-counts', '4'])).to.throw(/--logging-counts/);
+    expect(() => parseOptions(['--facade', 'localhost'])).to.throw(/--facade/);
+    expect(() => parseOptions(['--cpu-prof', 'x', '--facade', 'http://h:1'])).to.throw(/--cpu-prof/);
+    expect(() => parseOptions(['--fast'])).to.throw();
+  });
+});
+
+describe('bench verdicts', () => {
+  it('divides each layer\'s throughput by the one below it', () => {
+    const list = ratios([m('direct-post', { rps: 1000 }), m('e2e-post', { rps: 600 }), m('limit-a-put', { rps: 4000 })]);
+    expect(list.find((r) => r.name === 'end-to-end POST ÷ direct POST')?.value).to.equal(0.6);
+    expect(list.find((r) => r.name === 'direct POST ÷ limit A putIfAbsent')?.value).to.equal(0.25);
+    expect(list.map((r) => r.name)).to.not.include('end-to-end GET ÷ direct GET');
+  });
+
+  it('passes or misses each of the issue\'s targets, and says n/a for what was not measured', () => {
+    const verdicts = targets([
+      m('direct-post', { rps: 1000 }),
+      m('e2e-post', { rps: 400, latencyMs: { p50: 10, p99: 24, max: 40, mean: 12 }, rssMb: { facade: 120, 'logging-1': 151 } }),
+      m('reads-10000', { latencyMs: { p50: 99, p99: 300, max: 400, mean: 120 } }),
+    ]).map((t) => t.verdict);
+    // 40% of direct; p99 24 ms with no errors; 10k p50 99 ms; 100k not measured; logging-1 above 150 MB.
+    expect(verdicts).to.deep.equal(['MISS', 'PASS', 'PASS', 'n/a', 'MISS']);
+  });
+
+  it('counts non-2xx answers as errors against the p99 target', () => {
+    const [, p99] = targets([m('e2e-post', { non2xx: 1 })]);
+    expect(p99!.verdict).to.equal('MISS');
+  });
+});
