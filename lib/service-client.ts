@@ -5,7 +5,6 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import fetch from 'node-fetch';
 import type { Logger } from './log.js';
 import { REQUEST_ID_HEADER } from './http/app.js';
 
@@ -101,6 +100,8 @@ export interface CallOptions {
   /** Sent as JSON. */
   json?: unknown;
   requestId?: string;
+  /** Bound on this call instead of the client's own, e.g. a short health probe. */
+  timeoutMs?: number;
 }
 
 export interface ServiceClientOptions {
@@ -139,30 +140,43 @@ export class ServiceClient {
    * One attempt against one URL. Resolves with any HTTP status below 500.
    * @throws UpstreamError when the instance is unreachable, too slow, or answers 5xx
    */
-  async request(url: string, { method = 'GET', json, requestId }: CallOptions = {}): Promise<UpstreamResponse> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  async request(url: string, { method = 'GET', json, requestId, timeoutMs = this.options.timeoutMs }: CallOptions = {}): Promise<UpstreamResponse> {
+    const body = json === undefined ? undefined : JSON.stringify(json);
+    const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
     if (requestId) headers[REQUEST_ID_HEADER] = requestId;
-    if (json !== undefined) headers['content-type'] = 'application/json';
-    let res;
-    let text: string;
-    try {
-      res = await fetch(url, {
-        method,
-        headers,
-        body: json === undefined ? undefined : JSON.stringify(json),
-        agent: url.startsWith('https:') ? this.httpsAgent : this.httpAgent,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-        redirect: 'error',
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(body);
+    }
+    const secure = url.startsWith('https:');
+    // node:http on the pooled keep-alive agents rather than node-fetch: on the facade's hot path
+    // node-fetch cost 0.37 ms of CPU per call (its body streams, Headers and AbortSignal), which
+    // capped POST /facade at 948 req/s; with node:http the facade does 1,573 (npm run bench).
+    return new Promise<UpstreamResponse>((resolve, reject) => {
+      const fail = (err: unknown) => {
+        clearTimeout(deadline);
+        const reason = classify(err);
+        reject(new UpstreamError(url, reason, `${method} ${url}: ${reason}`, { cause: err }));
+      };
+      const req = (secure ? https : http).request(url, { method, headers, agent: secure ? this.httpsAgent : this.httpAgent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', fail);
+        res.on('end', () => {
+          clearTimeout(deadline);
+          const status = res.statusCode ?? 0;
+          if (status >= 500) {
+            reject(new UpstreamError(url, 'status_5xx', `${method} ${url}: HTTP ${status}`, { status }));
+            return;
+          }
+          resolve({ status, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') });
+        });
       });
-      text = await res.text();
-    } catch (err) {
-      const reason = classify(err);
-      throw new UpstreamError(url, reason, `${method} ${url}: ${reason}`, { cause: err });
-    }
-    if (res.status >= 500) {
-      throw new UpstreamError(url, 'status_5xx', `${method} ${url}: HTTP ${res.status}`, { status: res.status });
-    }
-    return { status: res.status, contentType: res.headers.get('content-type') ?? '', text };
+      // One bound on the whole attempt, connect to last byte.
+      const deadline = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
+      req.on('error', fail);
+      req.end(body);
+    });
   }
 
   /**

@@ -13,7 +13,7 @@ import { newMessageId } from '../../lib/ids.js';
 import { parsePage } from '../../lib/paging.js';
 import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
 import type { RegistryClient } from './registry-client.js';
-import { ClusterViewer, listStored } from './cluster.js';
+import { ClusterViewer, listStored, listTexts } from './cluster.js';
 import { DASHBOARD_FILES, DASHBOARD_HEADERS, DASHBOARD_PAGE, type Asset } from './dashboard/assets.js';
 
 export interface FacadeAppDeps {
@@ -79,14 +79,10 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
   router.get('/facade', async (ctx) => {
     const page = parsePage(ctx.query);
     const { requestId } = ctx.state;
-    const [messages, stub] = await Promise.all([readMessages(page, requestId), readStub(requestId, ctx.state.log)]);
+    const [messages, stub] = await Promise.all([listTexts(deps, page, requestId), readStub(requestId, ctx.state.log)]);
     ctx.body = { 'logging-service': messages, 'messages-service': stub };
   });
 
-  async function readMessages(page: ReturnType<typeof parsePage>, requestId: string): Promise<string[]> {
-    const { messages } = await listStored(deps, page, requestId);
-    return messages.map((m) => m.msg);
-  }
 
   /** The stub's text, or null when the messages service cannot be reached: the messages still come back. */
   async function readStub(requestId: string, log: Logger): Promise<string | null> {

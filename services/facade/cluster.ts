@@ -5,7 +5,6 @@
  */
 import type { Logger } from '../../lib/log.js';
 import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
-import { REQUEST_ID_HEADER } from '../../lib/http/app.js';
 import { pageQuery, type Page } from '../../lib/paging.js';
 import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
 import type { ClusterSummary, StoredMessage } from '../logging/store.js';
@@ -81,17 +80,17 @@ function parseStored(text: string): StoredMessage[] {
 }
 
 /**
- * Lists stored messages with their details from a random logging instance (retrying elsewhere), or
- * from `instance` only — which must be one of the registered logging instances, so the facade never
- * becomes a proxy to arbitrary URLs.
- * @throws HttpError 400 for an unregistered instance, 503 when no instance could list them
+ * GETs a list from a random logging instance (retrying elsewhere), or from `instance` only — which
+ * must be one of the registered logging instances, so the facade never becomes a proxy to
+ * arbitrary URLs. `query` is appended as it is.
+ * @throws HttpError 400 for an unregistered instance, 503 when no instance could answer
  */
-export async function listStored(
+async function readFromLogging(
   deps: Pick<ClusterDeps, 'registry' | 'client' | 'loggingService'>,
-  page: Page,
+  query: string,
   requestId: string,
   instance?: string,
-): Promise<{ messages: StoredMessage[]; readFrom: string }> {
+): Promise<{ text: string; readFrom: string }> {
   const instances = await deps.registry.instances(deps.loggingService, requestId);
   if (instances.length === 0) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance is registered');
   if (instance !== undefined && !instances.includes(instance)) {
@@ -99,31 +98,54 @@ export async function listStored(
   }
   let result;
   try {
-    result = await deps.client.callAny(instance === undefined ? instances : [instance], (url) => url + pageQuery(page), { requestId });
+    result = await deps.client.callAny(instance === undefined ? instances : [instance], (url) => url + query, { requestId });
   } catch (err) {
     if (err instanceof UpstreamError) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could list the messages', err);
     throw err;
   }
   if (result.response.status !== 200) throw new HttpError(502, 'BAD_GATEWAY', `logging answered ${result.response.status}`);
-  return { messages: parseStored(result.response.text), readFrom: result.instance };
+  return { text: result.response.text, readFrom: result.instance };
 }
 
-/** GETs `url` within `timeoutMs`; never throws: a failure is a `down` health. */
-async function probe(url: string, timeoutMs: number, requestId: string): Promise<{ status: number | null; text: string; detail: string; latencyMs: number | null }> {
+/** Stored messages with their details (`GET /facade/messages`). */
+export async function listStored(
+  deps: Pick<ClusterDeps, 'registry' | 'client' | 'loggingService'>,
+  page: Page,
+  requestId: string,
+  instance?: string,
+): Promise<{ messages: StoredMessage[]; readFrom: string }> {
+  const { text, readFrom } = await readFromLogging(deps, pageQuery(page), requestId, instance);
+  return { messages: parseStored(text), readFrom };
+}
+
+/**
+ * The texts alone (`GET /facade`): logging sends `?fields=msg`, a plain array of strings, which is
+ * parsed once and checked in one pass — no per-message objects on either side.
+ */
+export async function listTexts(deps: Pick<ClusterDeps, 'registry' | 'client' | 'loggingService'>, page: Page, requestId: string): Promise<string[]> {
+  const query = pageQuery(page);
+  const { text } = await readFromLogging(deps, `${query}${query ? '&' : '?'}fields=msg`, requestId);
+  let texts: unknown;
+  try {
+    texts = JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(502, 'BAD_GATEWAY', 'logging sent a malformed answer', { cause: err });
+  }
+  if (!Array.isArray(texts) || !texts.every((t) => typeof t === 'string')) throw new HttpError(502, 'BAD_GATEWAY', 'logging sent a malformed list');
+  return texts;
+}
+
+/** GETs `url` through the shared client within `timeoutMs`; never throws: a failure is a `down` health. */
+async function probe(client: ServiceClient, url: string, timeoutMs: number, requestId: string): Promise<{ status: number | null; text: string; detail: string; latencyMs: number | null }> {
   const started = performance.now();
   try {
-    const res = await fetch(url, {
-      headers: { accept: 'application/json', [REQUEST_ID_HEADER]: requestId },
-      signal: AbortSignal.timeout(timeoutMs),
-      redirect: 'error',
-    });
-    const text = await res.text();
-    return { status: res.status, text, detail: `HTTP ${res.status}`, latencyMs: Math.round(performance.now() - started) };
+    const res = await client.request(url, { requestId, timeoutMs });
+    return { status: res.status, text: res.text, detail: `HTTP ${res.status}`, latencyMs: Math.round(performance.now() - started) };
   } catch (err) {
-    const e = err as { name?: string; cause?: { code?: string } };
-    const detail =
-      e.name === 'TimeoutError' || e.name === 'AbortError' ? 'timeout' : e.cause?.code === 'ECONNREFUSED' ? 'refused' : (e.cause?.code ?? 'unreachable');
-    return { status: null, text: '', detail, latencyMs: null };
+    if (err instanceof UpstreamError && err.status !== undefined) {
+      return { status: err.status, text: '', detail: `HTTP ${err.status}`, latencyMs: Math.round(performance.now() - started) };
+    }
+    return { status: null, text: '', detail: err instanceof UpstreamError ? err.reason : 'unreachable', latencyMs: null };
   }
 }
 
@@ -175,7 +197,7 @@ export class ClusterViewer {
   }
 
   private async health(readyz: string, requestId: string): Promise<InstanceHealth> {
-    const r = await probe(readyz, this.deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, requestId);
+    const r = await probe(this.deps.client, readyz, this.deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, requestId);
     const health: Health = r.status === 200 ? 'ready' : r.status === null ? 'down' : 'not-ready';
     return { url: readyz, health, detail: r.detail, latencyMs: r.latencyMs };
   }
@@ -185,7 +207,7 @@ export class ClusterViewer {
     const { configServerUrl, registry, loggingService, messagesService } = this.deps;
     let error: string | null = null;
     if (configServerUrl) {
-      const r = await probe(`${configServerUrl}/services`, this.deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, requestId);
+      const r = await probe(this.deps.client, `${configServerUrl}/services`, this.deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, requestId);
       if (r.status === 200) {
         try {
           const parsed = JSON.parse(r.text) as unknown;

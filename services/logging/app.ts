@@ -58,7 +58,12 @@ export function createApp(deps: LoggingAppDeps): Koa<AppState> {
   });
 
   router.get('/logging', async (ctx) => {
-    ctx.body = await store.list(parsePage(ctx.query));
+    const { fields } = ctx.query;
+    if (fields !== undefined && fields !== 'msg') throw badRequest('INVALID_FIELDS', 'fields may only be "msg"');
+    const list = await store.list(parsePage(ctx.query));
+    // `?fields=msg`: the texts alone, as the facade needs them: a quarter of the bytes to
+    // serialise, send and parse, and no objects to pick apart on the other side.
+    ctx.body = fields === 'msg' ? list.map((m) => m.msg) : list;
   });
 
   router.get('/logging/cluster', async (ctx) => {

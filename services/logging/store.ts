@@ -2,8 +2,7 @@
  * Where messages live. The service talks to a `MessageStore`; production uses the Hazelcast map,
  * unit tests an in-memory one (test/support).
  */
-import { Predicates } from 'hazelcast-client';
-import { compareIds } from '../../lib/ids.js';
+import { Predicates, type IMap } from 'hazelcast-client';
 import type { Page } from '../../lib/paging.js';
 import { unavailable } from '../../lib/errors.js';
 import { HazelcastConnection, isHazelcastUnavailable } from '../../lib/hazelcast.js';
@@ -72,11 +71,11 @@ export function outcomeOf(previous: StoredValue | null | undefined, msg: string)
 export function toPage(entries: Iterable<[string, StoredValue]>, page: Page): StoredMessage[] {
   const all: StoredMessage[] = [];
   for (const [uuid, v] of entries) {
-    if (page.after === undefined || compareIds(uuid, page.after) > 0) {
-      all.push({ uuid, msg: v.msg, loggedBy: v.loggedBy, storedAt: v.storedAt });
-    }
+    if (page.after === undefined || uuid > page.after) all.push({ uuid, msg: v.msg, loggedBy: v.loggedBy, storedAt: v.storedAt });
   }
-  all.sort((a, b) => compareIds(a.uuid, b.uuid));
+  // Keys are stored lower-case (parseLogRequest) and `after` arrives lower-case (parsePage), so
+  // plain string order is creation order; compareIds would lower-case both ids on every comparison.
+  all.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
   return page.limit === undefined ? all : all.slice(0, page.limit);
 }
 
@@ -89,14 +88,14 @@ export class HazelcastMessageStore implements MessageStore {
 
   async put(uuid: string, value: StoredValue): Promise<PutOutcome> {
     return this.guard(async () => {
-      const map = await this.hz.getMap<string, StoredValue>(this.mapName);
+      const map = await this.map();
       return outcomeOf(await map.putIfAbsent(uuid, value), value.msg);
     });
   }
 
   async list(page: Page): Promise<StoredMessage[]> {
     return this.guard(async () => {
-      const map = await this.hz.getMap<string, StoredValue>(this.mapName);
+      const map = await this.map();
       // One round trip either way; with `after`, the members filter by key so less crosses the wire.
       const entries =
         page.after === undefined
@@ -132,6 +131,17 @@ export class HazelcastMessageStore implements MessageStore {
     if (!connected) return { connected, mapSize: null, clusterSize };
     const mapSize = await this.guard(async () => (await this.hz.getMap<string, StoredValue>(this.mapName)).size());
     return { connected, mapSize, clusterSize };
+  }
+
+  private proxy: IMap<string, StoredValue> | undefined;
+
+  /**
+   * The map's proxy, made once: the client keeps a proxy valid across reconnects, and asking the
+   * proxy manager on every request was ~1% of a POST. Still 503 while the client is shutting down.
+   */
+  private async map(): Promise<IMap<string, StoredValue>> {
+    if (!this.hz.isConnected() || !this.proxy) this.proxy = await this.hz.getMap<string, StoredValue>(this.mapName);
+    return this.proxy;
   }
 
   /** Cluster failures become 503s; anything else is a bug and stays a 500. */

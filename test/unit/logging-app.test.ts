@@ -64,6 +64,16 @@ describe('logging app (in-memory store)', () => {
     expect(r.body.map((m: { uuid: string }) => m.uuid)).to.deep.equal([ids[2], ids[3]]);
   });
 
+  it('lists the texts alone with ?fields=msg, and refuses other fields', async () => {
+    const ids = Array.from({ length: 3 }, () => newMessageId());
+    for (const [i, uuid] of ids.entries()) await postJson(`${url}/logging`, { uuid, msg: `t${i}` });
+    expect((await get(`${url}/logging?fields=msg`)).body).to.deep.equal(['t0', 't1', 't2']);
+    expect((await get(`${url}/logging?fields=msg&limit=1&after=${ids[0]}`)).body).to.deep.equal(['t1']);
+    const bad = await get(`${url}/logging?fields=uuid`);
+    expect(bad.status).to.equal(400);
+    expect(bad.body.error.code).to.equal('INVALID_FIELDS');
+  });
+
   const bad: [string, unknown, string][] = [
     ['a JSON array', [], 'INVALID_BODY'],
     ['JSON null', null, 'INVALID_BODY'],
