@@ -65,13 +65,7 @@ export function stopHazelcastLoad(): void {
   stopRequested = true;
 }
 
-export interface HazelcastScenario {
-  id: string;
-  group: string;
-  title: string;
-  target: string;
-  connections: number;
-  durationSec: number;
+export interface HazelcastScenario extends Pick<Measurement, 'id' | 'group' | 'title' | 'target' | 'connections' | 'durationSec'> {
   warmupSec: number;
   /** One operation; `connections` async loops call it back to back. */
   op: () => Promise<unknown>;
