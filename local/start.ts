@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     [
       '',
       paint(32, 'lab is up:'),
+      `  dashboard      ${f}/`,
       `  facade         ${f}/facade`,
       ...system.ports.logging.map((_, i) => `  logging-${i + 1}      ${system.loggingUrl(i)}/logging`),
       `  messages       http://127.0.0.1:${system.ports.messages}/messages`,
