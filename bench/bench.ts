@@ -27,11 +27,10 @@ import { runHttp, stopRunningLoad, type HttpScenario } from './http-load.js';
 import { addMessages, connect, runHazelcast, stopHazelcastLoad, storedValue, type MessageMap } from './hazelcast-load.js';
 import { ProgressLine, fmtInt, note } from './progress.js';
 import { ratios, renderCpu, renderRatios, renderResults, renderRss, renderTargets, targets } from './report.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const JSON_TYPE = { 'content-type': 'application/json' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** A message of exactly `bytes` ASCII characters, numbered so they differ. */
 const message = (i: number, bytes: number) => `bench message ${i} `.padEnd(bytes, 'x').slice(0, bytes);
 

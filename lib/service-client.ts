@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from './log.js';
 import { REQUEST_ID_HEADER } from './http/app.js';
 
@@ -115,8 +116,6 @@ export interface ServiceClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 function classify(err: unknown): FailureReason {
   const e = err as { name?: string; code?: string; type?: string };
   if (e?.name === 'AbortError' || e?.name === 'TimeoutError' || e?.type === 'aborted') return 'timeout';
@@ -133,7 +132,7 @@ export class ServiceClient {
 
   constructor(private readonly options: ServiceClientOptions) {
     this.picker = options.picker ?? new InstancePicker(options.policy.cooldownMs);
-    this.sleep = options.sleep ?? sleepMs;
+    this.sleep = options.sleep ?? ((ms) => sleep(ms));
   }
 
   /**

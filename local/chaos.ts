@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import type { LocalSystem } from './system.js';
 import { WriteLoad } from './load.js';
 import { probeHttp, waitFor } from './processes.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ChaosResult {
   id: string;
@@ -37,8 +38,6 @@ export interface ChaosOptions {
 }
 
 type Scenario = (system: LocalSystem, o: Required<ChaosOptions>) => Promise<ChaosResult>;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every message the facade returns, read back in pages. */
 export async function readAll(facadeUrl: string): Promise<string[]> {

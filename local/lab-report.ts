@@ -7,6 +7,7 @@
  */
 import type { ClusterView, HazelcastView } from '../services/facade/cluster.js';
 import type { StoredMessage } from '../services/logging/store.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // ---- talking to the facade ---------------------------------------------------------------------
 
@@ -157,8 +158,6 @@ export interface ScenarioOptions {
   readyTimeoutMs?: number;
   now?: () => Date;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns a value; rethrows its last error after `timeoutMs`. */
 async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 500): Promise<T> {

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type LineHandler = (name: string, line: string) => void;
 
@@ -90,8 +91,6 @@ export class ManagedProcess {
     return status;
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Polls `probe` until it returns a value, the process dies, or time runs out.

@@ -22,6 +22,7 @@ import { isAlive, listenersOn, type Listener } from './listeners.js';
 import { LAB_PORTS, LocalSystem, StartError, freeSystemPorts, type Ports } from './system.js';
 import { isPortFree } from './ports.js';
 import { PrerequisiteError } from './hazelcast.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const USAGE = `usage: npm run scenario -- [options]
 
@@ -124,8 +125,6 @@ export function localKillCommands(target: StopTarget): string[] {
   const kill = (port: number) => `kill -9 $(lsof -t -iTCP:${port} -sTCP:LISTEN)`;
   return [kill(portOfUrl(target.logging)), kill(splitAddress(target.member.address).port)];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Until the cluster view shows the targets' logging instances not ready and their members gone. */
 async function waitUntilGone(targets: StopTarget[], facade: FacadeApi, ui: Progress, timeoutMs: number, what: string): Promise<void> {
