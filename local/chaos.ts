@@ -86,37 +86,48 @@ const killMembers = async (system: LocalSystem, indexes: number[]) => {
   await Promise.all(indexes.map((i) => system.members[i]!.exited));
 };
 
+/**
+ * The common shape of a fault under load: load for `beforeMs`, inject the fault, load for
+ * `afterMs`, read back and count (recovery: the fault to the first acknowledged write that
+ * started after it), then repair. `inject` may add notes and mark the run failed.
+ */
+async function faultUnderLoad(
+  system: LocalSystem,
+  o: Required<ChaosOptions>,
+  id: string,
+  inject: () => Promise<{ notes?: string[]; failed?: boolean } | void>,
+): Promise<{ result: ChaosResult; load: WriteLoad; faultAt: number }> {
+  const load = newLoad(system, id.toLowerCase(), o);
+  await sleep(o.beforeMs);
+  const faultAt = Date.now();
+  const outcome = (await inject()) ?? {};
+  await sleep(o.afterMs);
+  await load.stop();
+  const result = await account(system, load, { id, fault: SCENARIOS[id]!.fault, recoveryMs: load.firstAckAfter(faultAt) ?? null, notes: outcome.notes ?? [] });
+  if (outcome.failed) result.failed += 1;
+  await repair(system);
+  return { result, load, faultAt };
+}
+
 export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
   R1: {
     fault: 'SIGKILL two of three members at the same moment',
     run: async (system, o) => {
-      const load = newLoad(system, 'r1', o);
-      await sleep(o.beforeMs);
-      const t = Date.now();
-      await killMembers(system, [0, 1]);
-      await sleep(o.afterMs);
-      await load.stop();
-      const result = await account(system, load, { id: 'R1', fault: SCENARIOS.R1!.fault, recoveryMs: load.firstAckAfter(t) ?? null, notes: [] });
-      const afterFault = load.attempts.filter((a) => a.startedAt > t && a.status === 201).length;
+      const { result, load, faultAt } = await faultUnderLoad(system, o, 'R1', () => killMembers(system, [0, 1]));
+      const afterFault = load.attempts.filter((a) => a.startedAt > faultAt && a.status === 201).length;
       result.notes.push(`${afterFault} writes acknowledged by the survivor`);
-      await repair(system);
       return result;
     },
   },
   R2: {
     fault: 'SIGKILL two of three logging instances',
-    run: async (system, o) => {
-      const load = newLoad(system, 'r2', o);
-      await sleep(o.beforeMs);
-      const t = Date.now();
-      for (const i of [0, 1]) system.logging[i]!.kill('SIGKILL');
-      await Promise.all([0, 1].map((i) => system.logging[i]!.exited));
-      await sleep(o.afterMs);
-      await load.stop();
-      const result = await account(system, load, { id: 'R2', fault: SCENARIOS.R2!.fault, recoveryMs: load.firstAckAfter(t) ?? null, notes: [] });
-      await repair(system);
-      return result;
-    },
+    run: async (system, o) =>
+      (
+        await faultUnderLoad(system, o, 'R2', async () => {
+          for (const i of [0, 1]) system.logging[i]!.kill('SIGKILL');
+          await Promise.all([0, 1].map((i) => system.logging[i]!.exited));
+        })
+      ).result,
   },
   R3: {
     fault: 'SIGKILL config-server (registry edited while it is down)',
@@ -194,19 +205,14 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
   },
   R6: {
     fault: 'SIGTERM a logging instance under load',
-    run: async (system, o) => {
-      const load = newLoad(system, 'r6', o);
-      await sleep(o.beforeMs);
-      const t = Date.now();
-      const status = await system.logging[0]!.stop(15_000);
-      const stopMs = Date.now() - t;
-      await sleep(o.afterMs);
-      await load.stop();
-      const result = await account(system, load, { id: 'R6', fault: SCENARIOS.R6!.fault, recoveryMs: load.firstAckAfter(t) ?? null, notes: [`exit code ${status} after ${stopMs} ms`] });
-      if (status !== 0) result.failed += 1;
-      await repair(system);
-      return result;
-    },
+    run: async (system, o) =>
+      (
+        await faultUnderLoad(system, o, 'R6', async () => {
+          const t = Date.now();
+          const status = await system.logging[0]!.stop(15_000);
+          return { notes: [`exit code ${status} after ${Date.now() - t} ms`], failed: status !== 0 };
+        })
+      ).result,
   },
   R7: {
     fault: 'SIGSTOP a logging instance for 12 s, then SIGCONT',
