@@ -14,6 +14,7 @@ import type { LocalSystem } from '../../local/system.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 import { eventually } from '../support/eventually.js';
 import { postForm } from '../support/http.js';
+import { missingTool } from '../support/tools.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(REPO_ROOT, '.run', 'dashboard.png');
@@ -29,11 +30,7 @@ describe('dashboard in a browser', function () {
   const foreignRequests: string[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium package`);
-      console.warn(`\n  !!! SKIPPED: the dashboard's browser test needs Chromium at ${CHROMIUM} (apt-get install chromium)\n`);
-      this.skip();
-    }
+    if (!existsSync(CHROMIUM)) missingTool(this, 'browser tests', `Chromium not found at ${CHROMIUM}; install Debian's chromium package (apt-get install chromium)`);
     system = await createTestSystem();
     await system.start();
     browser = await chromium.launch({
