@@ -5,7 +5,9 @@
  * callers can answer 503 promptly.
  */
 import { Client, HazelcastError, LifecycleState, type IMap } from 'hazelcast-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from './log.js';
+import { LogLimiter } from './log-limiter.js';
 import { unavailable } from './errors.js';
 
 type HazelcastClient = Awaited<ReturnType<typeof Client.newHazelcastClient>>;
@@ -22,18 +24,26 @@ export interface HazelcastSettings {
   reconnectMaxBackoffMs: number;
   /** Shown in the cluster's client list. */
   instanceName: string;
+  /** Where the count of client log lines not written goes (see LogLimiter). */
+  registry?: Registry;
 }
+
+/** A client message's kind: its text without the numbers (attempt counts, ports, delays) that vary. */
+const logKind = (msg: string) => `hazelcast: ${msg.replace(/\d+/g, '#').slice(0, 80)}`;
 
 export class HazelcastConnection {
   private client: HazelcastClient | undefined;
   private connected = false;
   private stopping: Promise<void> | undefined;
   private readonly creating: Promise<HazelcastClient>;
+  /** The client repeats its warnings while the cluster is away: one per kind per window. */
+  private readonly clientLog: LogLimiter;
 
   private constructor(
     private readonly settings: HazelcastSettings,
     private readonly logger: Logger,
   ) {
+    this.clientLog = new LogLimiter(logger, { registry: settings.registry });
     this.creating = Client.newHazelcastClient(this.clientConfig());
     this.creating.then(
       (client) => (this.client = client),
@@ -97,8 +107,8 @@ export class HazelcastConnection {
       lifecycleListeners: [(state: LifecycleState) => this.onState(state)],
       customLogger: {
         log: () => undefined,
-        error: (_o: unknown, msg: string, e: unknown) => this.logger.error({ err: e }, `hazelcast: ${msg}`),
-        warn: (_o: unknown, msg: string) => this.logger.warn(`hazelcast: ${msg}`),
+        error: (_o: unknown, msg: string, e: unknown) => this.clientLog.log(logKind(msg), 'error', { err: e }, `hazelcast: ${msg}`),
+        warn: (_o: unknown, msg: string) => this.clientLog.log(logKind(msg), 'warn', {}, `hazelcast: ${msg}`),
         info: (_o: unknown, msg: string) => this.logger.debug(`hazelcast: ${msg}`),
         debug: () => undefined,
         trace: () => undefined,
@@ -135,6 +145,18 @@ export class HazelcastConnection {
     if (!this.client) return undefined;
     const partitions = this.client.getPartitionService();
     return partitions.getPartitionOwner(partitions.getPartitionId(key))?.toString();
+  }
+
+  /** How many partitions each member owns (member uuid → count), from the client's partition table. */
+  partitionsByOwner(): Map<string, number> {
+    const owned = new Map<string, number>();
+    if (!this.client) return owned;
+    const partitions = this.client.getPartitionService();
+    for (let id = 0; id < partitions.getPartitionCount(); id++) {
+      const owner = partitions.getPartitionOwner(id)?.toString();
+      if (owner) owned.set(owner, (owned.get(owner) ?? 0) + 1);
+    }
+    return owned;
   }
 
   /** @throws HttpError 503 before the first connection and once the client is shutting down */

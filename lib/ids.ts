@@ -18,3 +18,6 @@ export const compareIds = (a: string, b: string): number => {
   const y = b.toLowerCase();
   return x < y ? -1 : x > y ? 1 : 0;
 };
+
+/** The creation time of a UUIDv7, in epoch milliseconds (its top 48 bits). */
+export const uuidV7Millis = (uuid: string): number => Number.parseInt(uuid.replace(/-/g, '').slice(0, 12), 16);

@@ -6,7 +6,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Registry } from 'prom-client';
 import type { Logger } from './log.js';
+import { LogLimiter } from './log-limiter.js';
 import { REQUEST_ID_HEADER } from './http/app.js';
 
 /** Why one attempt failed; used as a metric label, so the set is closed. */
@@ -103,7 +105,21 @@ export interface CallOptions {
   requestId?: string;
   /** Bound on this call instead of the client's own, e.g. a short health probe. */
   timeoutMs?: number;
+  /** The whole request's deadline (epoch ms): no attempt outlives it, none starts after it. */
+  deadline?: number;
+  /** Abandons the call (the caller's client went away): the attempt is cut and none follows. */
+  signal?: AbortSignal;
+  /** Which failures `callAny` retries on another instance; every failure when not given. */
+  retryIf?: (err: UpstreamError) => boolean;
 }
+
+/**
+ * The retry rule for reads: try another instance only when the first could not have done the
+ * work: the connection was refused or reset, or it answered 503 (down, or too busy to start).
+ * A read that timed out may have been failing under its own weight; repeating it elsewhere would
+ * multiply that load, so it is not retried.
+ */
+export const retryIfNotStarted = (err: UpstreamError): boolean => err.reason === 'refused' || err.reason === 'reset' || err.status === 503;
 
 export interface ServiceClientOptions {
   /** Bound on one attempt, connect to last byte. */
@@ -114,6 +130,8 @@ export interface ServiceClientOptions {
   onRetry?: (reason: FailureReason, instance: string) => void;
   picker?: InstancePicker;
   sleep?: (ms: number) => Promise<void>;
+  /** Where the count of retry lines not logged goes (see LogLimiter). */
+  registry?: Registry;
 }
 
 function classify(err: unknown): FailureReason {
@@ -129,9 +147,11 @@ export class ServiceClient {
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 128, maxFreeSockets: 64 });
   private readonly picker: InstancePicker;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly retryLog: LogLimiter;
 
   constructor(private readonly options: ServiceClientOptions) {
     this.picker = options.picker ?? new InstancePicker(options.policy.cooldownMs);
+    this.retryLog = new LogLimiter(options.logger, { registry: options.registry });
     this.sleep = options.sleep ?? ((ms) => sleep(ms));
   }
 
@@ -139,7 +159,10 @@ export class ServiceClient {
    * One attempt against one URL. Resolves with any HTTP status below 500.
    * @throws UpstreamError when the instance is unreachable, too slow, or answers 5xx
    */
-  async request(url: string, { method = 'GET', json, requestId, timeoutMs = this.options.timeoutMs }: CallOptions = {}): Promise<UpstreamResponse> {
+  async request(url: string, { method = 'GET', json, requestId, timeoutMs = this.options.timeoutMs, deadline, signal }: CallOptions = {}): Promise<UpstreamResponse> {
+    signal?.throwIfAborted();
+    if (deadline !== undefined) timeoutMs = Math.min(timeoutMs, deadline - Date.now());
+    if (timeoutMs <= 0) throw new UpstreamError(url, 'timeout', `${method} ${url}: the request's deadline has passed`);
     const body = json === undefined ? undefined : JSON.stringify(json);
     const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
     if (requestId) headers[REQUEST_ID_HEADER] = requestId;
@@ -153,16 +176,17 @@ export class ServiceClient {
     // capped POST /facade at 948 req/s; with node:http the facade does 1,573 (npm run bench).
     return new Promise<UpstreamResponse>((resolve, reject) => {
       const fail = (err: unknown) => {
-        clearTimeout(deadline);
+        clearTimeout(timer);
+        if (signal?.aborted) return reject(signal.reason);
         const reason = classify(err);
         reject(new UpstreamError(url, reason, `${method} ${url}: ${reason}`, { cause: err }));
       };
-      const req = (secure ? https : http).request(url, { method, headers, agent: secure ? this.httpsAgent : this.httpAgent }, (res) => {
+      const req = (secure ? https : http).request(url, { method, headers, signal, agent: secure ? this.httpsAgent : this.httpAgent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', fail);
         res.on('end', () => {
-          clearTimeout(deadline);
+          clearTimeout(timer);
           const status = res.statusCode ?? 0;
           if (status >= 500) {
             reject(new UpstreamError(url, 'status_5xx', `${method} ${url}: HTTP ${status}`, { status }));
@@ -172,7 +196,7 @@ export class ServiceClient {
         });
       });
       // One bound on the whole attempt, connect to last byte.
-      const deadline = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
       req.on('error', fail);
       req.end(body);
     });
@@ -188,7 +212,7 @@ export class ServiceClient {
     toUrl: (instance: string) => string,
     options: CallOptions = {},
   ): Promise<{ instance: string; response: UpstreamResponse; attempts: number }> {
-    const { policy, onRetry, logger } = this.options;
+    const { policy, onRetry } = this.options;
     const tried = new Set<string>();
     let lastFailed: string | undefined;
     for (let attempt = 1; ; attempt++) {
@@ -202,10 +226,12 @@ export class ServiceClient {
         if (!(err instanceof UpstreamError)) throw err;
         this.picker.markFailed(instance);
         lastFailed = instance;
-        if (attempt >= policy.maxAttempts) throw err;
+        const expired = options.deadline !== undefined && Date.now() >= options.deadline;
+        if (attempt >= policy.maxAttempts || expired || (options.retryIf && !options.retryIf(err))) throw err;
         onRetry?.(err.reason, instance);
-        logger.warn({ requestId: options.requestId, instance, reason: err.reason, attempt }, 'upstream attempt failed; retrying');
+        this.retryLog.log(`upstream ${err.reason}: ${instance}`, 'warn', { requestId: options.requestId, instance, reason: err.reason, attempt }, 'upstream attempt failed; retrying');
         await this.sleep(backoffDelayMs(policy, attempt + 1));
+        options.signal?.throwIfAborted();
       }
     }
   }

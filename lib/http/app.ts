@@ -9,6 +9,7 @@ import Router from '@koa/router';
 import type { Logger } from '../log.js';
 import type { HttpMetrics } from '../metrics.js';
 import { HttpError, errorBody, toHttpError } from '../errors.js';
+import { LogLimiter } from '../log-limiter.js';
 
 export interface AppState {
   requestId: string;
@@ -37,6 +38,8 @@ export function requestIdFrom(header: string | string[] | undefined): string {
 export function createServiceApp({ logger, metrics, router, isReady = () => true }: ServiceAppOptions): Koa<AppState> {
   const app = new Koa<AppState>();
   app.proxy = false;
+  // A dependency that stays down fails every request the same way: one full line per code per window.
+  const failures = new LogLimiter(logger, { registry: metrics.registry });
   // Errors are logged by the error middleware below; silence Koa's default stderr printer.
   app.silent = true;
 
@@ -60,7 +63,8 @@ export function createServiceApp({ logger, metrics, router, isReady = () => true
       ctx.set(httpError.headers);
       ctx.body = errorBody(httpError);
       if (httpError.status >= 500) {
-        ctx.state.log.error({ err: httpError.cause ?? httpError, code: httpError.code, path: ctx.path }, 'request failed');
+        const fields = { err: httpError.cause ?? httpError, code: httpError.code, path: ctx.path, requestId: ctx.state.requestId };
+        failures.log(`request failed: ${httpError.code}`, 'error', fields, 'request failed');
       } else {
         ctx.state.log.debug({ code: httpError.code, status: httpError.status, path: ctx.path }, 'request rejected');
       }

@@ -10,10 +10,12 @@ import type { Logger } from '../../lib/log.js';
 import type { HttpMetrics } from '../../lib/metrics.js';
 import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
 import { newMessageId } from '../../lib/ids.js';
-import { parsePage } from '../../lib/paging.js';
+import { parsePage, type Page } from '../../lib/paging.js';
 import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
+import { StreamedReads } from '../../lib/http/stream.js';
 import type { RegistryClient } from './registry-client.js';
-import { ClusterViewer, listStored, listTexts } from './cluster.js';
+import { ClusterViewer } from './cluster.js';
+import { LoggingReader } from './logging-reader.js';
 import { DASHBOARD_FILES, DASHBOARD_HEADERS, DASHBOARD_PAGE, type Asset } from './dashboard/assets.js';
 
 export interface FacadeAppDeps {
@@ -29,7 +31,19 @@ export interface FacadeAppDeps {
   configServerUrl?: string;
   /** Bound on one readiness probe of the dashboard's cluster view (default 1000 ms). */
   probeTimeoutMs?: number;
+  /** Large reads that may stream at once (default 4); one more is refused with 503. */
+  maxConcurrentReads?: number;
+  /** Bound on one streamed read (ms, default 300,000). */
+  readDeadlineMs?: number;
+  /** Bound on a whole POST, every attempt included (ms, default 15,000). */
+  requestDeadlineMs?: number;
+  /** Messages per page asked of logging during a read (default 5,000). */
+  readPageSize?: number;
 }
+
+/** A read of at most this many messages is one short page: it streams, but takes no read slot. */
+export const SMALL_READ_MAX = 1_000;
+const isLargeRead = (page: Page) => page.limit === undefined || page.limit > SMALL_READ_MAX;
 
 /** Extracts `msg` from a parsed body of any accepted type. */
 export function messageFrom(body: unknown, isText: boolean): string {
@@ -47,6 +61,8 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
   const { logger, metrics, registry, client, loggingService, messagesService, bodyLimitBytes, newId = newMessageId } = deps;
 
   const router = new Router<AppState>();
+  const reads = new StreamedReads({ maxConcurrent: deps.maxConcurrentReads ?? 4, deadlineMs: deps.readDeadlineMs ?? 300_000, registry: metrics.registry });
+  const logging = new LoggingReader({ registry, client, loggingService, pageSize: deps.readPageSize });
 
   router.post(
     '/facade',
@@ -61,7 +77,12 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
       let result;
       try {
         // The uuid is fixed before the first attempt, so a retry replays the same put: never a duplicate.
-        result = await client.callAny(instances, (url) => url, { method: 'POST', json: { uuid, msg }, requestId });
+        result = await client.callAny(instances, (url) => url, {
+          method: 'POST',
+          json: { uuid, msg },
+          requestId,
+          deadline: Date.now() + (deps.requestDeadlineMs ?? 15_000),
+        });
       } catch (err) {
         if (err instanceof UpstreamError) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could store the message', err);
         throw err;
@@ -76,20 +97,32 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
     },
   );
 
+  /**
+   * Every message (or one page) in creation order, streamed as the lab's JSON shape while it is
+   * read from logging page by page; the messages-service text is fetched alongside and written last.
+   */
   router.get('/facade', async (ctx) => {
     const page = parsePage(ctx.query);
-    const { requestId } = ctx.state;
-    const [messages, stub] = await Promise.all([listTexts(deps, page, requestId), readStub(requestId, ctx.state.log)]);
-    ctx.body = { 'logging-service': messages, 'messages-service': stub };
+    const { requestId, log } = ctx.state;
+    let stub: Promise<string | null> = Promise.resolve(null);
+    const open = (signal: AbortSignal) => {
+      stub = readStub(requestId, log, signal);
+      return logging.read(page, { requestId, signal, fields: 'uuid,msg' });
+    };
+    const format = {
+      open: '{"logging-service":[',
+      encode: (m: { msg: string }) => JSON.stringify(m.msg),
+      close: async () => `],"messages-service":${JSON.stringify(await stub)}}`,
+    };
+    await reads.send(ctx, open, format, { capped: isLargeRead(page) });
   });
 
-
   /** The stub's text, or null when the messages service cannot be reached: the messages still come back. */
-  async function readStub(requestId: string, log: Logger): Promise<string | null> {
+  async function readStub(requestId: string, log: Logger, signal: AbortSignal): Promise<string | null> {
     try {
       const instances = await registry.instances(messagesService, requestId);
       if (instances.length === 0) return null;
-      const { response } = await client.callAny(instances, (url) => url, { requestId });
+      const { response } = await client.callAny(instances, (url) => url, { requestId, signal });
       return response.status === 200 ? response.text : null;
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'messages service unavailable');
@@ -115,7 +148,11 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
     const page = parsePage(ctx.query);
     const { instance } = ctx.query;
     if (instance !== undefined && typeof instance !== 'string') throw badRequest('UNKNOWN_INSTANCE', 'give one instance');
-    ctx.body = await listStored(deps, page, ctx.state.requestId, instance);
+    const { requestId } = ctx.state;
+    let readFrom: string | undefined;
+    const open = (signal: AbortSignal) => logging.read(page, { requestId, signal, fields: 'all', instance, onPage: (i) => (readFrom ??= i) });
+    const format = { open: '{"messages":[', encode: JSON.stringify, close: () => `],"readFrom":${JSON.stringify(readFrom ?? null)}}` };
+    await reads.send(ctx, open, format, { capped: isLargeRead(page) });
   });
 
   /** Registry with each instance's readiness, and the Hazelcast members with the entries each owns. */

@@ -1,13 +1,12 @@
 /**
- * What the dashboard and `npm run scenario` see: the stored messages in detail, and one view of the
- * whole system — config-server's registry with each instance's readiness, and the Hazelcast cluster
- * as one logging instance's client sees it (members, entries each owns, map size, backup count).
+ * What the dashboard and `npm run scenario` see: one view of the whole system — config-server's
+ * registry with each instance's readiness, and the Hazelcast cluster as one logging instance's
+ * client sees it (members, entries each owns, map size, backup count). Its cost is O(members and
+ * instances): the entries per member come from logging's summary, which never lists a large map.
  */
 import type { Logger } from '../../lib/log.js';
-import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
-import { pageQuery, type Page } from '../../lib/paging.js';
 import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
-import type { ClusterSummary, StoredMessage } from '../logging/store.js';
+import type { ClusterSummary } from '../logging/store.js';
 import type { RegistryClient } from './registry-client.js';
 
 /** Bound on one readiness probe or registry read for the cluster view; a dead instance costs no more. */
@@ -62,77 +61,6 @@ export interface ClusterDeps {
   configServerUrl?: string;
   probeTimeoutMs?: number;
   now?: () => Date;
-}
-
-/** The logging service's list answer, checked enough that the dashboard can trust its fields. */
-function parseStored(text: string): StoredMessage[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new HttpError(502, 'BAD_GATEWAY', 'logging sent a malformed answer', { cause: err });
-  }
-  const ok =
-    Array.isArray(value) &&
-    value.every((m) => typeof m === 'object' && m !== null && typeof m.uuid === 'string' && typeof m.msg === 'string');
-  if (!ok) throw new HttpError(502, 'BAD_GATEWAY', 'logging sent a malformed list');
-  return (value as StoredMessage[]).map(({ uuid, msg, loggedBy, storedAt }) => ({ uuid, msg, loggedBy, storedAt }));
-}
-
-/**
- * GETs a list from a random logging instance (retrying elsewhere), or from `instance` only — which
- * must be one of the registered logging instances, so the facade never becomes a proxy to
- * arbitrary URLs. `query` is appended as it is.
- * @throws HttpError 400 for an unregistered instance, 503 when no instance could answer
- */
-async function readFromLogging(
-  deps: Pick<ClusterDeps, 'registry' | 'client' | 'loggingService'>,
-  query: string,
-  requestId: string,
-  instance?: string,
-): Promise<{ text: string; readFrom: string }> {
-  const instances = await deps.registry.instances(deps.loggingService, requestId);
-  if (instances.length === 0) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance is registered');
-  if (instance !== undefined && !instances.includes(instance)) {
-    throw badRequest('UNKNOWN_INSTANCE', 'instance must be one of the registered logging instances');
-  }
-  let result;
-  try {
-    result = await deps.client.callAny(instance === undefined ? instances : [instance], (url) => url + query, { requestId });
-  } catch (err) {
-    if (err instanceof UpstreamError) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could list the messages', err);
-    throw err;
-  }
-  if (result.response.status !== 200) throw new HttpError(502, 'BAD_GATEWAY', `logging answered ${result.response.status}`);
-  return { text: result.response.text, readFrom: result.instance };
-}
-
-/** Stored messages with their details (`GET /facade/messages`). */
-export async function listStored(
-  deps: Pick<ClusterDeps, 'registry' | 'client' | 'loggingService'>,
-  page: Page,
-  requestId: string,
-  instance?: string,
-): Promise<{ messages: StoredMessage[]; readFrom: string }> {
-  const { text, readFrom } = await readFromLogging(deps, pageQuery(page), requestId, instance);
-  return { messages: parseStored(text), readFrom };
-}
-
-/**
- * The texts alone (`GET /facade`): logging sends `?fields=msg`, a plain array of strings, which is
- * parsed once and checked in one pass — no per-message objects on either side.
- */
-export async function listTexts(deps: Pick<ClusterDeps, 'registry' | 'client' | 'loggingService'>, page: Page, requestId: string): Promise<string[]> {
-  const query = pageQuery(page);
-  const { text } = await readFromLogging(deps, `${query}${query ? '&' : '?'}fields=msg`, requestId);
-  let texts: unknown;
-  try {
-    texts = JSON.parse(text);
-  } catch (err) {
-    throw new HttpError(502, 'BAD_GATEWAY', 'logging sent a malformed answer', { cause: err });
-  }
-  if (!Array.isArray(texts) || !texts.every((t) => typeof t === 'string')) throw new HttpError(502, 'BAD_GATEWAY', 'logging sent a malformed list');
-  return texts;
 }
 
 /** GETs `url` through the shared client within `timeoutMs`; never throws: a failure is a `down` health. */
@@ -247,6 +175,7 @@ export class ClusterViewer {
           connected: s.connected,
           mapName: s.mapName,
           mapSize: s.mapSize,
+          entriesCounted: s.entriesCounted === 'estimated' ? 'estimated' : 'exact',
           backupCount: typeof s.backupCount === 'number' ? s.backupCount : null,
           clusterSize: s.members.length,
           ownedEntriesTotal: s.members.reduce((n, m) => n + m.ownedEntries, 0),

@@ -22,6 +22,12 @@ export const facadeSettings = {
   RETRY_MAX_DELAY_MS: millis(200, 0),
   /** An instance that failed is passed over this long while others are healthy. */
   INSTANCE_COOLDOWN_MS: millis(2_000, 0),
+  /** Bound on a whole POST /facade, every attempt and backoff included. */
+  REQUEST_DEADLINE_MS: millis(15_000),
+  /** Large reads (all messages, or a limit above 1,000) that may stream at once; one more gets 503 and Retry-After. */
+  MAX_CONCURRENT_READS: count(4, 1, 1_000),
+  /** Bound on one streamed read, first byte to last. */
+  READ_DEADLINE_MS: millis(300_000),
 };
 
 export type FacadeConfig = ReturnType<typeof loadFacadeConfig>;

@@ -25,6 +25,7 @@ export async function start(config: FacadeConfig, logger: Logger = createLogger(
       cooldownMs: config.INSTANCE_COOLDOWN_MS,
     },
     logger,
+    registry: metrics.registry,
     onRetry: (reason) => retries.inc({ reason }),
   });
   const registry = new RegistryClient(config.CONFIG_SERVER_URL, config.REGISTRY_TTL_MS, client, logger);
@@ -42,6 +43,9 @@ export async function start(config: FacadeConfig, logger: Logger = createLogger(
     messagesService: config.MESSAGES_SERVICE_NAME,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     configServerUrl: config.CONFIG_SERVER_URL,
+    requestDeadlineMs: config.REQUEST_DEADLINE_MS,
+    maxConcurrentReads: config.MAX_CONCURRENT_READS,
+    readDeadlineMs: config.READ_DEADLINE_MS,
   });
   return serve(app, config, logger, { afterClose: () => client.close() });
 }

@@ -6,9 +6,10 @@ import { parseBody } from '../../lib/http/body.js';
 import type { Logger } from '../../lib/log.js';
 import type { HttpMetrics } from '../../lib/metrics.js';
 import { HttpError, badRequest } from '../../lib/errors.js';
-import { isUuid } from '../../lib/ids.js';
+import { isUuidV7, uuidV7Millis } from '../../lib/ids.js';
 import { parsePage } from '../../lib/paging.js';
-import type { MessageStore, PutOutcome } from './store.js';
+import { StreamedReads, plainArray } from '../../lib/http/stream.js';
+import type { MessageStore, PutOutcome, StoredMessage } from './store.js';
 import { instrumentStore } from './store-metrics.js';
 
 export interface LoggingAppDeps {
@@ -18,6 +19,12 @@ export interface LoggingAppDeps {
   instanceName: string;
   bodyLimitBytes: number;
   isReady: () => boolean;
+  /** Streamed reads that may run at once (default 8); one more is refused with 503. */
+  maxConcurrentReads?: number;
+  /** Bound on one streamed read (ms, default 300,000). */
+  readDeadlineMs?: number;
+  /** How far ahead of this clock a uuid's time may lie (ms, default 60,000). */
+  maxClockSkewMs?: number;
   now?: () => Date;
 }
 
@@ -25,26 +32,54 @@ const STATUS: Record<PutOutcome, number> = { created: 201, replayed: 200, confli
 /** Log lines quote at most this much of a message. */
 const LOGGED_MSG_CHARS = 200;
 
-/** Validates the body of `POST /logging`. */
-export function parseLogRequest(body: unknown): { uuid: string; msg: string } {
+/**
+ * Validates the body of `POST /logging`. The uuid must be a UUIDv7 (the facade's ids) whose time
+ * is not more than `maxClockSkewMs` ahead of `nowMs`: reads walk the map in key order up to that
+ * bound, so every stored key is one that a read reaches.
+ */
+export function parseLogRequest(body: unknown, nowMs = Date.now(), maxClockSkewMs = 60_000): { uuid: string; msg: string } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('INVALID_BODY', 'body must be a JSON object {"uuid": "...", "msg": "..."}');
   }
   const { uuid, msg } = body as Record<string, unknown>;
-  if (!isUuid(uuid)) throw badRequest('INVALID_UUID', 'uuid must be a UUID string');
+  if (!isUuidV7(uuid)) throw badRequest('INVALID_UUID', 'uuid must be a UUIDv7 string');
+  if (uuidV7Millis(uuid) > nowMs + maxClockSkewMs) throw badRequest('INVALID_UUID', `uuid's time lies more than ${maxClockSkewMs} ms in the future`);
   if (typeof msg !== 'string') throw badRequest('INVALID_MSG', 'msg must be a string');
   if (msg.trim() === '') throw badRequest('EMPTY_MSG', 'msg must not be empty');
   return { uuid: uuid.toLowerCase(), msg };
 }
 
+/** The fields of a stored message that `?fields=` may ask for, in the order they are written. */
+export const MESSAGE_FIELDS = ['uuid', 'msg', 'loggedBy', 'storedAt'] as const;
+type MessageField = (typeof MESSAGE_FIELDS)[number];
+
+/**
+ * How `GET /logging` writes each message: `?fields=msg` gives the texts alone (a plain array of
+ * strings: a quarter of the bytes, and nothing to pick apart on the other side); any other list,
+ * e.g. `uuid,msg`, gives objects with just those fields; none gives whole records.
+ * @throws HttpError 400 for an unknown, repeated or empty field
+ */
+export function messageEncoder(fields: unknown): (m: StoredMessage) => string {
+  if (fields === undefined) return (m) => JSON.stringify({ uuid: m.uuid, msg: m.msg, loggedBy: m.loggedBy, storedAt: m.storedAt });
+  const list = typeof fields === 'string' ? fields.split(',') : [];
+  const known = list.every((f): f is MessageField => (MESSAGE_FIELDS as readonly string[]).includes(f));
+  if (list.length === 0 || !known || new Set(list).size !== list.length) {
+    throw badRequest('INVALID_FIELDS', `fields must be a comma-separated list of ${MESSAGE_FIELDS.join(', ')}`);
+  }
+  if (list.length === 1 && list[0] === 'msg') return (m) => JSON.stringify(m.msg);
+  const picked = MESSAGE_FIELDS.filter((f) => list.includes(f));
+  return (m) => JSON.stringify(Object.fromEntries(picked.map((f) => [f, m[f]])));
+}
+
 export function createApp(deps: LoggingAppDeps): Koa<AppState> {
-  const { logger, metrics, instanceName, bodyLimitBytes, isReady, now = () => new Date() } = deps;
+  const { logger, metrics, instanceName, bodyLimitBytes, isReady, maxClockSkewMs = 60_000, now = () => new Date() } = deps;
   // Every Hazelcast operation is timed and its failures counted on the service's registry.
   const store = instrumentStore(deps.store, metrics.registry);
   const router = new Router<AppState>();
+  const reads = new StreamedReads({ maxConcurrent: deps.maxConcurrentReads ?? 8, deadlineMs: deps.readDeadlineMs ?? 300_000, registry: metrics.registry });
 
   router.post('/logging', parseBody(['json'], bodyLimitBytes), async (ctx) => {
-    const { uuid, msg } = parseLogRequest(ctx.request.body);
+    const { uuid, msg } = parseLogRequest(ctx.request.body, now().getTime(), maxClockSkewMs);
     const outcome = await store.put(uuid, { msg, loggedBy: instanceName, storedAt: now().toISOString() });
     if (outcome === 'conflict') {
       throw new HttpError(409, 'UUID_CONFLICT', 'a different message is already stored under this uuid');
@@ -57,13 +92,11 @@ export function createApp(deps: LoggingAppDeps): Koa<AppState> {
     ctx.body = { uuid, msg, loggedBy: instanceName, outcome };
   });
 
+  /** Streams every message, or one page, in creation order; memory: one key window (see store.ts). */
   router.get('/logging', async (ctx) => {
-    const { fields } = ctx.query;
-    if (fields !== undefined && fields !== 'msg') throw badRequest('INVALID_FIELDS', 'fields may only be "msg"');
-    const list = await store.list(parsePage(ctx.query));
-    // `?fields=msg`: the texts alone, as the facade needs them: a quarter of the bytes to
-    // serialise, send and parse, and no objects to pick apart on the other side.
-    ctx.body = fields === 'msg' ? list.map((m) => m.msg) : list;
+    const encode = messageEncoder(ctx.query.fields);
+    const page = parsePage(ctx.query);
+    await reads.send(ctx, (signal) => store.read(page, { signal }), plainArray(encode));
   });
 
   router.get('/logging/cluster', async (ctx) => {

@@ -19,6 +19,15 @@ export const loggingSettings = {
   /** Bound on one map operation; covers the seconds the cluster needs to replace a killed member. */
   HZ_INVOCATION_TIMEOUT_MS: millis(6_000),
   HZ_RECONNECT_MAX_BACKOFF_MS: millis(2_000),
+  /** Streamed reads (`GET /logging`) that may run at once; one more is refused with 503 and Retry-After. */
+  MAX_CONCURRENT_READS: count(8, 1, 1_000),
+  /** Bound on one streamed read, first byte to last. */
+  READ_DEADLINE_MS: millis(300_000),
+  /**
+   * How far a message id's time may lie ahead of this instance's clock. Reads walk the map in
+   * key (time) order up to now plus this; a write with a later id is refused with 400.
+   */
+  MAX_CLOCK_SKEW_MS: millis(60_000),
 };
 
 export type LoggingConfig = ReturnType<typeof loadLoggingConfig>;

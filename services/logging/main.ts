@@ -10,6 +10,7 @@ import type { RunningService } from '../../lib/lifecycle.js';
 
 export async function start(config: LoggingConfig, logger: Logger = createLogger({ service: 'logging', level: config.LOG_LEVEL })): Promise<RunningService> {
   const instanceName = config.INSTANCE_NAME ?? `logging@${config.HOST}:${config.PORT}`;
+  const metrics = createMetrics('logging');
   const hz = await HazelcastConnection.start(
     {
       clusterName: config.HZ_CLUSTER_NAME,
@@ -18,17 +19,21 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
       invocationTimeoutMs: config.HZ_INVOCATION_TIMEOUT_MS,
       reconnectMaxBackoffMs: config.HZ_RECONNECT_MAX_BACKOFF_MS,
       instanceName,
+      registry: metrics.registry,
     },
     logger,
   );
   let draining = false;
   const app = createApp({
-    store: new HazelcastMessageStore(hz, config.HZ_MAP_NAME, { backupCount: config.HZ_BACKUP_COUNT }),
+    store: new HazelcastMessageStore(hz, config.HZ_MAP_NAME, { backupCount: config.HZ_BACKUP_COUNT, maxClockSkewMs: config.MAX_CLOCK_SKEW_MS }),
     logger,
-    metrics: createMetrics('logging'),
+    metrics,
     instanceName,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     isReady: () => !draining && hz.isConnected(),
+    maxConcurrentReads: config.MAX_CONCURRENT_READS,
+    readDeadlineMs: config.READ_DEADLINE_MS,
+    maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
   });
   return serve(app, config, logger, {
     onStopping: () => (draining = true),

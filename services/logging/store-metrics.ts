@@ -5,10 +5,10 @@
 import type { Registry } from 'prom-client';
 import { prom } from '../../lib/metrics.js';
 import { HttpError } from '../../lib/errors.js';
-import type { MessageStore } from './store.js';
+import type { MessageStore, StoredMessage } from './store.js';
 
 /** The store operations measured; a closed set, used as a label. */
-export type StoreOperation = 'put' | 'list' | 'summary' | 'size';
+export type StoreOperation = 'put' | 'read' | 'summary' | 'size';
 
 /** How long a scrape waits for the map size before reporting it as unknown (NaN). */
 export const STATS_TIMEOUT_MS = 1_000;
@@ -28,7 +28,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 /**
  * Wraps `store` so every call is timed and every failure counted on `registry`:
- * `hazelcast_operation_duration_seconds{operation,outcome}`, `hazelcast_operation_errors_total{operation,kind}`,
+ * `hazelcast_operation_duration_seconds{operation,outcome}` (a read: each batch it fetches),
+ * `hazelcast_operation_errors_total{operation,kind}`, what reads fetched (`hazelcast_read_*_total`),
  * and the gauges `hazelcast_map_size`, `hazelcast_cluster_size` and `hazelcast_client_connected`.
  * The gauges ask the store's `stats()` on each scrape, bounded by `statsTimeoutMs` (default 1000 ms).
  */
@@ -54,9 +55,44 @@ export function instrumentStore(store: MessageStore, registry: Registry, statsTi
       end({ outcome: 'ok' });
       return result;
     } catch (err) {
-      end({ outcome: 'error' });
-      errors.inc({ operation, kind: errorKind(err) });
+      // A read stopped on purpose (its client went away) is not a failure of the store.
+      if ((err as Error)?.name === 'AbortError') {
+        end({ outcome: 'aborted' });
+      } else {
+        end({ outcome: 'error' });
+        errors.inc({ operation, kind: errorKind(err) });
+      }
       throw err;
+    }
+  }
+
+  const readWindows = new prom.Counter({
+    name: 'hazelcast_read_windows_total',
+    help: 'Key windows fetched from the map by reads.',
+    registers: [registry],
+  });
+  const readEntries = new prom.Counter({
+    name: 'hazelcast_read_entries_total',
+    help: 'Entries fetched from the map by reads.',
+    registers: [registry],
+  });
+  const readProbes = new prom.Counter({
+    name: 'hazelcast_read_probes_total',
+    help: 'Count queries reads made to size their key windows.',
+    registers: [registry],
+  });
+
+  /** Each batch a read fetches is timed as one `read` operation. */
+  async function* timedRead(batches: AsyncIterable<StoredMessage[]>): AsyncGenerator<StoredMessage[]> {
+    const it = batches[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await timed('read', () => it.next());
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      await it.return?.();
     }
   }
 
@@ -97,7 +133,18 @@ export function instrumentStore(store: MessageStore, registry: Registry, statsTi
 
   const instrumented: MessageStore = {
     put: (uuid, value) => timed('put', () => store.put(uuid, value)),
-    list: (page) => timed('list', () => store.list(page)),
+    read: (page, options = {}) =>
+      timedRead(
+        store.read(page, {
+          ...options,
+          onWindow: (w) => {
+            readWindows.inc();
+            readEntries.inc(w.entries);
+            readProbes.inc(w.probes);
+            options.onWindow?.(w);
+          },
+        }),
+      ),
     summary: () => timed('summary', () => store.summary()),
   };
   // `stats` stays out of the wrapper's own timing: the gauges above time it as `size`.

@@ -2,10 +2,11 @@
  * Where messages live. The service talks to a `MessageStore`; production uses the Hazelcast map,
  * unit tests an in-memory one (test/support).
  */
-import { Predicates, type IMap } from 'hazelcast-client';
+import { Aggregators, Predicates, type IMap } from 'hazelcast-client';
 import type { Page } from '../../lib/paging.js';
 import { unavailable } from '../../lib/errors.js';
 import { HazelcastConnection, isHazelcastUnavailable } from '../../lib/hazelcast.js';
+import { DEFAULT_WIDTH, keyToNumber, lastKeyOfMs, walkKeys, type WindowStats } from './key-range.js';
 
 /** What the map holds under each message's uuid. */
 export interface StoredValue {
@@ -30,6 +31,11 @@ export interface ClusterSummary {
   mapSize: number;
   members: { address: string; uuid: string; ownedEntries: number }[];
   /**
+   * exact: every key's owner was looked up (small maps only); estimated: the map size shared out
+   * by the partitions each member owns (keys hash evenly over partitions).
+   */
+  entriesCounted?: 'exact' | 'estimated';
+  /**
    * Synchronous backups the member configuration declares for the map. The client cannot read a
    * map's configuration, so this is what the service was told (null: not told).
    */
@@ -45,20 +51,26 @@ export interface StoreStats {
   clusterSize: number;
 }
 
+export interface ReadOptions {
+  /** Stops the read before its next call to the cluster. */
+  signal?: AbortSignal;
+  /** Told the cost of every window the read fetched. */
+  onWindow?: (stats: WindowStats) => void;
+}
+
 export interface MessageStore {
   /** Stores `msg` under `uuid` unless the uuid is taken; atomic. */
   put(uuid: string, value: StoredValue): Promise<PutOutcome>;
-  /** Messages in creation (uuid) order, optionally one page of them. */
-  list(page: Page): Promise<StoredMessage[]>;
+  /**
+   * The messages after `page.after` (all without it), in creation order, at most `page.limit`,
+   * as batches of bounded size: the caller holds one batch at a time, and stopping the iteration
+   * stops the reading.
+   */
+  read(page: Page, options?: ReadOptions): AsyncIterable<StoredMessage[]>;
   /** Members and how many entries each owns; their sum is the map size. */
   summary(): Promise<ClusterSummary>;
   /** Map and cluster size for the metrics; optional so a simple store can leave it out. */
   stats?(): Promise<StoreStats>;
-}
-
-export interface HazelcastStoreOptions {
-  /** The map's backup count as the member configuration declares it; reported in the summary. */
-  backupCount?: number;
 }
 
 /** Decides the outcome of a put-if-absent from the value that was there before (if any). */
@@ -67,59 +79,158 @@ export function outcomeOf(previous: StoredValue | null | undefined, msg: string)
   return previous.msg === msg ? 'replayed' : 'conflict';
 }
 
-/** Sorts entries by uuid and cuts the requested page. `entries` may already be filtered by `after`. */
-export function toPage(entries: Iterable<[string, StoredValue]>, page: Page): StoredMessage[] {
-  const all: StoredMessage[] = [];
-  for (const [uuid, v] of entries) {
-    if (page.after === undefined || uuid > page.after) all.push({ uuid, msg: v.msg, loggedBy: v.loggedBy, storedAt: v.storedAt });
+/** Up to this map size the cluster view counts each member's entries exactly (one key set). */
+export const EXACT_COUNT_MAX_ENTRIES = 10_000;
+
+/**
+ * Shares `total` out in proportion to `weights`, in whole numbers that add up to `total`
+ * (largest remainders first).
+ */
+export function apportion(total: number, weights: number[]): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (sum === 0) return weights.map(() => 0);
+  const exact = weights.map((w) => (total * w) / sum);
+  const shares = exact.map(Math.floor);
+  let left = total - shares.reduce((a, b) => a + b, 0);
+  const byRemainder = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0]);
+  for (const [, i] of byRemainder) {
+    if (left-- <= 0) break;
+    shares[i]!++;
   }
-  // Keys are stored lower-case (parseLogRequest) and `after` arrives lower-case (parsePage), so
-  // plain string order is creation order; compareIds would lower-case both ids on every comparison.
-  all.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
-  return page.limit === undefined ? all : all.slice(0, page.limit);
+  return shares;
 }
 
+export interface HazelcastStoreOptions {
+  /** The map's backup count as the member configuration declares it; reported in the summary. */
+  backupCount?: number;
+  /** Entries one read window should hold (default 2,000). */
+  windowEntries?: number;
+  /** Hard bound on the entries of one fetch from the cluster (default 8,000). */
+  maxWindowEntries?: number;
+  /** Keys up to this far ahead of this clock are read (default 60 s); logging refuses later ones. */
+  maxClockSkewMs?: number;
+  now?: () => number;
+}
+
+/** The key under which the meta map keeps a lower bound of every stored key. */
+const FLOOR_KEY = 'floor';
+
 export class HazelcastMessageStore implements MessageStore {
+  private readonly windowEntries: number;
+  private readonly maxWindowEntries: number;
+  private readonly maxClockSkewMs: number;
+  private readonly now: () => number;
+  /** A value the floor held once; the floor only ever goes down, so it is at most this. */
+  private knownFloor: string | undefined;
+  /** The width of the last window read, so the next read starts near the right size. */
+  private widthHint = DEFAULT_WIDTH;
+
   constructor(
     private readonly hz: HazelcastConnection,
     private readonly mapName: string,
     private readonly options: HazelcastStoreOptions = {},
-  ) {}
+  ) {
+    this.windowEntries = options.windowEntries ?? 2_000;
+    this.maxWindowEntries = options.maxWindowEntries ?? 8_000;
+    this.maxClockSkewMs = options.maxClockSkewMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The map that keeps, under `floor`, a key at or below every key in the message map. */
+  get metaMapName(): string {
+    return `${this.mapName}-meta`;
+  }
 
   async put(uuid: string, value: StoredValue): Promise<PutOutcome> {
     return this.guard(async () => {
+      await this.lowerFloorTo(uuid);
       const map = await this.map();
       return outcomeOf(await map.putIfAbsent(uuid, value), value.msg);
     });
   }
 
-  async list(page: Page): Promise<StoredMessage[]> {
-    return this.guard(async () => {
+  /**
+   * Stores many messages in one `putAll`, keeping the floor: how the bench and tests fill the map
+   * quickly. Not put-if-absent: the caller gives fresh ids.
+   */
+  async putAll(messages: StoredMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const lowest = messages.reduce((min, m) => (m.uuid < min ? m.uuid : min), messages[0]!.uuid);
+    await this.guard(async () => {
+      await this.lowerFloorTo(lowest);
       const map = await this.map();
-      // One round trip either way; with `after`, the members filter by key so less crosses the wire.
-      const entries =
-        page.after === undefined
-          ? await map.entrySet()
-          : await map.entrySetWithPredicate(Predicates.greaterThan('__key', page.after));
-      return toPage(entries, page);
+      await map.putAll(messages.map(({ uuid, msg, loggedBy, storedAt }) => [uuid, { msg, loggedBy, storedAt }]));
     });
   }
 
+  /**
+   * Walks the map in key windows over the sorted index on `__key` (see key-range.ts): each window
+   * is counted, narrowed if it holds more than `maxWindowEntries`, then fetched. Memory per read:
+   * one window; cluster work per window: an index range scan of it. A read without `after` starts
+   * at the floor, so it never scans the empty key space before the first message.
+   */
+  async *read(page: Page, options: ReadOptions = {}): AsyncGenerator<StoredMessage[]> {
+    const map = await this.guard(() => this.map());
+    let from: bigint;
+    if (page.after !== undefined) {
+      from = keyToNumber(page.after) + 1n;
+    } else {
+      const floor = await this.guard(() => this.floor());
+      if (floor === undefined) return;
+      from = keyToNumber(floor);
+    }
+    const source = {
+      count: (lo: string, hi: string) =>
+        this.guard(async () => Number(await map.aggregateWithPredicate(Aggregators.count(), Predicates.between('__key', lo, hi)))),
+      fetch: (lo: string, hi: string) =>
+        this.guard(async () => {
+          const entries = await map.entrySetWithPredicate(Predicates.between('__key', lo, hi));
+          return entries.map(([uuid, v]): StoredMessage => ({ uuid, msg: v.msg, loggedBy: v.loggedBy, storedAt: v.storedAt }));
+        }),
+    };
+    yield* walkKeys(source, {
+      from,
+      to: lastKeyOfMs(this.now() + this.maxClockSkewMs),
+      limit: page.limit,
+      targetEntries: this.windowEntries,
+      maxEntries: this.maxWindowEntries,
+      initialWidth: this.widthHint,
+      signal: options.signal,
+      onWindow: (stats) => {
+        this.widthHint = stats.width;
+        options.onWindow?.(stats);
+      },
+    });
+  }
+
+  /**
+   * The map size and, per member, the entries it owns: counted key by key up to
+   * EXACT_COUNT_MAX_ENTRIES, beyond that the size shared out by the partitions each member owns.
+   * Cost beyond that size: one size query and the client's partition table, O(members).
+   */
   async summary(): Promise<ClusterSummary> {
     return this.guard(async () => {
-      const map = await this.hz.getMap<string, StoredValue>(this.mapName);
-      const keys = await map.keySet();
+      const map = await this.map();
+      const mapSize = await map.size();
       const members = this.hz.members().map((m) => ({ ...m, ownedEntries: 0 }));
       const byUuid = new Map(members.map((m) => [m.uuid, m]));
-      for (const key of keys) {
-        const owner = byUuid.get(this.hz.ownerOf(key) ?? '');
-        if (owner) owner.ownedEntries++;
+      let entriesCounted: 'exact' | 'estimated' = 'exact';
+      if (mapSize <= EXACT_COUNT_MAX_ENTRIES) {
+        for (const key of await map.keySet()) {
+          const owner = byUuid.get(this.hz.ownerOf(key) ?? '');
+          if (owner) owner.ownedEntries++;
+        }
+      } else {
+        entriesCounted = 'estimated';
+        const partitions = this.hz.partitionsByOwner();
+        apportion(mapSize, members.map((m) => partitions.get(m.uuid) ?? 0)).forEach((n, i) => (members[i]!.ownedEntries = n));
       }
       return {
         connected: this.hz.isConnected(),
         mapName: this.mapName,
-        mapSize: keys.length,
+        mapSize: entriesCounted === 'exact' ? members.reduce((n, m) => n + m.ownedEntries, 0) : mapSize,
         members,
+        entriesCounted,
         backupCount: this.options.backupCount ?? null,
       };
     });
@@ -129,19 +240,76 @@ export class HazelcastMessageStore implements MessageStore {
     const connected = this.hz.isConnected();
     const clusterSize = this.hz.members().length;
     if (!connected) return { connected, mapSize: null, clusterSize };
-    const mapSize = await this.guard(async () => (await this.hz.getMap<string, StoredValue>(this.mapName)).size());
+    const mapSize = await this.guard(async () => (await this.map()).size());
     return { connected, mapSize, clusterSize };
   }
 
   private proxy: IMap<string, StoredValue> | undefined;
+  private indexed: Promise<void> | undefined;
 
   /**
    * The map's proxy, made once: the client keeps a proxy valid across reconnects, and asking the
    * proxy manager on every request was ~1% of a POST. Still 503 while the client is shutting down.
+   * The member configuration declares the sorted index on `__key` that reads need; it is added
+   * here too (a no-op where it exists), so a cluster configured without it is never scanned whole.
    */
   private async map(): Promise<IMap<string, StoredValue>> {
     if (!this.hz.isConnected() || !this.proxy) this.proxy = await this.hz.getMap<string, StoredValue>(this.mapName);
-    return this.proxy;
+    const proxy = this.proxy;
+    this.indexed ??= proxy.addIndex({ type: 'SORTED', attributes: ['__key'] }).catch((err: unknown) => {
+      this.indexed = undefined;
+      throw err;
+    });
+    await this.indexed;
+    return proxy;
+  }
+
+  private metaProxy: IMap<string, string> | undefined;
+
+  private async meta(): Promise<IMap<string, string>> {
+    if (!this.hz.isConnected() || !this.metaProxy) this.metaProxy = await this.hz.getMap<string, string>(this.metaMapName);
+    return this.metaProxy;
+  }
+
+  /**
+   * The floor: a key at or below every stored key, where a full read starts. Kept in the meta map
+   * by writers (see lowerFloorTo); for a map written before the floor existed it is found once
+   * with a min aggregation (a scan of the map, then never again) and stored.
+   */
+  private async floor(): Promise<string | undefined> {
+    const stored = await (await this.meta()).get(FLOOR_KEY);
+    if (stored !== null && stored !== undefined) return stored;
+    const map = await this.map();
+    if ((await map.size()) === 0) return undefined;
+    const min = await map.aggregate(Aggregators.min<string>('__key'));
+    if (min === null || min === undefined) return undefined;
+    await this.lowerFloorTo(min);
+    return (await (await this.meta()).get(FLOOR_KEY)) ?? min;
+  }
+
+  /**
+   * Makes sure the floor is at or below `key` before `key` is stored: a compare-and-set loop that
+   * only ever lowers it, so concurrent writers on any instance agree. Costs nothing once this
+   * instance has seen a floor at or below `key`, i.e. for every key newer than the first.
+   */
+  private async lowerFloorTo(key: string): Promise<void> {
+    if (this.knownFloor !== undefined && this.knownFloor <= key) return;
+    const meta = await this.meta();
+    for (;;) {
+      const current = await meta.putIfAbsent(FLOOR_KEY, key);
+      if (current === null || current === undefined) {
+        this.knownFloor = key;
+        return;
+      }
+      if (current <= key) {
+        this.knownFloor = current;
+        return;
+      }
+      if (await meta.replaceIfSame(FLOOR_KEY, current, key)) {
+        this.knownFloor = key;
+        return;
+      }
+    }
   }
 
   /** Cluster failures become 503s; anything else is a bug and stays a 500. */

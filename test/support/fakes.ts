@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../lib/log.js';
 import type { Page } from '../../lib/paging.js';
-import { outcomeOf, toPage, type ClusterSummary, type MessageStore, type PutOutcome, type StoredMessage, type StoredValue } from '../../services/logging/store.js';
+import { outcomeOf, type ClusterSummary, type MessageStore, type PutOutcome, type StoredMessage, type StoredValue } from '../../services/logging/store.js';
 
 /** A logger whose lines are kept in `lines` (parsed) instead of printed. */
 export function captureLogger(service = 'test'): { logger: Logger; lines: Record<string, unknown>[] } {
@@ -30,9 +30,20 @@ export class InMemoryMessageStore implements MessageStore {
     return outcomeOf(previous, value.msg);
   }
 
-  async list(page: Page): Promise<StoredMessage[]> {
+  /** Batches of this many, so that streaming over several batches is exercised. */
+  batchSize = 2;
+
+  async *read(page: Page): AsyncGenerator<StoredMessage[]> {
     if (this.failWith) throw this.failWith;
-    return toPage(this.map.entries(), page);
+    const all = [...this.map.entries()]
+      .filter(([uuid]) => page.after === undefined || uuid > page.after)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .slice(0, page.limit)
+      .map(([uuid, v]) => ({ uuid, ...v }));
+    for (let i = 0; i < all.length; i += this.batchSize) {
+      if (this.failWith) throw this.failWith;
+      yield all.slice(i, i + this.batchSize);
+    }
   }
 
   async summary(): Promise<ClusterSummary> {

@@ -210,7 +210,7 @@ describe('dashboard', () => {
       await get(loggingUrl);
       const text = (await get(`${new URL(loggingUrl).origin}/metrics`)).text;
       expect(text).to.match(/hazelcast_operation_duration_seconds_count\{[^}]*operation="put"[^}]*outcome="ok"[^}]*\} [1-9]/);
-      expect(text).to.match(/hazelcast_operation_errors_total\{[^}]*operation="list"[^}]*kind="unavailable"[^}]*\} [1-9]/);
+      expect(text).to.match(/hazelcast_operation_errors_total\{[^}]*operation="read"[^}]*kind="unavailable"[^}]*\} [1-9]/);
       for (const gauge of ['hazelcast_map_size', 'hazelcast_cluster_size', 'hazelcast_client_connected']) {
         expect(text).to.include(`# TYPE ${gauge} gauge`);
       }

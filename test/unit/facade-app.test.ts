@@ -33,6 +33,8 @@ describe('facade app', () => {
       loggingService: 'logging',
       messagesService: 'messages',
       bodyLimitBytes: 1024,
+      // Pages of 3, so every read below crosses several page boundaries.
+      readPageSize: 3,
     });
     const f = await serve(app);
     closers.push(f.close);
@@ -81,6 +83,20 @@ describe('facade app', () => {
     expect((await get(`${facade}?limit=2`)).body['logging-service']).to.deep.equal(['p1', 'p2']);
     expect((await get(`${facade}?after=${ids[1]}`)).body['logging-service']).to.deep.equal(['p3', 'p4']);
     expect((await get(`${facade}?limit=-1`)).status).to.equal(400);
+  });
+
+  it('reads across page boundaries without skipping or repeating a message', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 11; i++) ids.push((await postForm(facade, { msg: `b${i}` })).body.message.uuid);
+    for (const [query, expected] of [
+      ['', ids.map((_, i) => `b${i}`)],
+      ['?limit=6', ['b0', 'b1', 'b2', 'b3', 'b4', 'b5']],
+      [`?limit=7&after=${ids[2]}`, ['b3', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9']],
+      [`?after=${ids[8]}`, ['b9', 'b10']],
+      [`?after=${ids[10]}`, []],
+    ] as const) {
+      expect((await get(`${facade}${query}`)).body['logging-service'], query).to.deep.equal(expected);
+    }
   });
 
   const bad: [string, () => Promise<{ status: number; body: any }>, number, string][] = [

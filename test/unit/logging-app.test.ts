@@ -2,8 +2,11 @@ import { expect } from 'chai';
 import { createApp } from '../../services/logging/app.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { unavailable } from '../../lib/errors.js';
+import { v7 } from 'uuid';
 import { newMessageId } from '../../lib/ids.js';
 import { InMemoryMessageStore, captureLogger } from '../support/fakes.js';
+import { eventually } from '../support/eventually.js';
+import type { StoredMessage } from '../../services/logging/store.js';
 import { get, postJson, postRaw, serve } from '../support/http.js';
 
 describe('logging app (in-memory store)', () => {
@@ -64,14 +67,26 @@ describe('logging app (in-memory store)', () => {
     expect(r.body.map((m: { uuid: string }) => m.uuid)).to.deep.equal([ids[2], ids[3]]);
   });
 
-  it('lists the texts alone with ?fields=msg, and refuses other fields', async () => {
+  it('lists the texts alone with ?fields=msg, chosen fields with a list, and refuses unknown fields', async () => {
     const ids = Array.from({ length: 3 }, () => newMessageId());
     for (const [i, uuid] of ids.entries()) await postJson(`${url}/logging`, { uuid, msg: `t${i}` });
     expect((await get(`${url}/logging?fields=msg`)).body).to.deep.equal(['t0', 't1', 't2']);
     expect((await get(`${url}/logging?fields=msg&limit=1&after=${ids[0]}`)).body).to.deep.equal(['t1']);
-    const bad = await get(`${url}/logging?fields=uuid`);
-    expect(bad.status).to.equal(400);
-    expect(bad.body.error.code).to.equal('INVALID_FIELDS');
+    expect((await get(`${url}/logging?fields=msg,uuid&limit=1`)).body).to.deep.equal([{ uuid: ids[0], msg: 't0' }]);
+    for (const fields of ['secret', 'msg,msg', '', 'msg,']) {
+      const bad = await get(`${url}/logging?fields=${fields}`);
+      expect(bad.status, fields).to.equal(400);
+      expect(bad.body.error.code).to.equal('INVALID_FIELDS');
+    }
+  });
+
+  it('streams a read of many store batches as one JSON array', async () => {
+    const ids = Array.from({ length: 25 }, () => newMessageId());
+    for (const [i, uuid] of ids.entries()) await postJson(`${url}/logging`, { uuid, msg: `s${i}` });
+    const r = await get(`${url}/logging?fields=msg`);
+    expect(r.headers.get('content-type')).to.include('application/json');
+    expect(r.body).to.deep.equal(ids.map((_, i) => `s${i}`));
+    expect((await get(`${url}/logging?fields=msg&limit=7&after=${ids[3]}`)).body).to.deep.equal(ids.slice(4, 11).map((_, i) => `s${i + 4}`));
   });
 
   const bad: [string, unknown, string][] = [
@@ -79,6 +94,8 @@ describe('logging app (in-memory store)', () => {
     ['JSON null', null, 'INVALID_BODY'],
     ['a missing uuid', { msg: 'x' }, 'INVALID_UUID'],
     ['a non-UUID uuid', { uuid: '../../etc/passwd', msg: 'x' }, 'INVALID_UUID'],
+    ['a UUIDv4 (reads walk UUIDv7 time order)', { uuid: '0b6e8c4e-3f1a-4c2e-9d55-5a3f0e2b7c11', msg: 'x' }, 'INVALID_UUID'],
+    ['a UUIDv7 from an hour ahead', { uuid: v7({ msecs: Date.now() + 3_600_000 }), msg: 'x' }, 'INVALID_UUID'],
     ['a numeric msg', { uuid: newMessageId(), msg: 5 }, 'INVALID_MSG'],
     ['an empty msg', { uuid: newMessageId(), msg: '' }, 'EMPTY_MSG'],
   ];
@@ -130,5 +147,65 @@ describe('logging app (in-memory store)', () => {
     expect(na.status).to.equal(405);
     expect(na.headers.get('allow')).to.include('GET');
     expect(na.body.error.code).to.equal('METHOD_NOT_ALLOWED');
+  });
+});
+
+describe('logging app streamed reads', () => {
+  /** A store whose reads yield one batch, then wait for `release` (or fail with `failNext`). */
+  class GatedStore extends InMemoryMessageStore {
+    private gate: (() => void) | undefined;
+    failNext: Error | undefined;
+    override async *read(): AsyncGenerator<StoredMessage[]> {
+      yield [{ uuid: newMessageId(), msg: 'first', loggedBy: 'x', storedAt: 'y' }];
+      await new Promise<void>((resolve) => (this.gate = resolve));
+      this.gate = undefined;
+      if (this.failNext) throw this.failNext;
+      yield [{ uuid: newMessageId(), msg: 'second', loggedBy: 'x', storedAt: 'y' }];
+    }
+  }
+  const store = new GatedStore();
+  /** Lets the read that is waiting after its first batch go on. */
+  const release = () =>
+    eventually(() => {
+      expect(store['gate'], 'a read waiting at the gate').to.be.a('function');
+      store['gate']!();
+    });
+  let url: string;
+  let close: () => Promise<void>;
+  const metrics = createMetrics('logging');
+
+  before(async () => {
+    ({ url, close } = await serve(createApp({ store, logger: captureLogger().logger, metrics, instanceName: 'gated', bodyLimitBytes: 1024, isReady: () => true, maxConcurrentReads: 1 })));
+  });
+  after(() => close());
+
+  it('refuses a read beyond the cap with 503 READS_BUSY and Retry-After, and serves again once one ends', async () => {
+    const first = fetch(`${url}/logging?fields=msg`);
+    const res = await first;
+    expect(res.status).to.equal(200);
+    const busy = await get(`${url}/logging`);
+    expect(busy.status).to.equal(503);
+    expect(busy.body.error.code).to.equal('READS_BUSY');
+    expect(busy.headers.get('retry-after')).to.equal('1');
+    await release();
+    expect(await res.json()).to.deep.equal(['first', 'second']);
+    const again = await fetch(`${url}/logging?fields=msg`);
+    expect(again.status).to.equal(200);
+    await release();
+    expect(await again.json()).to.deep.equal(['first', 'second']);
+    expect((await get(`${url}/metrics`)).text).to.match(/streamed_reads_total\{outcome="refused",service="logging"\} 1/);
+  });
+
+  it('cuts the connection when the store fails after the first byte, so the body never parses as complete', async () => {
+    store.failNext = new Error('member lost');
+    const res = await fetch(`${url}/logging?fields=msg`);
+    expect(res.status).to.equal(200);
+    const body = res.text();
+    await release();
+    let error: unknown;
+    await body.catch((err: unknown) => (error = err));
+    expect(error, 'the body should fail, not end').to.be.instanceOf(Error);
+    store.failNext = undefined;
+    await eventually(async () => expect((await get(`${url}/metrics`)).text).to.match(/streamed_reads_total\{outcome="failed",service="logging"\} 1/));
   });
 });

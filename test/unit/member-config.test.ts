@@ -14,6 +14,11 @@ describe('hazelcast/hazelcast.yaml', () => {
     expect(map['async-backup-count']).to.equal(0);
   });
 
+  it('indexes the message keys in order, and backs the meta map up as much as the messages', () => {
+    expect(config.map['${lab.map.name}'].indexes).to.deep.equal([{ type: 'SORTED', attributes: ['__key'] }]);
+    expect(config.map['${lab.map.name}-meta']).to.deep.equal({ 'backup-count': 2, 'async-backup-count': 0 });
+  });
+
   it('joins over loopback TCP-IP only, with phone-home off and the health endpoints on', () => {
     expect(config.network.join.multicast.enabled).to.equal(false);
     expect(config.network.join['tcp-ip'].enabled).to.equal(true);

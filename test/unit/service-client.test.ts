@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import Koa from 'koa';
-import { InstancePicker, ServiceClient, UpstreamError, backoffDelayMs, type RetryPolicy } from '../../lib/service-client.js';
+import { InstancePicker, ServiceClient, UpstreamError, backoffDelayMs, retryIfNotStarted, type RetryPolicy } from '../../lib/service-client.js';
 import { freePorts } from '../support/ports.js';
 import { serve } from '../support/http.js';
 import { silentLogger } from '../support/fakes.js';
@@ -134,6 +134,59 @@ describe('service client', () => {
     const client = new ServiceClient({ timeoutMs: 300, policy, logger: silentLogger() });
     await client.request(echo, { requestId: 'req-123' });
     expect(seen).to.equal('req-123');
+    client.close();
+  });
+
+  it('retries a read only where the first instance could not have started it: refused, reset or 503', async () => {
+    const [closedPort] = await freePorts(1);
+    const refused = `http://127.0.0.1:${closedPort}`;
+    const busy = await server((ctx) => { ctx.status = 503; });
+    let goodHits = 0;
+    const good = await server((ctx) => { goodHits++; ctx.body = []; });
+    let slowHits = 0;
+    const slow = await server(async (ctx) => { slowHits++; await new Promise((r) => setTimeout(r, 1000)); ctx.body = []; });
+    const failing = await server((ctx) => { ctx.status = 500; });
+    const client = new ServiceClient({ timeoutMs: 200, policy, logger: silentLogger(), sleep: async () => {} });
+    for (const first of [refused, busy]) {
+      const { instance } = await client.callAny([first, good], (u) => u, { retryIf: retryIfNotStarted });
+      expect(instance).to.equal(good);
+    }
+    // A read that timed out (it may be failing under its own weight) or failed with a 500 ends the call.
+    for (const [first, reason] of [[slow, 'timeout'], [failing, 'status_5xx']] as const) {
+      const before = goodHits;
+      const err = await client.callAny([first], (u) => u, { retryIf: retryIfNotStarted }).catch((e) => e);
+      expect(err).to.be.instanceOf(UpstreamError);
+      expect(err.reason).to.equal(reason);
+      expect(goodHits).to.equal(before);
+    }
+    expect(slowHits).to.equal(1);
+    client.close();
+  });
+
+  it('keeps every attempt within the request\'s deadline, and starts none after it', async () => {
+    let hits = 0;
+    const slow = await server(async (ctx) => { hits++; await new Promise((r) => setTimeout(r, 1000)); ctx.body = {}; });
+    const client = new ServiceClient({ timeoutMs: 5000, policy, logger: silentLogger(), sleep: async () => {} });
+    const started = Date.now();
+    const err = await client.callAny([slow], (u) => u, { deadline: Date.now() + 300 }).catch((e) => e);
+    expect(err).to.be.instanceOf(UpstreamError);
+    expect(err.reason).to.equal('timeout');
+    expect(Date.now() - started).to.be.below(900);
+    expect(hits).to.equal(1);
+    client.close();
+  });
+
+  it('cuts the call when its signal aborts, and retries nowhere', async () => {
+    let hits = 0;
+    const slow = await server(async (ctx) => { hits++; await new Promise((r) => setTimeout(r, 2000)); ctx.body = {}; });
+    const client = new ServiceClient({ timeoutMs: 5000, policy, logger: silentLogger(), sleep: async () => {} });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const started = Date.now();
+    const err = await client.callAny([slow, slow], (u) => u, { signal: controller.signal }).catch((e) => e);
+    expect(err.name).to.equal('AbortError');
+    expect(Date.now() - started).to.be.below(1000);
+    expect(hits).to.equal(1);
     client.close();
   });
 });

@@ -1,0 +1,118 @@
+/**
+ * Reads of a large map on the real system: streamed reads equal the same messages read page by
+ * page, a client that stops reading holds the whole pipeline at a few pages (backpressure), one
+ * that disconnects stops the work all the way down, and the cluster view stays O(members).
+ */
+import http from 'node:http';
+import { expect } from 'chai';
+import { v7 as uuidv7 } from 'uuid';
+import type { LocalSystem } from '../../local/system.js';
+import { HazelcastMessageStore, type StoredMessage } from '../../services/logging/store.js';
+import { HazelcastConnection } from '../../lib/hazelcast.js';
+import { createTestSystem, stopAll } from '../support/system.js';
+import { eventually } from '../support/eventually.js';
+import { get } from '../support/http.js';
+import { silentLogger } from '../support/fakes.js';
+
+/** Enough bytes (40,000 × ~1 KB) that loopback socket buffers cannot hold a whole read. */
+const COUNT = 40_000;
+const text = (i: number) => `m${i}:${'x'.repeat(1_000)}`;
+
+/** The sum of one metric over the logging instances. */
+async function loggingMetric(system: LocalSystem, pattern: RegExp): Promise<number> {
+  let sum = 0;
+  for (let i = 0; i < system.ports.logging.length; i++) {
+    const m = (await get(`${system.loggingUrl(i)}/metrics`)).text.match(pattern);
+    sum += m ? Number(m[1]) : 0;
+  }
+  return sum;
+}
+const fetchedEntries = (system: LocalSystem) => loggingMetric(system, /^hazelcast_read_entries_total\{[^}]*\} (\d+)/m);
+
+describe('bounded reads of a large map on the real system', function () {
+  this.timeout(300_000);
+  let system: LocalSystem;
+  let hz: HazelcastConnection;
+
+  before(async () => {
+    system = await createTestSystem();
+    await system.start();
+    hz = await HazelcastConnection.start(
+      { clusterName: system.clusterName, members: system.ports.members.map((p) => `127.0.0.1:${p}`), connectTimeoutMs: 5_000, invocationTimeoutMs: 30_000, reconnectMaxBackoffMs: 1_000, instanceName: 'seeder' },
+      silentLogger(),
+    );
+    await eventually(() => expect(hz.isConnected()).to.equal(true));
+    const store = new HazelcastMessageStore(hz, system.mapName);
+    for (let from = 0; from < COUNT; from += 2_000) {
+      const batch: StoredMessage[] = [];
+      for (let i = from; i < Math.min(COUNT, from + 2_000); i++) batch.push({ uuid: uuidv7(), msg: text(i), loggedBy: 'seeder', storedAt: new Date().toISOString() });
+      await store.putAll(batch);
+    }
+  });
+
+  after(async () => {
+    await hz?.shutdown();
+    await stopAll();
+  });
+
+  it('streams GET /facade and GET /logging equal to the same messages read page by page', async () => {
+    const full = await get(`${system.facadeUrl}/facade`, {});
+    expect(full.status).to.equal(200);
+    const streamed: string[] = full.body['logging-service'];
+    expect(streamed).to.have.length(COUNT);
+    expect(streamed.slice(0, 3)).to.deep.equal([text(0), text(1), text(2)]);
+    expect(full.body['messages-service']).to.be.a('string');
+
+    const paged: string[] = [];
+    let after = '';
+    for (;;) {
+      const page = await get(`${system.facadeUrl}/facade/messages?limit=997${after ? `&after=${after}` : ''}`);
+      expect(page.status).to.equal(200);
+      const messages: { uuid: string; msg: string }[] = page.body.messages;
+      if (messages.length === 0) break;
+      paged.push(...messages.map((m) => m.msg));
+      after = messages.at(-1)!.uuid;
+    }
+    expect(paged).to.deep.equal(streamed);
+    expect(streamed).to.deep.equal(Array.from({ length: COUNT }, (_, i) => text(i)));
+
+    const direct = await get(`${system.loggingUrl(1)}/logging?fields=msg`);
+    expect(direct.body).to.deep.equal(streamed);
+  });
+
+  it('holds a read that the client stops reading at a few pages, and stops all the work when it disconnects', async () => {
+    const before = await fetchedEntries(system);
+    const req = http.get(`${system.facadeUrl}/facade`);
+    const res = await new Promise<http.IncomingMessage>((resolve) => req.once('response', resolve));
+    expect(res.statusCode).to.equal(200);
+    res.pause();
+    // Backpressure: with nobody reading, the pipeline fills its buffers and then the reading stops.
+    let held = -1;
+    await eventually(async () => {
+      const now = await fetchedEntries(system);
+      const settled = now === held;
+      held = now;
+      expect(settled, 'fetching has stopped').to.equal(true);
+    }, { timeoutMs: 30_000, intervalMs: 500 });
+    expect(held - before, 'entries fetched while the client read nothing').to.be.below(COUNT * 0.6);
+
+    req.destroy();
+    await eventually(async () => {
+      const facadeMetrics = (await get(`${system.facadeUrl}/metrics`)).text;
+      expect(facadeMetrics).to.match(/^streamed_reads_total\{outcome="aborted",[^}]*\} 1$/m);
+    });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await fetchedEntries(system), 'nothing is read after the disconnect').to.equal(held);
+  });
+
+  it('answers /facade/cluster without listing the map: entries per member shared out by partitions, adding up to the map size', async () => {
+    const r = await get(`${system.facadeUrl}/facade/cluster`);
+    expect(r.status).to.equal(200);
+    const hzView = r.body.hazelcast;
+    expect(hzView.mapSize).to.equal(COUNT);
+    expect(hzView.entriesCounted).to.equal('estimated');
+    expect(hzView.members).to.have.length(3);
+    expect(hzView.ownedEntriesTotal).to.equal(COUNT);
+    for (const m of hzView.members) expect(m.ownedEntries).to.be.within(COUNT * 0.25, COUNT * 0.42);
+  });
+});

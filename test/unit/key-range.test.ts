@@ -1,0 +1,153 @@
+import { expect } from 'chai';
+import { v7 as uuidv7 } from 'uuid';
+import { KEY_UNITS_PER_MS, MAX_KEY, MIN_KEY, keyToNumber, lastKeyOfMs, numberToKey, walkKeys, type RangeSource, type WalkOptions } from '../../services/logging/key-range.js';
+
+/** A sorted array behind the RangeSource contract, recording what each call cost. */
+class SortedSource implements RangeSource<{ uuid: string }> {
+  readonly keys: string[];
+  counts = 0;
+  fetches: number[] = [];
+
+  constructor(keys: Iterable<string>) {
+    this.keys = [...new Set(keys)].sort();
+  }
+
+  private bound(key: string, upper: boolean): number {
+    let [a, b] = [0, this.keys.length];
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (this.keys[m]! < key || (upper && this.keys[m] === key)) a = m + 1;
+      else b = m;
+    }
+    return a;
+  }
+
+  async count(lo: string, hi: string): Promise<number> {
+    this.counts++;
+    return Math.max(0, this.bound(hi, true) - this.bound(lo, false));
+  }
+
+  async fetch(lo: string, hi: string): Promise<{ uuid: string }[]> {
+    const found = this.keys.slice(this.bound(lo, false), this.bound(hi, true)).reverse().map((uuid) => ({ uuid }));
+    this.fetches.push(found.length);
+    return found;
+  }
+}
+
+/** A key in millisecond `ms`, the `i`-th of that millisecond. */
+const keyAt = (ms: number, i = 0) => numberToKey(BigInt(ms) * KEY_UNITS_PER_MS + (7n << 76n) + BigInt(i) * 4099n);
+
+const base = Date.UTC(2026, 10, 30);
+
+async function walk(source: SortedSource, options: Partial<WalkOptions> = {}): Promise<string[]> {
+  const out: string[] = [];
+  for await (const batch of walkKeys(source, { from: MIN_KEY, to: MAX_KEY, targetEntries: 100, maxEntries: 400, ...options })) {
+    out.push(...batch.map((e) => e.uuid));
+  }
+  return out;
+}
+
+describe('key ranges', () => {
+  it('map a UUID to its 128-bit number and back', () => {
+    const id = uuidv7();
+    expect(numberToKey(keyToNumber(id))).to.equal(id);
+    expect(numberToKey(MIN_KEY)).to.equal('00000000-0000-0000-0000-000000000000');
+    expect(numberToKey(MAX_KEY)).to.equal('ffffffff-ffff-ffff-ffff-ffffffffffff');
+  });
+
+  it('order keys by number exactly as by string', () => {
+    const ids = Array.from({ length: 2000 }, () => uuidv7());
+    expect([...ids].sort((a, b) => (keyToNumber(a) < keyToNumber(b) ? -1 : 1))).to.deep.equal([...ids].sort());
+  });
+
+  it('put every UUIDv7 of a millisecond at or below that millisecond`s last key', () => {
+    const id = uuidv7({ msecs: base });
+    expect(keyToNumber(id) <= lastKeyOfMs(base)).to.equal(true);
+    expect(keyToNumber(id) > lastKeyOfMs(base - 1)).to.equal(true);
+  });
+});
+
+describe('walking keys in bounded windows', () => {
+  it('returns every key in order across bursts in one millisecond and years without a key', async () => {
+    const keys = [
+      ...Array.from({ length: 3000 }, (_, i) => keyAt(base, i)), // 3,000 in one millisecond
+      ...Array.from({ length: 500 }, (_, i) => keyAt(base + 1 + i * 37)),
+      keyAt(base + 400 * 86_400_000), // 400 days later
+      ...Array.from({ length: 1000 }, (_, i) => keyAt(base + 500 * 86_400_000 + Math.floor(i / 10), i % 10)),
+      keyAt(1), // near the epoch
+    ];
+    const source = new SortedSource(keys);
+    expect(await walk(source)).to.deep.equal(source.keys);
+    expect(Math.max(...source.fetches)).to.be.at.most(400);
+  });
+
+  it('never fetches more than the bound, whatever the spread', async () => {
+    const random = Array.from({ length: 5000 }, () => numberToKey(BigInt(`0x${[...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('')}`)));
+    const source = new SortedSource(random);
+    expect(await walk(source, { targetEntries: 50, maxEntries: 120 })).to.deep.equal(source.keys);
+    expect(Math.max(...source.fetches)).to.be.at.most(120);
+  });
+
+  it('reads a page of `limit` after a key inside a burst without skipping or repeating a key', async () => {
+    const keys = Array.from({ length: 2000 }, (_, i) => keyAt(base + Math.floor(i / 500), i % 500));
+    const source = new SortedSource(keys);
+    const all = source.keys;
+    const pages: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const from = after === undefined ? MIN_KEY : keyToNumber(after) + 1n;
+      const page = await walk(source, { from, limit: 137 });
+      if (page.length === 0) break;
+      expect(page.length).to.be.at.most(137);
+      pages.push(...page);
+      after = page.at(-1);
+    }
+    expect(pages).to.deep.equal(all);
+  });
+
+  it('costs O(limit) for a page: a page of 10 fetches little more than 10 entries', async () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => keyAt(base + Math.floor(i / 40), i % 40));
+    const source = new SortedSource(keys);
+    const page = await walk(source, { from: keyToNumber(source.keys[5000]!) + 1n, limit: 10, initialWidth: 1000n * KEY_UNITS_PER_MS });
+    expect(page).to.deep.equal(source.keys.slice(5001, 5011));
+    expect(source.fetches.reduce((a, b) => a + b, 0)).to.be.at.most(64);
+  });
+
+  it('crosses an empty key space in a logarithmic number of counts', async () => {
+    const source = new SortedSource([]);
+    expect(await walk(source)).to.deep.equal([]);
+    expect(source.counts).to.be.below(30);
+    expect(source.fetches).to.deep.equal([]);
+  });
+
+  it('stops at `to`', async () => {
+    const source = new SortedSource([keyAt(base), keyAt(base + 1), keyAt(base + 2)]);
+    expect(await walk(source, { to: lastKeyOfMs(base + 1) })).to.deep.equal([keyAt(base), keyAt(base + 1)]);
+  });
+
+  it('makes no further call once the caller stops or the signal aborts', async () => {
+    const source = new SortedSource(Array.from({ length: 1000 }, (_, i) => keyAt(base + i)));
+    for await (const batch of walkKeys(source, { from: MIN_KEY, to: MAX_KEY, targetEntries: 10, maxEntries: 20 })) {
+      expect(batch.length).to.be.greaterThan(0);
+      break;
+    }
+    expect(source.fetches).to.have.length(1);
+
+    const controller = new AbortController();
+    const calls = () => source.counts + source.fetches.length;
+    const seen: string[] = [];
+    let callsAtAbort = 0;
+    try {
+      for await (const batch of walkKeys(source, { from: MIN_KEY, to: MAX_KEY, targetEntries: 10, maxEntries: 20, signal: controller.signal })) {
+        seen.push(...batch.map((e) => e.uuid));
+        controller.abort();
+        callsAtAbort = calls();
+      }
+      expect.fail('the walk should end with the abort');
+    } catch (err) {
+      expect((err as Error).name).to.equal('AbortError');
+    }
+    expect(calls()).to.equal(callsAtAbort);
+    expect(seen.length).to.be.at.most(20);
+  });
+});
