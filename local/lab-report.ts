@@ -7,6 +7,8 @@
  */
 import type { ClusterView, HazelcastView } from '../services/facade/cluster.js';
 import type { StoredMessage } from '../services/logging/store.js';
+import { keyToNumber, numberToKey } from '../services/logging/key-range.js';
+import { pageQuery } from '../lib/paging.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 // ---- talking to the facade ---------------------------------------------------------------------
@@ -51,11 +53,13 @@ export class FacadeApi {
     return r.body;
   }
 
-  /** Every stored message with its details, from a random instance or from `instance`. */
-  async messages(label: string, instance?: string): Promise<Reply<{ messages?: StoredMessage[]; readFrom?: string; error?: { message: string } }>> {
-    const q = new URLSearchParams({ limit: '100000' });
-    if (instance) q.set('instance', instance);
-    return this.call(`/facade/messages?${q}`, label);
+  /**
+   * One page of stored messages with their details (never the whole map), from a random instance
+   * or from `instance`: the first `limit`, or the `limit` after the uuid `after`.
+   */
+  async messages(label: string, page: { after?: string; limit: number }, instance?: string): Promise<Reply<{ messages?: StoredMessage[]; readFrom?: string; error?: { message: string } }>> {
+    const only = instance ? `&instance=${encodeURIComponent(instance)}` : '';
+    return this.call(`/facade/messages${pageQuery(page)}${only}`, label);
   }
 }
 
@@ -203,6 +207,11 @@ export function table(headers: string[], rows: (string | number)[][], indent = '
 /** The ten messages of the lab. */
 export const LAB_MESSAGES = Array.from({ length: 10 }, (_, i) => `msg${i + 1}`);
 
+/** Messages read back after this run's first one: its ten, and room for others posted meanwhile. */
+const READ_BACK_LIMIT = 1_000;
+/** Messages each instance shows in step 1: the first page of the map, the same on every instance. */
+const FIRST_PAGE = 10;
+
 interface Posted {
   msg: string;
   uuid: string;
@@ -237,11 +246,15 @@ export async function runScenario(o: ScenarioOptions): Promise<LabReport> {
     return ok;
   }
 
-  /** Reads everything back through the facade and checks this run's messages are there, in order. */
+  /**
+   * Reads back through the facade, from just before this run's first message (one bounded page,
+   * never the whole map), and checks this run's messages are there, in order.
+   */
   async function readBack(label: string): Promise<{ found: number; inOrder: boolean; lab: string[]; stub: unknown }> {
+    const page = { after: posted[0] ? numberToKey(keyToNumber(posted[0].uuid) - 1n) : undefined, limit: READ_BACK_LIMIT };
     const [lab, detail] = await Promise.all([
-      facade.call<{ 'logging-service'?: string[]; 'messages-service'?: unknown; error?: { message: string } }>('/facade', `${label}-get`),
-      facade.messages(`${label}-list`),
+      facade.call<{ 'logging-service'?: string[]; 'messages-service'?: unknown; error?: { message: string } }>(`/facade${pageQuery(page)}`, `${label}-get`),
+      facade.messages(`${label}-list`, page),
     ]);
     if (lab.status !== 200) throw new Error(`GET /facade answered ${lab.status}: ${lab.body.error?.message ?? ''}`);
     if (detail.status !== 200) throw new Error(`GET /facade/messages answered ${detail.status}: ${detail.body.error?.message ?? ''}`);
@@ -268,20 +281,21 @@ export async function runScenario(o: ScenarioOptions): Promise<LabReport> {
     firstView = view;
     const hz = view.hazelcast!;
     const rows: (string | number)[][] = [];
-    const counts: number[] = [];
+    const firstPages: string[] = [];
     for (const url of readyLogging(view)) {
-      const r = await facade.messages('s1-list', url);
+      const r = await facade.messages('s1-list', { limit: FIRST_PAGE }, url);
       if (r.status !== 200) throw new Error(`${url} answered ${r.status} to GET /logging`);
-      counts.push(r.body.messages!.length);
-      rows.push([url, 'ready', r.body.messages!.length]);
+      const page = r.body.messages!;
+      firstPages.push(page.map((m) => m.uuid).join());
+      rows.push([url, 'ready', page.length < FIRST_PAGE ? page.length : `${FIRST_PAGE} shown of ${hz.mapSize}`]);
     }
     lines.push(...table(['logging instance', 'health', 'messages (GET /logging)'], rows));
     lines.push('');
     lines.push(...table(['Hazelcast member', 'uuid'], [...hz.members].sort(byAddress).map((m) => [m.address, m.uuid])));
     lines.push('');
     lines.push(`   map "${hz.mapName}": ${hz.mapSize} entries; backup count ${hz.backupCount ?? 'not reported by the logging service'}`);
-    if (new Set(counts).size !== 1) throw new Error(`the instances list different numbers of messages: ${counts.join(', ')}`);
-    before = counts[0] ?? 0;
+    if (new Set(firstPages).size !== 1) throw new Error('the instances list different messages: the map should be the cluster\'s');
+    before = hz.mapSize;
     if (before > 0) lines.push(`   note: the map already held ${before} messages; this run tells its own ten apart by their uuids`);
   });
 
@@ -303,7 +317,7 @@ export async function runScenario(o: ScenarioOptions): Promise<LabReport> {
   // 3 ─────────────────────────────────────────────────────────────────────────────────────────────
   await step(3, 'which logging instance received which message, and how the entries spread over the members', async (lines) => {
     if (posted.length === 0) throw new Error('nothing was posted');
-    const detail = await facade.messages('s3-list');
+    const detail = await facade.messages('s3-list', { after: numberToKey(keyToNumber(posted[0]!.uuid) - 1n), limit: READ_BACK_LIMIT });
     if (detail.status !== 200) throw new Error(`GET /facade/messages answered ${detail.status}`);
     const stored = new Map(detail.body.messages!.map((m) => [m.uuid, m]));
     const mismatched = posted.filter((p) => stored.get(p.uuid)?.loggedBy !== p.loggedBy).map((p) => p.msg);

@@ -19,6 +19,7 @@ import { loggingSettings, loadLoggingConfig } from '../../services/logging/confi
 import { messagesSettings, loadMessagesConfig } from '../../services/messages/config.js';
 import { configServerSettings, loadConfigServerConfig } from '../../services/config-server/config.js';
 import { parseRegistry } from '../../services/config-server/registry.js';
+import { isUuid, newMessageId } from '../../lib/ids.js';
 import { CHART_DIR, helmRun, helmTemplate, requireHelm, KUBE_VERSION, type K8sObject, type Rendering, type SetValues } from './support/helm.js';
 import { COMPONENT, containersOf, envOf, followService, get, ofKind, podOf, pods } from './support/manifests.js';
 import { SCHEMA_KUBERNETES_VERSION, validateAll } from './support/kube-schema.js';
@@ -168,10 +169,11 @@ describe('Helm chart charts/lab (real helm)', function () {
       }
     });
 
-    it('configures the cluster name, the messages map with backup-count 2, health endpoints, and no phone-home', () => {
+    it('configures the cluster name, the messages map with backup-count 2 and its key index, health endpoints, and no phone-home', () => {
       const { config } = memberConfigOf(objectsOf('defaults'));
       expect(config['cluster-name']).to.equal('lab');
-      expect(config.map.messages).to.deep.equal({ 'backup-count': 2, 'async-backup-count': 0 });
+      expect(config.map.messages).to.deep.equal({ 'backup-count': 2, 'async-backup-count': 0, indexes: [{ type: 'SORTED', attributes: ['__key'] }] });
+      expect(config.map['messages-meta']).to.deep.equal({ 'backup-count': 2, 'async-backup-count': 0 });
       expect(config.network['rest-api']).to.deep.equal({ enabled: true, 'endpoint-groups': { HEALTH_CHECK: { enabled: true } } });
       expect(config.properties['hazelcast.phone.home.enabled']).to.equal(false);
     });
@@ -507,12 +509,14 @@ describe('Helm chart charts/lab (real helm)', function () {
           req.on('data', (d) => (body += d));
           req.on('end', () => {
             res.setHeader('content-type', 'application/json');
+            const query = new URL(req.url ?? '/', 'http://x').searchParams;
             if (req.method === 'POST' && req.url === '/facade') {
               const { msg } = JSON.parse(body);
               if (!fake.loseMessages) stored.push(msg);
               res.statusCode = 201;
-              res.end(JSON.stringify({ message: { uuid: 'u', msg }, loggedBy: 'http://logging-0/logging' }));
-            } else if (req.url === '/facade') {
+              res.end(JSON.stringify({ message: { uuid: newMessageId(), msg }, loggedBy: 'http://logging-0/logging' }));
+            } else if (req.url?.startsWith('/facade?') && isUuid(query.get('after')) && Number(query.get('limit')) > 0) {
+              // Only a page is answered: the script must never read the whole map.
               res.end(JSON.stringify({ 'logging-service': stored, 'messages-service': "I'm not implemented yet ^_^" }));
             } else if (req.url === '/facade/cluster') {
               const members = Array.from({ length: fake.members }, (_, i) => ({ address: `10.0.0.${i}:5701`, uuid: String(i), ownedEntries: 0 }));
