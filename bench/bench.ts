@@ -20,13 +20,17 @@ import { ManagedProcess, probeHttp, waitFor } from '../local/processes.js';
 import { pino } from 'pino';
 import { createLogger } from '../lib/log.js';
 import type { HazelcastConnection } from '../lib/hazelcast.js';
+import { HazelcastMessageStore } from '../services/logging/store.js';
+import { loadLoggingConfig } from '../services/logging/config.js';
+import { millionTargets, runMillion, type MillionFigures } from './million.js';
 import { freePorts } from '../local/ports.js';
 import { GROUPS, USAGE, parseOptions, type BenchOptions, type Group } from './options.js';
 import type { Measurement, Skipped } from './measurement.js';
 import { runHttp, stopRunningLoad, type HttpScenario } from './http-load.js';
 import { addMessages, connect, runHazelcast, stopHazelcastLoad, storedValue, type MessageMap } from './hazelcast-load.js';
+import type { MapValue } from '../services/logging/record.js';
 import { ProgressLine, fmtInt, note } from './progress.js';
-import { ratios, renderCpu, renderRatios, renderResults, renderRss, renderTargets, targets } from './report.js';
+import { ratios, renderCpu, renderMillion, renderRatios, renderResults, renderRss, renderTargets, targets } from './report.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -39,6 +43,11 @@ class Bench {
   private noop: ManagedProcess | undefined;
   private hz: HazelcastConnection | undefined;
   private map: MessageMap | undefined;
+  /** The map as the logging service uses it, for filling: keeps the floor and the capacity charge. */
+  private store: HazelcastMessageStore | undefined;
+  private million: MillionFigures | undefined;
+  /** OutOfMemoryError lines the members have printed. */
+  private memberOutOfMemory = 0;
   /** How many messages the map holds, while the bench knows it (undefined after POST load). */
   private mapSize: number | undefined;
   private runDir: string | undefined;
@@ -92,12 +101,17 @@ class Bench {
   async run(): Promise<void> {
     if (this.o.remote) note(`targeting a running system: ${JSON.stringify(this.o.remote)}`);
     else await this.startSystem();
-    const needsHz = this.wants('limit-a') || (!this.o.remote && (this.wants('direct') || this.wants('e2e') || this.wants('reads')));
+    const needsHz = this.wants('limit-a') || (!this.o.remote && (this.wants('direct') || this.wants('e2e') || this.wants('reads') || this.wants('million')));
     const members = this.system ? this.system.ports.members.map((p) => `127.0.0.1:${p}`) : this.o.remote?.members;
     if (needsHz && members) {
       note(`connecting the bench's Hazelcast client to ${members.join(',')}…`);
       this.hz = await connect(members, this.system?.clusterName ?? this.o.remote!.clusterName, this.logger);
       this.map = await this.hz.getMap(this.system?.mapName ?? this.o.remote!.mapName);
+      if (this.system) {
+        // The services' own capacity, so what the bench stores counts against it as theirs does.
+        const { STORE_CAPACITY_MB } = loadLoggingConfig(this.o.serviceEnv);
+        this.store = new HazelcastMessageStore(this.hz, this.system.mapName, { capacityBytes: STORE_CAPACITY_MB * 1024 * 1024 });
+      }
     }
 
     if (this.wants('limit-a')) await this.limitA();
@@ -109,6 +123,7 @@ class Bench {
     if (this.wants('e2e', 'e2e-post')) await this.e2ePost();
     if (this.wants('reads')) await this.readsAtScale();
     if (this.wants('scale-out')) await this.scaleOut();
+    if (this.wants('million')) await this.runMillion();
     this.finish();
   }
 
@@ -132,6 +147,9 @@ class Bench {
       onState: (name, state, detail) => {
         if (state !== 'stopping') note(`  ${name.padEnd(13)} ${state}${detail ? `  ${detail}` : ''}`);
       },
+      onLine: (name, line) => {
+        if (name.startsWith('hz-') && line.includes('OutOfMemoryError')) this.memberOutOfMemory++;
+      },
     });
     note('starting the system on free ports: 3 Hazelcast members, config-server, messages, 3 logging, facade…');
     await this.system.start();
@@ -139,17 +157,17 @@ class Bench {
 
   /** Brings the map to exactly `size` messages (own system only): adds what is missing, or clears and refills. */
   private async ensureMapSize(size: number, label: string): Promise<void> {
-    const map = this.map!;
+    const store = this.store!;
     this.checkNotStopping();
     if (this.mapSize === size) return;
     const progress = new ProgressLine(label);
     if (this.mapSize === undefined || this.mapSize > size) {
       progress.update('clearing the map');
-      await map.clear();
+      await store.clear();
       this.mapSize = 0;
     }
     const from = this.mapSize;
-    await addMessages(map, size - from, (i) => message(from + i, this.o.msgBytes), progress);
+    await addMessages(store, size - from, (i) => message(from + i, this.o.msgBytes), progress);
     this.mapSize = size;
     progress.done(`map holds ${fmtInt(size)} messages`);
   }
@@ -199,7 +217,7 @@ class Bench {
     if (!this.o.remote) await this.ensureMapSize(10, 'limit A');
     else {
       await map.clear();
-      await addMessages(map, 10, (i) => message(i, this.o.msgBytes));
+      await map.putAll(Array.from({ length: 10 }, (_, i) => [uuidv7(), storedValue(message(i, this.o.msgBytes))] as [string, MapValue]));
     }
     this.record(
       await runHazelcast(
@@ -333,6 +351,27 @@ class Bench {
     }
   }
 
+  private async runMillion(): Promise<void> {
+    note(`\n▸ a million — the map filled to ${fmtInt(this.o.millionCount)} messages: one full GET /facade, pages, the cluster view`);
+    if (!this.system || !this.store) {
+      this.skip('million', 'a million messages', 'fills and clears the map: only on a system the bench starts');
+      return;
+    }
+    const s = this.system;
+    this.mapSize = undefined;
+    this.million = await runMillion({
+      facadeUrl: s.facadeUrl,
+      store: this.store,
+      clear: () => this.store!.clear(),
+      nodeProcesses: () => ({ facade: s.facade?.pid, 'logging-1': s.logging[0]?.pid, 'logging-2': s.logging[1]?.pid, 'logging-3': s.logging[2]?.pid, messages: s.messages?.pid, 'config-server': s.configServer?.pid }),
+      memberOutOfMemory: () => this.memberOutOfMemory,
+      count: this.o.millionCount,
+      message: (i) => message(i, this.o.msgBytes),
+      postRate: this.o.postRate,
+      idleSeconds: this.o.durationSec,
+    });
+  }
+
   private finish(): void {
     const ordered = [...this.measurements].sort((a, b) => GROUPS.indexOf(a.group as Group) - GROUPS.indexOf(b.group as Group));
     const ratioList = ratios(ordered);
@@ -353,7 +392,7 @@ class Bench {
     const { remote, ...settings } = this.o;
     writeFileSync(
       out,
-      `${JSON.stringify({ startedAt: this.startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), options: settings, target: remote ?? { ownSystem: this.system?.ports }, measurements: ordered, skipped: this.skipped, ratios: ratioList, targets: targetList }, null, 2)}\n`,
+      `${JSON.stringify({ startedAt: this.startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), options: settings, target: remote ?? { ownSystem: this.system?.ports }, measurements: ordered, skipped: this.skipped, ratios: ratioList, targets: targetList, million: this.million && { ...this.million, targets: millionTargets(this.million) } }, null, 2)}\n`,
     );
     const lines = [
       '',
@@ -370,6 +409,7 @@ class Bench {
       '',
       renderCpu(ordered, machine.cpus),
       '',
+      ...(this.million ? [renderMillion(this.million), ''] : []),
       `figures written to ${out}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

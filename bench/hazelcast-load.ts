@@ -7,12 +7,13 @@ import type { IMap } from 'hazelcast-client';
 import { v7 as uuidv7 } from 'uuid';
 import { HazelcastConnection } from '../lib/hazelcast.js';
 import type { Logger } from '../lib/log.js';
-import type { StoredValue } from '../services/logging/store.js';
+import { STORE_SERIALIZERS, type HazelcastMessageStore, type StoredMessage } from '../services/logging/store.js';
+import { MessageRecord, type MapValue } from '../services/logging/record.js';
 import { monotonicUs, type Measurement } from './measurement.js';
 import { ProgressLine, fmtInt } from './progress.js';
 import { ProcessSampler, type ProcessStats } from './process-stats.js';
 
-export type MessageMap = IMap<string, StoredValue>;
+export type MessageMap = IMap<string, MapValue>;
 
 /**
  * A client configured exactly as the logging service's (lib/hazelcast.ts), connected.
@@ -20,7 +21,7 @@ export type MessageMap = IMap<string, StoredValue>;
  */
 export async function connect(members: string[], clusterName: string, logger: Logger, timeoutMs = 60_000): Promise<HazelcastConnection> {
   const hz = await HazelcastConnection.start(
-    { clusterName, members, connectTimeoutMs: 5_000, invocationTimeoutMs: 30_000, reconnectMaxBackoffMs: 2_000, instanceName: `bench-${process.pid}` },
+    { clusterName, members, connectTimeoutMs: 5_000, invocationTimeoutMs: 30_000, reconnectMaxBackoffMs: 2_000, instanceName: `bench-${process.pid}`, compactSerializers: STORE_SERIALIZERS },
     logger,
   );
   const deadline = Date.now() + timeoutMs;
@@ -34,12 +35,22 @@ export async function connect(members: string[], clusterName: string, logger: Lo
   return hz;
 }
 
-/** A value shaped like the logging service's. */
-export const storedValue = (msg: string): StoredValue => ({ msg, loggedBy: 'bench', storedAt: new Date().toISOString() });
+/** A value as the logging service stores it. */
+export const storedValue = (msg: string): MessageRecord => new MessageRecord(msg, 'bench', Date.now());
 
-/** Adds `count` messages with fresh UUIDv7 keys, `putAll` in chunks, a few chunks in flight. */
-export async function addMessages(map: MessageMap, count: number, msg: (i: number) => string, progress?: ProgressLine): Promise<void> {
-  const chunk = 2_000;
+/**
+ * Adds `count` messages with fresh UUIDv7 keys through the store (so the floor and the capacity
+ * charge are kept as the services keep them), `putAll` in chunks, a few chunks in flight.
+ */
+export async function addMessages(
+  store: HazelcastMessageStore,
+  count: number,
+  msg: (i: number) => string,
+  progress?: ProgressLine,
+  /** Told each stored batch and the index of its first message. */
+  onBatch?: (batch: StoredMessage[], from: number) => void,
+): Promise<void> {
+  const chunk = 5_000;
   const parallel = 4;
   let next = 0;
   let stored = 0;
@@ -48,9 +59,10 @@ export async function addMessages(map: MessageMap, count: number, msg: (i: numbe
       const n = Math.min(chunk, count - next);
       const from = next;
       next += n;
-      const entries: [string, StoredValue][] = [];
-      for (let i = 0; i < n; i++) entries.push([uuidv7(), storedValue(msg(from + i))]);
-      await map.putAll(entries);
+      const batch: StoredMessage[] = [];
+      for (let i = 0; i < n; i++) batch.push({ uuid: uuidv7(), msg: msg(from + i), loggedBy: 'bench', storedAt: new Date().toISOString() });
+      await store.putAll(batch);
+      onBatch?.(batch, from);
       stored += n;
       progress?.update(`filling ${fmtInt(stored)}/${fmtInt(count)}`);
     }

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 
 /** The measurement groups, in the order they run; `--only` picks some of them. */
-export const GROUPS = ['limit-a', 'limit-b', 'direct', 'e2e', 'reads', 'scale-out'] as const;
+export const GROUPS = ['limit-a', 'limit-b', 'direct', 'e2e', 'reads', 'scale-out', 'million'] as const;
 export type Group = (typeof GROUPS)[number];
 /** Single scenarios `--only` also takes, e.g. to profile POST /facade alone. */
 export const SCENARIOS = ['limit-a-put', 'limit-a-read', 'direct-get', 'direct-post', 'e2e-get', 'e2e-post'] as const;
@@ -28,6 +28,10 @@ export interface BenchOptions {
   loggingCounts: number[];
   /** Length of each posted message, in characters. */
   msgBytes: number;
+  /** Messages the "million" group fills the map with. */
+  millionCount: number;
+  /** POSTs per second alongside the million group's full read (and on the idle system, to compare). */
+  postRate: number;
   /** Groups and single scenarios to run. */
   only: string[];
   out: string;
@@ -54,6 +58,8 @@ facade), measures, prints a table and writes JSON; stops everything at the end.
   --fixed-requests N      requests per size above --fixed-above    (default 20)
   --logging-counts A,...  logging instances for the scale-out      (default 1,2,3)
   --msg-bytes N           length of each posted message            (default 32)
+  --million N             messages for the "million" group         (default 1000000)
+  --post-rate N           POSTs/s alongside its full read          (default 50)
   --only G,...            only these groups: ${GROUPS.join(', ')}
                           or scenarios: ${SCENARIOS.join(', ')}
   --out FILE              JSON results                             (default .run/bench.json)
@@ -105,6 +111,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       'fixed-requests': { type: 'string' },
       'logging-counts': { type: 'string' },
       'msg-bytes': { type: 'string' },
+      million: { type: 'string' },
+      'post-rate': { type: 'string' },
       only: { type: 'string' },
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
@@ -144,6 +152,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     fixedRequests: Math.round(number('fixed-requests', values['fixed-requests'], 20, 1)),
     loggingCounts,
     msgBytes: Math.round(number('msg-bytes', values['msg-bytes'], 32, 1)),
+    millionCount: Math.round(number('million', values.million, 1_000_000, 2_000)),
+    postRate: number('post-rate', values['post-rate'], 50, 1),
     only,
     out: values.out ?? '.run/bench.json',
     cpuProfDir: values['cpu-prof'],

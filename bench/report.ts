@@ -3,6 +3,7 @@
  * issue's targets with PASS/MISS, and the RSS of each process. Pure functions of the measurements.
  */
 import type { Measurement, Skipped } from './measurement.js';
+import { millionTargets, type MillionFigures } from './million.js';
 
 export const GROUP_TITLES: Record<string, string> = {
   'limit-a': 'limit A · Hazelcast client alone',
@@ -187,5 +188,17 @@ export function renderTargets(list: TargetResult[]): string {
     ...list.map((t) => `  ${t.verdict.padEnd(4)}  ${t.target.padEnd(width)}  ${t.measured}`),
     '  (closed-loop load: mean latency = connections ÷ throughput, so a p99 of 25 ms at 32 connections',
     '   needs well over 32 ÷ 0.025 s = 1,280 req/s)',
+  ].join('\n');
+}
+
+/** The "million" group: what it measured, then each of the issue's targets with PASS/MISS. */
+export function renderMillion(f: MillionFigures): string {
+  const rows = millionTargets(f).map((t) => [t.met ? 'PASS' : 'MISS', t.what, t.measured, t.target]);
+  return [
+    `a million · ${fmtInt(f.count)} messages, filled at ${fmtInt(f.fillPerSec)}/s; the full read: ${fmtInt(f.fullRead.bytes / 1048576)} MB in ${f.fullRead.seconds} s`,
+    table(['', 'figure', 'measured', 'target'], rows, () => false),
+    `  RSS during the read (MB): ${Object.entries(f.nodeRssMb).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(' · ')}`,
+    `  POST at ${f.postIdle.n} idle / ${f.postDuringRead.n} during: p50 ${fmtMs(f.postIdle.p50)} / ${fmtMs(f.postDuringRead.p50)} ms, p99 ${fmtMs(f.postIdle.p99)} / ${fmtMs(f.postDuringRead.p99)} ms`,
+    `  a page of 100: p50 ${fmtMs(f.pageAtSmall.p50)} ms at ${fmtInt(f.pageAtSmall.mapSize)}, ${fmtMs(f.pageAtLarge.p50)} ms at ${fmtInt(f.pageAtLarge.mapSize)} (p99 ${fmtMs(f.pageAtSmall.p99)} / ${fmtMs(f.pageAtLarge.p99)})`,
   ].join('\n');
 }

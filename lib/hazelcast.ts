@@ -4,7 +4,7 @@
  * While disconnected, operations fail at once (reconnect mode ASYNC) instead of queueing, so
  * callers can answer 503 promptly.
  */
-import { Client, HazelcastError, LifecycleState, type IMap } from 'hazelcast-client';
+import { Client, HazelcastError, LifecycleState, type CompactSerializer, type IMap } from 'hazelcast-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from './log.js';
 import { LogLimiter } from './log-limiter.js';
@@ -26,6 +26,8 @@ export interface HazelcastSettings {
   instanceName: string;
   /** Where the count of client log lines not written goes (see LogLimiter). */
   registry?: Registry;
+  /** Compact serializers of the values this client stores (e.g. the logging service's records). */
+  compactSerializers?: CompactSerializer<any>[];
 }
 
 /** A client message's kind: its text without the numbers (attempt counts, ports, delays) that vary. */
@@ -80,6 +82,7 @@ export class HazelcastConnection {
       // stops receiving them after reconnecting to restarted members, and then every write waits
       // out the 5 s backup timeout. The guarantee is the same: the put returns once backed up.
       backupAckToClientEnabled: false,
+      serialization: { compact: { serializers: s.compactSerializers ?? [] } },
       network: {
         clusterMembers: s.members,
         connectionTimeout: s.connectTimeoutMs,
@@ -131,6 +134,11 @@ export class HazelcastConnection {
     return this.connected && this.client !== undefined;
   }
 
+  /** Whether values of this serializer's class are stored in Compact form by this client. */
+  serializes(serializer: CompactSerializer<any>): boolean {
+    return this.settings.compactSerializers?.includes(serializer) ?? false;
+  }
+
   /** The members the client currently sees (empty while disconnected). */
   members(): { address: string; uuid: string }[] {
     if (!this.connected || !this.client) return [];
@@ -161,9 +169,13 @@ export class HazelcastConnection {
 
   /** @throws HttpError 503 before the first connection and once the client is shutting down */
   async getMap<K, V>(name: string): Promise<IMap<K, V>> {
+    return this.usable().getMap<K, V>(name);
+  }
+
+  private usable(): HazelcastClient {
     if (this.stopping) throw unavailable('STORE_UNAVAILABLE', 'the Hazelcast client is shutting down');
     if (!this.client) throw unavailable('STORE_UNAVAILABLE', 'not connected to the Hazelcast cluster yet');
-    return this.client.getMap<K, V>(name);
+    return this.client;
   }
 
   /** Closes the client; idempotent, returns the same promise every time. */

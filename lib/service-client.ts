@@ -11,6 +11,13 @@ import type { Logger } from './log.js';
 import { LogLimiter } from './log-limiter.js';
 import { REQUEST_ID_HEADER } from './http/app.js';
 
+/**
+ * 5xx answers that speak for the whole service, not for the instance that sent them: 507 (the
+ * shared store is full) would be the same on every instance, so it is an answer, not a failure
+ * to retry elsewhere.
+ */
+const SERVICE_WIDE_STATUSES = new Set([507]);
+
 /** Why one attempt failed; used as a metric label, so the set is closed. */
 export type FailureReason = 'refused' | 'timeout' | 'reset' | 'network' | 'status_5xx';
 
@@ -156,7 +163,7 @@ export class ServiceClient {
   }
 
   /**
-   * One attempt against one URL. Resolves with any HTTP status below 500.
+   * One attempt against one URL. Resolves with any HTTP status below 500, and with 507.
    * @throws UpstreamError when the instance is unreachable, too slow, or answers 5xx
    */
   async request(url: string, { method = 'GET', json, requestId, timeoutMs = this.options.timeoutMs, deadline, signal }: CallOptions = {}): Promise<UpstreamResponse> {
@@ -188,7 +195,7 @@ export class ServiceClient {
         res.on('end', () => {
           clearTimeout(timer);
           const status = res.statusCode ?? 0;
-          if (status >= 500) {
+          if (status >= 500 && !SERVICE_WIDE_STATUSES.has(status)) {
             reject(new UpstreamError(url, 'status_5xx', `${method} ${url}: HTTP ${status}`, { status }));
             return;
           }

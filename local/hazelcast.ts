@@ -76,8 +76,15 @@ export interface MemberOptions {
   onLine?: LineHandler;
 }
 
+/**
+ * Heap of a local member (npm start, tests, bench): room for 1,000,000 messages with backup-count 2
+ * and headroom. Each member holds every entry; measured at about 390 bytes a message of 32
+ * characters (docs/capacity.md), so a million take about 40 % of it. Only what is used is committed.
+ */
+export const MEMBER_HEAP_MB = 1024;
+
 export function startMember(o: MemberOptions): ManagedProcess {
-  const heap = o.heapMb ?? 256;
+  const heap = o.heapMb ?? MEMBER_HEAP_MB;
   return new ManagedProcess(
     o.name,
     'java',

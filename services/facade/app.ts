@@ -41,6 +41,16 @@ export interface FacadeAppDeps {
   readPageSize?: number;
 }
 
+/** The `error.message` of another service's JSON error answer, if it has one. */
+function upstreamMessage(text: string): string | undefined {
+  try {
+    const message = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
+    return typeof message === 'string' ? message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A read of at most this many messages is one short page: it streams, but takes no read slot. */
 export const SMALL_READ_MAX = 1_000;
 const isLargeRead = (page: Page) => page.limit === undefined || page.limit > SMALL_READ_MAX;
@@ -89,6 +99,7 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
       }
       const { status } = result.response;
       if (status === 409) throw new HttpError(409, 'UUID_CONFLICT', 'the message id is already taken');
+      if (status === 507) throw new HttpError(507, 'STORE_FULL', upstreamMessage(result.response.text) ?? 'the message store is full', { expose: true });
       if (status !== 200 && status !== 201) {
         throw new HttpError(502, 'BAD_GATEWAY', `logging answered ${status}`, { cause: result.response.text });
       }

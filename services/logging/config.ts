@@ -28,6 +28,11 @@ export const loggingSettings = {
    * key (time) order up to now plus this; a write with a later id is refused with 400.
    */
   MAX_CLOCK_SKEW_MS: millis(60_000),
+  /**
+   * The most the messages may take in each member's heap, estimated per message (capacity.ts);
+   * beyond it writes get 507 STORE_FULL. Keep it at about 60 % of one member's heap (README: Capacity).
+   */
+  STORE_CAPACITY_MB: count(600, 1, 1_000_000),
 };
 
 export type LoggingConfig = ReturnType<typeof loadLoggingConfig>;

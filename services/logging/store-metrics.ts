@@ -131,6 +131,25 @@ export function instrumentStore(store: MessageStore, registry: Registry, statsTi
     },
   });
 
+  new prom.Gauge({
+    name: 'hazelcast_store_used_bytes',
+    help: "Estimate of the heap the messages take on each member (capacity.ts); NaN until known.",
+    registers: [registry],
+    async collect() {
+      const s = await stats();
+      this.set(s?.usedBytes ?? Number.NaN);
+    },
+  });
+  new prom.Gauge({
+    name: 'hazelcast_store_capacity_bytes',
+    help: 'The most the messages may take in each member\'s heap; beyond it writes get 507 STORE_FULL.',
+    registers: [registry],
+    async collect() {
+      const s = await stats();
+      this.set(s?.capacityBytes ?? Number.NaN);
+    },
+  });
+
   const instrumented: MessageStore = {
     put: (uuid, value) => timed('put', () => store.put(uuid, value)),
     read: (page, options = {}) =>

@@ -7,6 +7,11 @@ import type { Page } from '../../lib/paging.js';
 import { unavailable } from '../../lib/errors.js';
 import { HazelcastConnection, isHazelcastUnavailable } from '../../lib/hazelcast.js';
 import { DEFAULT_WIDTH, keyToNumber, lastKeyOfMs, walkKeys, type WindowStats } from './key-range.js';
+import { StoreCapacity, entryCostBytes, type SharedCounter } from './capacity.js';
+import { MessageRecord, messageRecordSerializer, toStoredMessage, type MapValue } from './record.js';
+
+/** The Compact serializers a Hazelcast connection needs to hold a message store. */
+export const STORE_SERIALIZERS = [messageRecordSerializer];
 
 /** What the map holds under each message's uuid. */
 export interface StoredValue {
@@ -49,6 +54,9 @@ export interface StoreStats {
   mapSize: number | null;
   /** Members the client sees; 0 while disconnected. */
   clusterSize: number;
+  /** The estimate of the heap the messages take on each member, and the most they may take (bytes). */
+  usedBytes?: number | null;
+  capacityBytes?: number;
 }
 
 export interface ReadOptions {
@@ -74,7 +82,7 @@ export interface MessageStore {
 }
 
 /** Decides the outcome of a put-if-absent from the value that was there before (if any). */
-export function outcomeOf(previous: StoredValue | null | undefined, msg: string): PutOutcome {
+export function outcomeOf(previous: Pick<StoredValue, 'msg'> | null | undefined, msg: string): PutOutcome {
   if (previous === null || previous === undefined) return 'created';
   return previous.msg === msg ? 'replayed' : 'conflict';
 }
@@ -109,11 +117,15 @@ export interface HazelcastStoreOptions {
   maxWindowEntries?: number;
   /** Keys up to this far ahead of this clock are read (default 60 s); logging refuses later ones. */
   maxClockSkewMs?: number;
+  /** The most the messages may take in each member's heap; without it, writes are never refused. */
+  capacityBytes?: number;
   now?: () => number;
 }
 
 /** The key under which the meta map keeps a lower bound of every stored key. */
 const FLOOR_KEY = 'floor';
+/** The key under which the meta map keeps the estimate of the heap the messages take (capacity.ts). */
+const HEAP_BYTES_KEY = 'heapBytes';
 
 export class HazelcastMessageStore implements MessageStore {
   private readonly windowEntries: number;
@@ -124,6 +136,7 @@ export class HazelcastMessageStore implements MessageStore {
   private knownFloor: string | undefined;
   /** The width of the last window read, so the next read starts near the right size. */
   private widthHint = DEFAULT_WIDTH;
+  private readonly capacity: StoreCapacity | undefined;
 
   constructor(
     private readonly hz: HazelcastConnection,
@@ -134,6 +147,27 @@ export class HazelcastMessageStore implements MessageStore {
     this.maxWindowEntries = options.maxWindowEntries ?? 8_000;
     this.maxClockSkewMs = options.maxClockSkewMs ?? 60_000;
     this.now = options.now ?? Date.now;
+    if (!hz.serializes(messageRecordSerializer)) throw new Error('the Hazelcast connection of a message store needs STORE_SERIALIZERS (compactSerializers)');
+    if (options.capacityBytes !== undefined) this.capacity = new StoreCapacity(this.heapCounter(), { capacityBytes: options.capacityBytes });
+  }
+
+  /**
+   * The estimate of the heap the messages take on each member (capacity.ts), under `heapBytes` in
+   * the meta map: read from the entry's owner, so every instance sees the same value, and backed up
+   * like the messages. Added to with a compare-and-set loop (instances add in batches, so seldom).
+   */
+  private heapCounter(): SharedCounter {
+    const get = async () => Number((await (await this.meta()).get(HEAP_BYTES_KEY)) ?? 0);
+    const addAndGet = async (delta: number): Promise<number> => {
+      const meta = await this.meta();
+      for (;;) {
+        const current = await meta.get(HEAP_BYTES_KEY);
+        const next = String(Number(current ?? 0) + delta);
+        const done = current === null || current === undefined ? (await meta.putIfAbsent(HEAP_BYTES_KEY, next)) == null : await meta.replaceIfSame(HEAP_BYTES_KEY, current, next);
+        if (done) return Number(next);
+      }
+    };
+    return { get: () => this.guard(get), addAndGet: (delta) => this.guard(() => addAndGet(delta)) };
   }
 
   /** The map that keeps, under `floor`, a key at or below every key in the message map. */
@@ -141,11 +175,22 @@ export class HazelcastMessageStore implements MessageStore {
     return `${this.mapName}-meta`;
   }
 
+  /** @throws HttpError 507 STORE_FULL when the capacity is reached (a replay of a stored message still answers) */
   async put(uuid: string, value: StoredValue): Promise<PutOutcome> {
     return this.guard(async () => {
-      await this.lowerFloorTo(uuid);
       const map = await this.map();
-      return outcomeOf(await map.putIfAbsent(uuid, value), value.msg);
+      const cost = entryCostBytes(value.msg, value.loggedBy);
+      try {
+        await this.capacity?.reserve(cost);
+      } catch (err) {
+        const previous = await map.get(uuid);
+        if (previous) return outcomeOf(previous, value.msg);
+        throw err;
+      }
+      await this.lowerFloorTo(uuid);
+      const outcome = outcomeOf(await map.putIfAbsent(uuid, MessageRecord.of(value)), value.msg);
+      if (outcome === 'created') await this.capacity?.charge(cost);
+      return outcome;
     });
   }
 
@@ -157,9 +202,24 @@ export class HazelcastMessageStore implements MessageStore {
     if (messages.length === 0) return;
     const lowest = messages.reduce((min, m) => (m.uuid < min ? m.uuid : min), messages[0]!.uuid);
     await this.guard(async () => {
+      const cost = messages.reduce((n, m) => n + entryCostBytes(m.msg, m.loggedBy), 0);
+      await this.capacity?.reserve(cost);
       await this.lowerFloorTo(lowest);
       const map = await this.map();
-      await map.putAll(messages.map(({ uuid, msg, loggedBy, storedAt }) => [uuid, { msg, loggedBy, storedAt }]));
+      await map.putAll(messages.map((m) => [m.uuid, MessageRecord.of(m)]));
+      await this.capacity?.charge(cost);
+    });
+  }
+
+  /**
+   * Empties the map, its floor and its capacity charge: for the bench and tests, which refill the
+   * map many times. Not reachable through the HTTP API.
+   */
+  async clear(): Promise<void> {
+    await this.guard(async () => {
+      await (await this.map()).clear();
+      await (await this.meta()).clear();
+      this.knownFloor = undefined;
     });
   }
 
@@ -185,7 +245,7 @@ export class HazelcastMessageStore implements MessageStore {
       fetch: (lo: string, hi: string) =>
         this.guard(async () => {
           const entries = await map.entrySetWithPredicate(Predicates.between('__key', lo, hi));
-          return entries.map(([uuid, v]): StoredMessage => ({ uuid, msg: v.msg, loggedBy: v.loggedBy, storedAt: v.storedAt }));
+          return entries.map(([uuid, v]) => toStoredMessage(uuid, v));
         }),
     };
     yield* walkKeys(source, {
@@ -241,10 +301,10 @@ export class HazelcastMessageStore implements MessageStore {
     const clusterSize = this.hz.members().length;
     if (!connected) return { connected, mapSize: null, clusterSize };
     const mapSize = await this.guard(async () => (await this.map()).size());
-    return { connected, mapSize, clusterSize };
+    return { connected, mapSize, clusterSize, usedBytes: this.capacity?.usedBytes ?? null, capacityBytes: this.capacity?.capacityBytes };
   }
 
-  private proxy: IMap<string, StoredValue> | undefined;
+  private proxy: IMap<string, MapValue> | undefined;
   private indexed: Promise<void> | undefined;
 
   /**
@@ -253,8 +313,8 @@ export class HazelcastMessageStore implements MessageStore {
    * The member configuration declares the sorted index on `__key` that reads need; it is added
    * here too (a no-op where it exists), so a cluster configured without it is never scanned whole.
    */
-  private async map(): Promise<IMap<string, StoredValue>> {
-    if (!this.hz.isConnected() || !this.proxy) this.proxy = await this.hz.getMap<string, StoredValue>(this.mapName);
+  private async map(): Promise<IMap<string, MapValue>> {
+    if (!this.hz.isConnected() || !this.proxy) this.proxy = await this.hz.getMap<string, MapValue>(this.mapName);
     const proxy = this.proxy;
     this.indexed ??= proxy.addIndex({ type: 'SORTED', attributes: ['__key'] }).catch((err: unknown) => {
       this.indexed = undefined;

@@ -206,6 +206,18 @@ describe('Helm chart charts/lab (real helm)', function () {
       expect(javaOpts).to.include('-Dhazelcast.config=/data/hazelcast/hazelcast.yaml');
     });
 
+    it("holds a million messages: logging's capacity is about 60 % of a member's heap, which a million take 40 % of", () => {
+      const objects = objectsOf('defaults');
+      const limit = hazelcastContainer(objects).resources.limits.memory as string;
+      const mi = Number(/^(\d+)Mi$/.exec(limit)?.[1] ?? /^(\d+)Gi$/.exec(limit)?.[1]) * (limit.endsWith('Gi') ? 1024 : 1);
+      const percent = Number(/-XX:MaxRAMPercentage=(\d+)/.exec(envOf(hazelcastContainer(objects)).JAVA_OPTS!)![1]);
+      const heapMb = (mi * percent) / 100;
+      const capacityMb = Number(envOf(podOf(objects, 'logging').spec.containers[0]).STORE_CAPACITY_MB);
+      expect(capacityMb / heapMb).to.be.within(0.4, 0.65);
+      // docs/capacity.md: about 390 bytes a message on each member; a million with room to spare.
+      expect((1_000_000 * 390) / 1048576 / heapMb).to.be.below(0.45);
+    });
+
     it('prefers one member per node and lets at most one member be disrupted', () => {
       const objects = objectsOf('defaults');
       const pod = podOf(objects, 'hazelcast');

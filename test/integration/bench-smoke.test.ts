@@ -33,7 +33,7 @@ describe('npm run bench (smoke run)', function () {
       join(REPO_ROOT, 'dist', 'bench', 'bench.js'),
       '--duration', '1', '--warmup', '0', '--connections', '4',
       '--sizes', '10,200', '--fixed-above', '100', '--fixed-requests', '4',
-      '--logging-counts', '1,3', '--out', out,
+      '--logging-counts', '1,3', '--million', '3000', '--post-rate', '20', '--out', out,
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => (stdout += d));
@@ -56,6 +56,9 @@ describe('npm run bench (smoke run)', function () {
       expect(stdout).to.include(row);
     }
     expect(stdout).to.match(/(PASS|MISS) {2}POST \/facade throughput ≥ 50% of direct POST \/logging/);
+    expect(stdout).to.include('a million · 3,000 messages');
+    expect(stdout).to.match(/PASS +full GET \/facade returns all 3,000 and the \d+ posted after, in order +[\d,]+, in order \(HTTP 200\)/);
+    expect(stdout).to.match(/(PASS|MISS) +a page of 100 at 3,000: p50/);
     expect(stdout).to.include(`figures written to ${out}`);
   });
 
@@ -77,6 +80,10 @@ describe('npm run bench (smoke run)', function () {
     expect(results.measurements.find((m) => m.id === 'reads-200')!.notes).to.include('4 requests, not a fixed duration');
     expect(results.ratios).to.not.be.empty;
     expect(results.targets).to.have.length(5);
+    const million = (results as unknown as { million: { fullRead: { messages: number; inOrder: boolean }; targets: unknown[]; memberOutOfMemoryErrors: number } }).million;
+    expect(million.fullRead).to.include({ filled: 3000, inOrder: true });
+    expect(million.memberOutOfMemoryErrors).to.equal(0);
+    expect(million.targets).to.have.length(8);
     expect(results.machine.cpus).to.be.greaterThan(0);
   });
 

@@ -7,7 +7,7 @@ import http from 'node:http';
 import { expect } from 'chai';
 import { v7 as uuidv7 } from 'uuid';
 import type { LocalSystem } from '../../local/system.js';
-import { HazelcastMessageStore, type StoredMessage } from '../../services/logging/store.js';
+import { HazelcastMessageStore, STORE_SERIALIZERS, type StoredMessage } from '../../services/logging/store.js';
 import { HazelcastConnection } from '../../lib/hazelcast.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 import { eventually } from '../support/eventually.js';
@@ -38,7 +38,7 @@ describe('bounded reads of a large map on the real system', function () {
     system = await createTestSystem();
     await system.start();
     hz = await HazelcastConnection.start(
-      { clusterName: system.clusterName, members: system.ports.members.map((p) => `127.0.0.1:${p}`), connectTimeoutMs: 5_000, invocationTimeoutMs: 30_000, reconnectMaxBackoffMs: 1_000, instanceName: 'seeder' },
+      { clusterName: system.clusterName, members: system.ports.members.map((p) => `127.0.0.1:${p}`), connectTimeoutMs: 5_000, invocationTimeoutMs: 30_000, reconnectMaxBackoffMs: 1_000, instanceName: 'seeder', compactSerializers: STORE_SERIALIZERS },
       silentLogger(),
     );
     await eventually(() => expect(hz.isConnected()).to.equal(true));

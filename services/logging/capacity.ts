@@ -1,0 +1,128 @@
+/**
+ * Capacity as a number, not a crash: writes are refused with 507 STORE_FULL once the messages
+ * would take more than the configured share of each member's heap, long before any member runs
+ * out of it.
+ *
+ * Each created message is charged an estimate of the heap it takes on each member
+ * (`entryCostBytes`). Logging instances add their charges to one cluster-wide counter (an entry of
+ * the meta map, backed up like the messages) in batches, so a write costs no extra round trip; every instance sees the others'
+ * writes within about `refreshMs`. An instance also syncs once its unsynced charges reach an eighth
+ * of the headroom it last saw, so near the capacity every write reads and adds to the total before
+ * it is acknowledged, and the bound is passed at most by the writes in flight at that moment.
+ */
+import { HttpError } from '../../lib/errors.js';
+
+/** A number every instance adds to and reads, consistently (the store keeps it in its meta map). */
+export interface SharedCounter {
+  get(): Promise<number>;
+  /** Adds `delta` and returns the new value. */
+  addAndGet(delta: number): Promise<number>;
+}
+
+/**
+ * What one message adds to each member's heap beyond its text, measured (docs/capacity.md): the
+ * map record, the key, the JSON value's framing and metadata, and the key index. With three
+ * members and backup-count 2 every member holds every entry.
+ */
+export const ENTRY_OVERHEAD_BYTES = 400;
+
+/** The most of the remaining headroom one instance may charge before it syncs. */
+const UNSYNCED_SHARE = 1 / 8;
+
+/** The heap one message is charged: the overhead plus the UTF-8 bytes of what it stores. */
+export function entryCostBytes(msg: string, loggedBy: string): number {
+  return ENTRY_OVERHEAD_BYTES + Buffer.byteLength(msg) + Buffer.byteLength(loggedBy);
+}
+
+export interface CapacityOptions {
+  /** The most the messages may take in each member's heap. */
+  capacityBytes: number;
+  /** How often local charges are added to the shared counter and the total re-read (default 500 ms). */
+  refreshMs?: number;
+}
+
+export class StoreCapacity {
+  /** The cluster-wide total as last read, charges of every instance included. */
+  private total: number | undefined;
+  /** Charges of this instance not yet added to the counter. */
+  private pending = 0;
+  private syncing: Promise<void> | undefined;
+  private lastSync = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly counter: SharedCounter,
+    private readonly options: CapacityOptions,
+  ) {}
+
+  get capacityBytes(): number {
+    return this.options.capacityBytes;
+  }
+
+  /** The estimate of the heap the messages take on each member, as this instance knows it. */
+  get usedBytes(): number | undefined {
+    return this.total === undefined ? undefined : this.total + this.pending;
+  }
+
+  /**
+   * Makes sure `cost` more bytes fit. Waits for the counter only the first time (or once it is
+   * stale); otherwise answers from what is known.
+   * @throws HttpError 507 STORE_FULL when they do not
+   */
+  async reserve(cost: number): Promise<void> {
+    const stale = Date.now() - this.lastSync;
+    // No instance holds back more than a share of the headroom it last saw, so the closer the store
+    // is to full, the more often instances sync; at the very end, every write does.
+    if (this.total === undefined || this.pending + cost > this.headroom * UNSYNCED_SHARE || stale > 5 * this.refreshMs) await this.sync();
+    else if (stale > this.refreshMs) void this.sync().catch(() => undefined);
+    const used = this.usedBytes ?? 0;
+    if (used + cost > this.options.capacityBytes) {
+      const mb = (n: number) => `${Math.round(n / 1048576)} MB`;
+      throw new HttpError(507, 'STORE_FULL', `the message store is full: ${mb(used)} of its ${mb(this.options.capacityBytes)} capacity is used; nothing more is stored until members get more heap`, {
+        expose: true,
+      });
+    }
+  }
+
+  /**
+   * Charges a message that was stored. Far from the capacity the charge reaches the counter within
+   * `refreshMs`; near it, before this returns, so the write is acknowledged only once the other
+   * instances can see it. A failure to reach the counter keeps the charge for the next sync.
+   */
+  async charge(cost: number): Promise<void> {
+    this.pending += cost;
+    if (this.pending > this.headroom * UNSYNCED_SHARE) {
+      await this.sync().catch(() => undefined);
+      return;
+    }
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.sync().catch(() => undefined);
+    }, this.refreshMs).unref();
+  }
+
+  /** Adds this instance's pending charges to the counter and reads the total back; one at a time. */
+  sync(): Promise<void> {
+    this.syncing ??= (async () => {
+      const delta = this.pending;
+      this.pending = 0;
+      try {
+        this.total = delta === 0 ? await this.counter.get() : await this.counter.addAndGet(delta);
+        this.lastSync = Date.now();
+      } catch (err) {
+        this.pending += delta;
+        throw err;
+      }
+    })().finally(() => (this.syncing = undefined));
+    return this.syncing;
+  }
+
+  /** What was left of the capacity when the total was last read. */
+  private get headroom(): number {
+    return this.options.capacityBytes - (this.total ?? 0);
+  }
+
+  private get refreshMs(): number {
+    return this.options.refreshMs ?? 500;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Capacity on the real system: with a 1 MB capacity, writes of 10 KB messages are refused with the
+ * documented 507 STORE_FULL before the capacity is passed by more than a few writes, through the
+ * facade as through logging, and every message acknowledged before stays readable. Entries an
+ * earlier version stored as JSON are read alongside the Compact ones.
+ */
+import { expect } from 'chai';
+import { v7 as uuidv7 } from 'uuid';
+import type { LocalSystem } from '../../local/system.js';
+import { HazelcastConnection } from '../../lib/hazelcast.js';
+import { createTestSystem, stopAll } from '../support/system.js';
+import { eventually } from '../support/eventually.js';
+import { get, postForm, postJson } from '../support/http.js';
+import { silentLogger } from '../support/fakes.js';
+
+const BIG = 'y'.repeat(10_000);
+
+describe('capacity of the store on the real system', function () {
+  this.timeout(300_000);
+  let system: LocalSystem;
+
+  before(async () => {
+    system = await createTestSystem({ serviceEnv: { STORE_CAPACITY_MB: '1' } });
+    await system.start();
+  });
+  after(() => stopAll());
+
+  it('reads entries an earlier version stored as JSON together with the Compact ones', async () => {
+    const legacy = await HazelcastConnection.start(
+      { clusterName: system.clusterName, members: system.ports.members.map((p) => `127.0.0.1:${p}`), connectTimeoutMs: 5_000, invocationTimeoutMs: 10_000, reconnectMaxBackoffMs: 1_000, instanceName: 'legacy' },
+      silentLogger(),
+    );
+    try {
+      await eventually(() => expect(legacy.isConnected()).to.equal(true));
+      const first = (await postForm(`${system.facadeUrl}/facade`, { msg: 'compact one' })).body.message.uuid;
+      // Written the way the JSON-storing version did: a plain object, which the client stores as JSON.
+      const old = uuidv7();
+      await (await legacy.getMap<string, object>(system.mapName)).put(old, { msg: 'stored as JSON', loggedBy: 'old-version', storedAt: '2026-01-01T00:00:00.000Z' });
+      await postForm(`${system.facadeUrl}/facade`, { msg: 'compact two' });
+      const texts = (await get(`${system.facadeUrl}/facade`)).body['logging-service'];
+      expect(texts).to.deep.equal(['compact one', 'stored as JSON', 'compact two']);
+      const detail = (await get(`${system.facadeUrl}/facade/messages?after=${first}&limit=1`)).body.messages;
+      expect(detail).to.deep.equal([{ uuid: old, msg: 'stored as JSON', loggedBy: 'old-version', storedAt: '2026-01-01T00:00:00.000Z' }]);
+    } finally {
+      await legacy.shutdown();
+    }
+  });
+
+  it('refuses writes with 507 STORE_FULL at the capacity, and loses nothing acknowledged', async () => {
+    const acknowledged: string[] = [];
+    let refused: { status: number; body: any } | undefined;
+    for (let i = 0; i < 400 && !refused; i++) {
+      const r = await postForm(`${system.facadeUrl}/facade`, { msg: `${i}:${BIG}` });
+      if (r.status === 201) acknowledged.push(`${i}:${BIG}`);
+      else refused = r;
+    }
+    expect(refused, 'a write was refused').to.not.equal(undefined);
+    expect(refused!.status).to.equal(507);
+    expect(refused!.body.error.code).to.equal('STORE_FULL');
+    expect(refused!.body.error.message).to.match(/full/);
+    // 1 MB at about 10.4 KB a message: about 100 fit, and near the capacity every write re-reads the total.
+    expect(acknowledged.length).to.be.within(90, 101);
+
+    // Straight to logging too, with the same error (a message as big: a small one may still fit).
+    const direct = await postJson(`${system.loggingUrl(2)}/logging`, { uuid: uuidv7(), msg: BIG });
+    expect(direct.status).to.equal(507);
+    expect(direct.body.error.code).to.equal('STORE_FULL');
+
+    const texts: string[] = (await get(`${system.facadeUrl}/facade`)).body['logging-service'];
+    for (const msg of acknowledged) expect(texts.includes(msg), msg.slice(0, 8)).to.equal(true);
+    const metrics = (await get(`${system.loggingUrl(0)}/metrics`)).text;
+    expect(metrics).to.match(/^hazelcast_store_capacity_bytes\{[^}]*\} 1048576$/m);
+  });
+});

@@ -1,0 +1,69 @@
+import { expect } from 'chai';
+import { ENTRY_OVERHEAD_BYTES, StoreCapacity, entryCostBytes } from '../../services/logging/capacity.js';
+import { HttpError } from '../../lib/errors.js';
+
+/** A counter shared by several "instances", as the meta map's entry is. */
+class SharedCounter {
+  value = 0;
+  calls = 0;
+  readonly counter = {
+    get: async () => (this.calls++, this.value),
+    addAndGet: async (delta: number) => (this.calls++, (this.value += delta)),
+  };
+}
+
+describe('store capacity', () => {
+  it('charges a message its text, its instance name and a fixed overhead, in UTF-8 bytes', () => {
+    expect(entryCostBytes('abc', 'x')).to.equal(ENTRY_OVERHEAD_BYTES + 4);
+    expect(entryCostBytes('Привіт', '')).to.equal(ENTRY_OVERHEAD_BYTES + 12);
+  });
+
+  it('refuses with 507 STORE_FULL once the charges of every instance reach the capacity', async () => {
+    const shared = new SharedCounter();
+    const a = new StoreCapacity(shared.counter, { capacityBytes: 10_000, refreshMs: 1 });
+    const b = new StoreCapacity(shared.counter, { capacityBytes: 10_000, refreshMs: 1 });
+    await a.reserve(4_000);
+    await a.charge(4_000);
+    await a.sync();
+    await b.reserve(4_000);
+    await b.charge(4_000);
+    await b.sync();
+    // Once its view is stale, an instance re-reads the total before answering.
+    await new Promise((r) => setTimeout(r, 20));
+    const err = await a.reserve(4_000).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(HttpError);
+    expect(err).to.include({ status: 507, code: 'STORE_FULL', expose: true });
+    await a.reserve(2_000);
+    expect(a.usedBytes).to.equal(8_000);
+  });
+
+  it('costs no round trip per write: charges reach the counter in batches', async () => {
+    const shared = new SharedCounter();
+    const c = new StoreCapacity(shared.counter, { capacityBytes: 1e9, refreshMs: 50 });
+    for (let i = 0; i < 100; i++) {
+      await c.reserve(500);
+      await c.charge(500);
+    }
+    expect(shared.calls).to.be.at.most(2);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(shared.value).to.equal(50_000);
+  });
+
+  it('keeps charges that could not be added, for the next sync', async () => {
+    let fail = true;
+    const shared = new SharedCounter();
+    const flaky = {
+      get: () => shared.counter.get(),
+      addAndGet: async (delta: number) => {
+        if (fail) throw new Error('cluster away');
+        return shared.counter.addAndGet(delta);
+      },
+    };
+    const c = new StoreCapacity(flaky, { capacityBytes: 1e9, refreshMs: 1_000 });
+    await c.charge(700);
+    await c.sync().catch(() => undefined);
+    fail = false;
+    await c.sync();
+    expect(shared.value).to.equal(700);
+  });
+});
