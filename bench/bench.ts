@@ -46,8 +46,6 @@ class Bench {
   /** The map as the logging service uses it, for filling: keeps the floor and the capacity charge. */
   private store: HazelcastMessageStore | undefined;
   private million: MillionFigures | undefined;
-  /** OutOfMemoryError lines the members have printed. */
-  private memberOutOfMemory = 0;
   /** How many messages the map holds, while the bench knows it (undefined after POST load). */
   private mapSize: number | undefined;
   private runDir: string | undefined;
@@ -146,9 +144,6 @@ class Bench {
       startTimeoutMs: 180_000,
       onState: (name, state, detail) => {
         if (state !== 'stopping') note(`  ${name.padEnd(13)} ${state}${detail ? `  ${detail}` : ''}`);
-      },
-      onLine: (name, line) => {
-        if (name.startsWith('hz-') && line.includes('OutOfMemoryError')) this.memberOutOfMemory++;
       },
     });
     note('starting the system on free ports: 3 Hazelcast members, config-server, messages, 3 logging, facade…');
@@ -364,7 +359,7 @@ class Bench {
       store: this.store,
       clear: () => this.store!.clear(),
       nodeProcesses: () => ({ facade: s.facade?.pid, 'logging-1': s.logging[0]?.pid, 'logging-2': s.logging[1]?.pid, 'logging-3': s.logging[2]?.pid, messages: s.messages?.pid, 'config-server': s.configServer?.pid }),
-      memberOutOfMemory: () => this.memberOutOfMemory,
+      memberOutOfMemory: () => s.memberOutOfMemoryErrors,
       count: this.o.millionCount,
       message: (i) => message(i, this.o.msgBytes),
       postRate: this.o.postRate,

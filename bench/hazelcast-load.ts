@@ -1,74 +1,20 @@
 /**
  * Limit A: the Hazelcast client alone, from this process, against the same members — what no HTTP
- * service on top of it can beat. Also fills the map quickly for the reads at scale.
+ * service on top of it can beat.
  */
 import { build } from 'hdr-histogram-js';
 import type { IMap } from 'hazelcast-client';
-import { v7 as uuidv7 } from 'uuid';
-import { HazelcastConnection } from '../lib/hazelcast.js';
-import type { Logger } from '../lib/log.js';
-import { STORE_SERIALIZERS, type HazelcastMessageStore, type StoredMessage } from '../services/logging/store.js';
 import { MessageRecord, type MapValue } from '../services/logging/record.js';
 import { monotonicUs, type Measurement } from './measurement.js';
 import { ProgressLine, fmtInt } from './progress.js';
+
+export { addMessages, connect } from '../local/fill.js';
 import { ProcessSampler, type ProcessStats } from './process-stats.js';
 
 export type MessageMap = IMap<string, MapValue>;
 
-/**
- * A client configured exactly as the logging service's (lib/hazelcast.ts), connected.
- * @throws Error when the cluster is not reachable within `timeoutMs`
- */
-export async function connect(members: string[], clusterName: string, logger: Logger, timeoutMs = 60_000): Promise<HazelcastConnection> {
-  const hz = await HazelcastConnection.start(
-    { clusterName, members, connectTimeoutMs: 5_000, invocationTimeoutMs: 30_000, reconnectMaxBackoffMs: 2_000, instanceName: `bench-${process.pid}`, compactSerializers: STORE_SERIALIZERS },
-    logger,
-  );
-  const deadline = Date.now() + timeoutMs;
-  while (!hz.isConnected()) {
-    if (Date.now() > deadline) {
-      await hz.shutdown();
-      throw new Error(`the bench's Hazelcast client did not connect to ${members.join(',')} within ${timeoutMs} ms`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return hz;
-}
-
 /** A value as the logging service stores it. */
 export const storedValue = (msg: string): MessageRecord => new MessageRecord(msg, 'bench', Date.now());
-
-/**
- * Adds `count` messages with fresh UUIDv7 keys through the store (so the floor and the capacity
- * charge are kept as the services keep them), `putAll` in chunks, a few chunks in flight.
- */
-export async function addMessages(
-  store: HazelcastMessageStore,
-  count: number,
-  msg: (i: number) => string,
-  progress?: ProgressLine,
-  /** Told each stored batch and the index of its first message. */
-  onBatch?: (batch: StoredMessage[], from: number) => void,
-): Promise<void> {
-  const chunk = 5_000;
-  const parallel = 4;
-  let next = 0;
-  let stored = 0;
-  const worker = async () => {
-    while (next < count) {
-      const n = Math.min(chunk, count - next);
-      const from = next;
-      next += n;
-      const batch: StoredMessage[] = [];
-      for (let i = 0; i < n; i++) batch.push({ uuid: uuidv7(), msg: msg(from + i), loggedBy: 'bench', storedAt: new Date().toISOString() });
-      await store.putAll(batch);
-      onBatch?.(batch, from);
-      stored += n;
-      progress?.update(`filling ${fmtInt(stored)}/${fmtInt(count)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, worker));
-}
 
 /** Set on Ctrl+C: every loop stops after its current operation. */
 let stopRequested = false;

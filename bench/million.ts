@@ -8,7 +8,7 @@
 import http from 'node:http';
 import { build } from 'hdr-histogram-js';
 import type { HazelcastMessageStore } from '../services/logging/store.js';
-import { addMessages } from './hazelcast-load.js';
+import { addMessages } from '../local/fill.js';
 import { ProcessSampler } from './process-stats.js';
 import { ProgressLine, fmtInt } from './progress.js';
 

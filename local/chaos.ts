@@ -7,6 +7,9 @@
 import { writeFileSync } from 'node:fs';
 import type { LocalSystem } from './system.js';
 import { WriteLoad } from './load.js';
+import { addMessages, connect } from './fill.js';
+import { HazelcastMessageStore } from '../services/logging/store.js';
+import { createLogger } from '../lib/log.js';
 import { probeHttp, waitFor } from './processes.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -34,10 +37,26 @@ export interface ChaosOptions {
   /** Load before the fault, and after it, ms. */
   beforeMs?: number;
   afterMs?: number;
+  /** Messages R8 fills the map with before its concurrent full reads. */
+  r8Messages?: number;
   log?: (line: string) => void;
 }
 
 type Scenario = (system: LocalSystem, o: Required<ChaosOptions>) => Promise<ChaosResult>;
+
+/** One full read through the facade, streamed: how many of the messages named `prefix…` came back, in order, and how long it took. */
+async function fullRead(facadeUrl: string, prefix: string): Promise<{ status: number; found: number; inOrder: boolean; ms: number; error?: string }> {
+  const t = Date.now();
+  try {
+    const res = await fetch(`${facadeUrl}/facade`, { signal: AbortSignal.timeout(300_000) });
+    const body = await res.text();
+    if (res.status !== 200) return { status: res.status, found: 0, inOrder: false, ms: Date.now() - t, error: body.slice(0, 200) };
+    const mine = ((JSON.parse(body) as { 'logging-service': string[] })['logging-service']).filter((m) => m.startsWith(prefix));
+    return { status: 200, found: mine.length, inOrder: mine.every((m, i) => m === `${prefix}${i}`), ms: Date.now() - t };
+  } catch (err) {
+    return { status: 0, found: 0, inOrder: false, ms: Date.now() - t, error: (err as Error).message };
+  }
+}
 
 /** Every message the facade returns, read back in pages. */
 export async function readAll(facadeUrl: string): Promise<string[]> {
@@ -231,11 +250,47 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
       return account(system, load, { id: 'R7', fault: SCENARIOS.R7!.fault, recoveryMs, notes: ['recovery: SIGCONT to the instance storing messages again'] });
     },
   },
+  R8: {
+    fault: '4 concurrent full reads of a large map while writing; a member SIGKILLed during them',
+    run: async (system, o) => {
+      const hz = await connect(system.ports.members.map((p) => `127.0.0.1:${p}`), system.clusterName, createLogger({ service: 'chaos', level: 'silent' }));
+      try {
+        const prefix = `r8-${Date.now()}-`;
+        await addMessages(new HazelcastMessageStore(hz, system.mapName), o.r8Messages, (i) => `${prefix}${i}`);
+        const oomBefore = system.memberOutOfMemoryErrors;
+        const load = newLoad(system, 'r8', o);
+        await sleep(o.beforeMs);
+        const faultAt = Date.now();
+        const reads = Promise.all(Array.from({ length: 4 }, () => fullRead(system.facadeUrl, prefix)));
+        // The member goes while the reads stream.
+        await sleep(1_000);
+        await killMembers(system, [2]);
+        const done = await reads;
+        const readsEndedAt = Date.now();
+        await sleep(o.afterMs);
+        await load.stop();
+        const oom = system.memberOutOfMemoryErrors - oomBefore;
+        const duringReads = load.attempts.filter((a) => a.startedAt >= faultAt && a.startedAt < readsEndedAt);
+        const notes = [
+          `reads: ${done.map((r) => (r.status === 200 ? `${r.found.toLocaleString('en-US')}${r.inOrder ? '' : ' out of order'} in ${(r.ms / 1000).toFixed(1)} s` : `HTTP ${r.status} after ${(r.ms / 1000).toFixed(1)} s (${r.error})`)).join(', ')}`,
+          `${duringReads.filter((a) => a.status === 201).length}/${duringReads.length} writes acknowledged while the reads ran`,
+          `OutOfMemoryError on members: ${oom}`,
+        ];
+        const result = await account(system, load, { id: 'R8', fault: SCENARIOS.R8!.fault, recoveryMs: load.firstAckAfter(faultAt) ?? null, notes });
+        // A read that did not bring back every message, or a member out of heap, fails the run.
+        result.failed += done.filter((r) => r.status !== 200 || r.found !== o.r8Messages || !r.inOrder).length + oom;
+        await repair(system);
+        return result;
+      } finally {
+        await hz.shutdown();
+      }
+    },
+  },
 };
 
 /** Runs the named scenarios in order on a started system. */
 export async function runChaos(system: LocalSystem, ids: string[], options: ChaosOptions = {}): Promise<ChaosResult[]> {
-  const o: Required<ChaosOptions> = { clients: 32, ratePerSecond: 250, beforeMs: 2_000, afterMs: 3_000, log: () => undefined, ...options };
+  const o: Required<ChaosOptions> = { clients: 32, ratePerSecond: 250, beforeMs: 2_000, afterMs: 3_000, r8Messages: 500_000, log: () => undefined, ...options };
   const results: ChaosResult[] = [];
   for (const id of ids) {
     const scenario = SCENARIOS[id];

@@ -73,6 +73,8 @@ export class LocalSystem {
   facade: ManagedProcess | undefined;
   messages: ManagedProcess | undefined;
   configServer: ManagedProcess | undefined;
+  /** `OutOfMemoryError` lines the members have printed since the system was made. */
+  memberOutOfMemoryErrors = 0;
   private jar = '';
   private stopping: Promise<void> | undefined;
 
@@ -140,7 +142,10 @@ export class LocalSystem {
       clusterName: this.clusterName,
       mapName: this.mapName,
       jar: this.jar || (this.jar = ensureHazelcastJar()),
-      onLine: this.options.onLine,
+      onLine: (member, line) => {
+        if (line.includes('OutOfMemoryError')) this.memberOutOfMemoryErrors++;
+        this.options.onLine?.(member, line);
+      },
     });
     this.members[i] = proc;
     await this.guard(proc, () =>

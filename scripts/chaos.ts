@@ -1,6 +1,6 @@
 /**
  * `npm run chaos`: starts the whole system on free loopback ports (beside any running `npm start`),
- * runs the fault scenarios R1–R7 under a paced write load, prints the table and writes the figures
+ * runs the fault scenarios R1–R8 under a paced write load, prints the table and writes the figures
  * to .run/chaos.json. Exits non-zero if any acknowledged message was lost or any request failed
  * unexpectedly. `npm run chaos -- R1 R2` runs a subset.
  */

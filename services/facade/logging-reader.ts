@@ -13,6 +13,8 @@ import type { RegistryClient } from './registry-client.js';
 
 /** Messages per page asked of the logging service during a large read. */
 export const DEFAULT_PAGE_SIZE = 5_000;
+/** The first page is smaller, so the first byte goes out sooner. */
+const FIRST_PAGE_SIZE = 1_000;
 
 /** What a page may hold: the texts with their ids (`fields=uuid,msg`), or whole records. */
 export type PageFields = 'uuid,msg' | 'all';
@@ -63,22 +65,22 @@ export class LoggingReader {
   async *read(page: Page, request: ReadRequest): AsyncGenerator<StoredMessage[]> {
     const instances = await this.instances(request.instance, request.requestId);
     let remaining = page.limit ?? Number.POSITIVE_INFINITY;
+    let size = Math.min(this.pageSize, FIRST_PAGE_SIZE);
     const ask = (after: string | undefined) => {
-      const limit = Math.min(this.pageSize, remaining);
-      return { limit, page: this.fetchPage(instances, { after, limit }, request) };
+      const limit = Math.min(size, remaining);
+      size = this.pageSize;
+      const fetched = this.fetchPage(instances, { after, limit }, request);
+      // Handled when awaited; a page fetched ahead and then abandoned must not fail unhandled.
+      fetched.catch(() => undefined);
+      return { limit, page: fetched };
     };
     let next: { limit: number; page: Promise<StoredMessage[]> } | undefined = remaining > 0 ? ask(page.after) : undefined;
-    try {
-      while (next) {
-        const batch = await next.page;
-        remaining -= batch.length;
-        // A short page is the end of the map; otherwise ask for the next one before handing this one out.
-        next = batch.length === next.limit && remaining > 0 ? ask(batch.at(-1)!.uuid) : undefined;
-        if (batch.length > 0) yield batch;
-      }
-    } finally {
-      // Stopped early: the page fetched ahead is abandoned (its request is cut by the signal).
-      next?.page.catch(() => undefined);
+    while (next) {
+      const batch = await next.page;
+      remaining -= batch.length;
+      // A short page is the end of the map; otherwise ask for the next one before handing this one out.
+      next = batch.length === next.limit && remaining > 0 ? ask(batch.at(-1)!.uuid) : undefined;
+      if (batch.length > 0) yield batch;
     }
   }
 

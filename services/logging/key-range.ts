@@ -74,50 +74,75 @@ export const DEFAULT_WIDTH = 64n * KEY_UNITS_PER_MS;
 const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
 const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
 
+/** One fetched window, and where and how wide the next one starts. */
+interface Fetched<T> {
+  entries: T[];
+  /** Last key of the window. */
+  hi: bigint;
+  /** Width the next window should have, fitted to this one's density. */
+  nextWidth: bigint;
+}
+
 /**
  * Yields the entries with keys in [from, to], in key order, in batches of at most `maxEntries`
  * (plus whatever was written into a window between its count and its fetch). Empty stretches are
  * crossed with windows that grow 4× each time; full ones are narrowed before they are fetched.
- * Returning early (break, `return()`, an aborted signal) stops all further calls to the source.
+ * The next window is read while the caller handles the current one, so at most two are held.
+ * Returning early (break, `return()`, an aborted signal) stops all further calls to the source
+ * once the window being read ahead has arrived.
  */
 export async function* walkKeys<T extends { uuid: string }>(source: RangeSource<T>, options: WalkOptions): AsyncGenerator<T[]> {
   const { to, targetEntries, maxEntries, signal, onWindow } = options;
-  let lo = options.from;
-  let width = maxBig(1n, options.initialWidth ?? DEFAULT_WIDTH);
   let remaining = options.limit ?? Number.POSITIVE_INFINITY;
-  let probes = 0;
-  while (lo <= to && remaining > 0) {
-    signal?.throwIfAborted();
-    const hi = minBig(lo + width - 1n, to);
-    const w = hi - lo + 1n;
-    const n = await source.count(numberToKey(lo), numberToKey(hi));
-    probes++;
+
+  /** Finds the first non-empty window from `lo` on, narrowed to at most `wanted`-ish entries, and fetches it. */
+  const read = async (lo: bigint, width: bigint, wanted: number): Promise<Fetched<T> | undefined> => {
     // A page of `limit` need not fetch much more than `limit`; a full walk fetches up to the bound.
-    const wanted = Math.min(remaining, targetEntries);
     const acceptable = Math.min(maxEntries, Math.max(2 * wanted, 64));
-    if (n > acceptable && w > 1n) {
-      // Narrow toward `wanted` entries, at least halving, and count again.
-      width = maxBig(1n, minBig(w / 2n, (w * BigInt(wanted)) / BigInt(n)));
-      continue;
+    let probes = 0;
+    while (lo <= to) {
+      signal?.throwIfAborted();
+      const hi = minBig(lo + width - 1n, to);
+      const w = hi - lo + 1n;
+      const n = await source.count(numberToKey(lo), numberToKey(hi));
+      probes++;
+      if (n > acceptable && w > 1n) {
+        // Narrow toward `wanted` entries, at least halving, and count again.
+        width = maxBig(1n, minBig(w / 2n, (w * BigInt(wanted)) / BigInt(n)));
+        continue;
+      }
+      if (n === 0) {
+        // Nothing here: skip it, and cross the rest of an empty stretch in ever wider steps.
+        lo = hi + 1n;
+        width = w * 4n;
+        continue;
+      }
+      signal?.throwIfAborted();
+      const entries = await source.fetch(numberToKey(lo), numberToKey(hi));
+      // Keys are canonical lower-case UUIDs, so plain string order is key order.
+      entries.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+      onWindow?.({ entries: entries.length, width: w, probes });
+      // Resize toward the target from this window's density, by at most 4x either way.
+      const fitted = (w * BigInt(targetEntries)) / BigInt(n);
+      return { entries, hi, nextWidth: maxBig(1n, minBig(w * 4n, maxBig(w / 4n, fitted))) };
     }
-    if (n === 0) {
-      // Nothing here: skip it, and cross the rest of an empty stretch in ever wider steps.
-      lo = hi + 1n;
-      width = w * 4n;
-      continue;
-    }
-    signal?.throwIfAborted();
-    const entries = await source.fetch(numberToKey(lo), numberToKey(hi));
-    // Keys are canonical lower-case UUIDs, so plain string order is key order.
-    entries.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
-    onWindow?.({ entries: entries.length, width: w, probes });
-    probes = 0;
-    lo = hi + 1n;
-    // Resize toward the target from this window's density, by at most 4x either way.
-    const fitted = (w * BigInt(targetEntries)) / BigInt(n);
-    width = maxBig(1n, minBig(w * 4n, maxBig(w / 4n, fitted)));
-    const batch = entries.length > remaining ? entries.slice(0, remaining) : entries;
+    return undefined;
+  };
+
+  /** Starts reading a window ahead; its failure is handled when it is awaited, never left unhandled. */
+  const readAhead = (lo: bigint, width: bigint) => {
+    const p = read(lo, width, Math.min(remaining, targetEntries));
+    p.catch(() => undefined);
+    return p;
+  };
+  let ahead = remaining > 0 ? readAhead(options.from, maxBig(1n, options.initialWidth ?? DEFAULT_WIDTH)) : undefined;
+  while (ahead) {
+    const window = await ahead;
+    ahead = undefined;
+    if (!window) return;
+    const batch = window.entries.length > remaining ? window.entries.slice(0, remaining) : window.entries;
     remaining -= batch.length;
+    if (remaining > 0 && window.hi < to) ahead = readAhead(window.hi + 1n, window.nextWidth);
     if (batch.length > 0) yield batch;
   }
 }

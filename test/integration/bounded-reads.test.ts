@@ -5,10 +5,10 @@
  */
 import http from 'node:http';
 import { expect } from 'chai';
-import { v7 as uuidv7 } from 'uuid';
 import type { LocalSystem } from '../../local/system.js';
-import { HazelcastMessageStore, STORE_SERIALIZERS, type StoredMessage } from '../../services/logging/store.js';
-import { HazelcastConnection } from '../../lib/hazelcast.js';
+import { HazelcastMessageStore } from '../../services/logging/store.js';
+import type { HazelcastConnection } from '../../lib/hazelcast.js';
+import { addMessages, connect } from '../../local/fill.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 import { eventually } from '../support/eventually.js';
 import { get } from '../support/http.js';
@@ -37,17 +37,8 @@ describe('bounded reads of a large map on the real system', function () {
   before(async () => {
     system = await createTestSystem();
     await system.start();
-    hz = await HazelcastConnection.start(
-      { clusterName: system.clusterName, members: system.ports.members.map((p) => `127.0.0.1:${p}`), connectTimeoutMs: 5_000, invocationTimeoutMs: 30_000, reconnectMaxBackoffMs: 1_000, instanceName: 'seeder', compactSerializers: STORE_SERIALIZERS },
-      silentLogger(),
-    );
-    await eventually(() => expect(hz.isConnected()).to.equal(true));
-    const store = new HazelcastMessageStore(hz, system.mapName);
-    for (let from = 0; from < COUNT; from += 2_000) {
-      const batch: StoredMessage[] = [];
-      for (let i = from; i < Math.min(COUNT, from + 2_000); i++) batch.push({ uuid: uuidv7(), msg: text(i), loggedBy: 'seeder', storedAt: new Date().toISOString() });
-      await store.putAll(batch);
-    }
+    hz = await connect(system.ports.members.map((p) => `127.0.0.1:${p}`), system.clusterName, silentLogger());
+    await addMessages(new HazelcastMessageStore(hz, system.mapName), COUNT, text);
   });
 
   after(async () => {

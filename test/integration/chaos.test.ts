@@ -1,5 +1,5 @@
 /**
- * A bounded subset of `npm run chaos` (R1, R2, R3, R5): real members and processes, real
+ * A bounded subset of `npm run chaos` (R1, R2, R3, R5, and R8 at 20,000 messages): real members and processes, real
  * signals, a paced write load; every acknowledged message must read back, nothing may fail
  * that was not expected to, nothing may be stored twice.
  */
@@ -8,12 +8,12 @@ import type { LocalSystem } from '../../local/system.js';
 import { runChaos, type ChaosResult } from '../../local/chaos.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 
-describe('chaos under load (R1, R2, R3, R5)', function () {
+describe('chaos under load (R1, R2, R3, R8, R5)', function () {
   this.timeout(300_000);
   let system: LocalSystem;
   const results = new Map<string, ChaosResult>();
   const run = async (id: string) => {
-    const [r] = await runChaos(system, [id], { clients: 16, ratePerSecond: 100, beforeMs: 1_500, afterMs: 2_500 });
+    const [r] = await runChaos(system, [id], { clients: 16, ratePerSecond: 100, beforeMs: 1_500, afterMs: 2_500, r8Messages: 20_000 });
     results.set(id, r!);
     return r!;
   };
@@ -45,6 +45,13 @@ describe('chaos under load (R1, R2, R3, R5)', function () {
     const r = await run('R3');
     expect([r.failed, r.lost, r.duplicates]).to.deep.equal([0, 0, 0]);
     expect(r.recoveryMs).to.be.below(30_000);
+  });
+
+  it('R8: four full reads while writing and a member is SIGKILLed: every read complete, nothing lost, no member out of heap', async () => {
+    const r = await run('R8');
+    expect([r.failed, r.lost, r.duplicates], r.notes.join('; ')).to.deep.equal([0, 0, 0]);
+    expect(r.notes.join()).to.match(/reads: (20,000 in [\d.]+ s(, )?){4}/);
+    expect(r.notes.join()).to.include('OutOfMemoryError on members: 0');
   });
 
   it('R5: every member down: prompt 503s, then the same processes recover by themselves', async () => {
