@@ -20,7 +20,7 @@ import { ManagedProcess, probeHttp, waitFor } from '../local/processes.js';
 import { pino } from 'pino';
 import { createLogger } from '../lib/log.js';
 import type { HazelcastConnection } from '../lib/hazelcast.js';
-import { HazelcastMessageStore } from '../services/logging/store.js';
+import { HazelcastMessageStore, type StoredValue } from '../services/logging/store.js';
 import { loadLoggingConfig } from '../services/logging/config.js';
 import { millionTargets, runMillion, type MillionFigures } from './million.js';
 import { freePorts } from '../local/ports.js';
@@ -28,7 +28,6 @@ import { GROUPS, USAGE, parseOptions, type BenchOptions, type Group } from './op
 import type { Measurement, Skipped } from './measurement.js';
 import { runHttp, stopRunningLoad, type HttpScenario } from './http-load.js';
 import { addMessages, connect, runHazelcast, stopHazelcastLoad, storedValue, type MessageMap } from './hazelcast-load.js';
-import type { MapValue } from '../services/logging/record.js';
 import { ProgressLine, fmtInt, note } from './progress.js';
 import { ratios, renderCpu, renderMillion, renderRatios, renderResults, renderRss, renderTargets, targets } from './report.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -212,7 +211,7 @@ class Bench {
     if (!this.o.remote) await this.ensureMapSize(10, 'limit A');
     else {
       await map.clear();
-      await map.putAll(Array.from({ length: 10 }, (_, i) => [uuidv7(), storedValue(message(i, this.o.msgBytes))] as [string, MapValue]));
+      await map.putAll(Array.from({ length: 10 }, (_, i) => [uuidv7(), storedValue(message(i, this.o.msgBytes))] as [string, StoredValue]));
     }
     this.record(
       await runHazelcast(
@@ -359,6 +358,7 @@ class Bench {
       store: this.store,
       clear: () => this.store!.clear(),
       nodeProcesses: () => ({ facade: s.facade?.pid, 'logging-1': s.logging[0]?.pid, 'logging-2': s.logging[1]?.pid, 'logging-3': s.logging[2]?.pid, messages: s.messages?.pid, 'config-server': s.configServer?.pid }),
+      allProcesses: this.processes,
       memberOutOfMemory: () => s.memberOutOfMemoryErrors,
       count: this.o.millionCount,
       message: (i) => message(i, this.o.msgBytes),

@@ -4,17 +4,17 @@
  */
 import { build } from 'hdr-histogram-js';
 import type { IMap } from 'hazelcast-client';
-import { MessageRecord, type MapValue } from '../services/logging/record.js';
+import type { StoredValue } from '../services/logging/store.js';
 import { monotonicUs, type Measurement } from './measurement.js';
 import { ProgressLine, fmtInt } from './progress.js';
 
 export { addMessages, connect } from '../local/fill.js';
 import { ProcessSampler, type ProcessStats } from './process-stats.js';
 
-export type MessageMap = IMap<string, MapValue>;
+export type MessageMap = IMap<string, StoredValue>;
 
 /** A value as the logging service stores it. */
-export const storedValue = (msg: string): MessageRecord => new MessageRecord(msg, 'bench', Date.now());
+export const storedValue = (msg: string): StoredValue => ({ msg, loggedBy: 'bench', storedAt: new Date().toISOString() });
 
 /** Set on Ctrl+C: every loop stops after its current operation. */
 let stopRequested = false;

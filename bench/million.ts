@@ -19,6 +19,8 @@ export interface MillionDeps {
   clear: () => Promise<void>;
   /** Node processes whose RSS is sampled during the full read, by name. */
   nodeProcesses: () => Record<string, number | undefined>;
+  /** Every process whose CPU time is taken during the full read (the members too), by name. */
+  allProcesses: () => Record<string, number | undefined>;
   /** OutOfMemoryError lines the members have printed so far. */
   memberOutOfMemory: () => number;
   count: number;
@@ -44,6 +46,8 @@ export interface MillionFigures {
   fullRead: { status: number; messages: number; filled: number; postedBefore: number; inOrder: boolean; firstByteMs: number; seconds: number; perSec: number; bytes: number };
   /** The largest RSS of each Node process during the full read, MB. */
   nodeRssMb: Record<string, number>;
+  /** CPU time each process used during the full read (and the POSTs beside it), ms. */
+  readCpuMs: Record<string, number>;
   memberOutOfMemoryErrors: number;
   postIdle: Quantiles;
   postDuringRead: Quantiles;
@@ -153,12 +157,14 @@ export async function runMillion(d: MillionDeps): Promise<MillionFigures> {
   progress.update('one full GET /facade, POSTs alongside');
   const oomBefore = d.memberOutOfMemory();
   const sampler = new ProcessSampler(d.nodeProcesses, 100);
+  const cpu = new ProcessSampler(d.allProcesses, 1_000);
   let reading = true;
   const during = pacedPosts(d.facadeUrl, d.postRate, () => !reading, 0);
   const started = performance.now();
   const read = await call(`${d.facadeUrl}/facade`).finally(() => (reading = false));
   const seconds = (performance.now() - started) / 1000;
   const rss = sampler.stop().rssMb;
+  const readCpuMs = cpu.stop().cpuMs;
   const loaded = await during;
 
   let texts: string[] = [];
@@ -177,6 +183,7 @@ export async function runMillion(d: MillionDeps): Promise<MillionFigures> {
     fillPerSec: Math.round((d.count - SMALL) / fillSeconds),
     fullRead: { status: read.status, messages: texts.length, filled: d.count, postedBefore: idle.ms.length, inOrder, firstByteMs: Math.round(read.firstByteMs), seconds: Math.round(seconds * 100) / 100, perSec: Math.round(texts.length / seconds), bytes: read.body.length },
     nodeRssMb: rss,
+    readCpuMs,
     memberOutOfMemoryErrors: d.memberOutOfMemory() - oomBefore,
     postIdle: { ...quantiles(idle.ms), n: idle.ms.length },
     postDuringRead: { ...quantiles(loaded.ms), n: loaded.ms.length },

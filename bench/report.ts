@@ -198,6 +198,7 @@ export function renderMillion(f: MillionFigures): string {
     `a million · ${fmtInt(f.count)} messages, filled at ${fmtInt(f.fillPerSec)}/s; the full read: ${fmtInt(f.fullRead.bytes / 1048576)} MB in ${f.fullRead.seconds} s`,
     table(['', 'figure', 'measured', 'target'], rows, () => false),
     `  RSS during the read (MB): ${Object.entries(f.nodeRssMb).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(' · ')}`,
+    `  CPU during the read (s): ${Object.entries(f.readCpuMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(' · ')}`,
     `  POST at ${f.postIdle.n} idle / ${f.postDuringRead.n} during: p50 ${fmtMs(f.postIdle.p50)} / ${fmtMs(f.postDuringRead.p50)} ms, p99 ${fmtMs(f.postIdle.p99)} / ${fmtMs(f.postDuringRead.p99)} ms`,
     `  a page of 100: p50 ${fmtMs(f.pageAtSmall.p50)} ms at ${fmtInt(f.pageAtSmall.mapSize)}, ${fmtMs(f.pageAtLarge.p50)} ms at ${fmtInt(f.pageAtLarge.mapSize)} (p99 ${fmtMs(f.pageAtSmall.p99)} / ${fmtMs(f.pageAtLarge.p99)})`,
   ].join('\n');

@@ -4,7 +4,7 @@
  * While disconnected, operations fail at once (reconnect mode ASYNC) instead of queueing, so
  * callers can answer 503 promptly.
  */
-import { Client, HazelcastError, LifecycleState, type CompactSerializer, type IMap } from 'hazelcast-client';
+import { Client, HazelcastError, LifecycleState, type IMap } from 'hazelcast-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from './log.js';
 import { LogLimiter } from './log-limiter.js';
@@ -26,8 +26,6 @@ export interface HazelcastSettings {
   instanceName: string;
   /** Where the count of client log lines not written goes (see LogLimiter). */
   registry?: Registry;
-  /** Compact serializers of the values this client stores (e.g. the logging service's records). */
-  compactSerializers?: CompactSerializer<any>[];
 }
 
 /** A client message's kind: its text without the numbers (attempt counts, ports, delays) that vary. */
@@ -82,7 +80,6 @@ export class HazelcastConnection {
       // stops receiving them after reconnecting to restarted members, and then every write waits
       // out the 5 s backup timeout. The guarantee is the same: the put returns once backed up.
       backupAckToClientEnabled: false,
-      serialization: { compact: { serializers: s.compactSerializers ?? [] } },
       network: {
         clusterMembers: s.members,
         connectionTimeout: s.connectTimeoutMs,
@@ -132,11 +129,6 @@ export class HazelcastConnection {
   /** Connected, and past the client's start-up (which fires CONNECTED before it hands out the client). */
   isConnected(): boolean {
     return this.connected && this.client !== undefined;
-  }
-
-  /** Whether values of this serializer's class are stored in Compact form by this client. */
-  serializes(serializer: CompactSerializer<any>): boolean {
-    return this.settings.compactSerializers?.includes(serializer) ?? false;
   }
 
   /** The members the client currently sees (empty while disconnected). */

@@ -210,15 +210,56 @@ export class ServiceClient {
   }
 
   /**
+   * One streamed GET: resolves with the response as soon as its headers arrive (any status below
+   * 500, and 507), for the caller to read at its own pace (backpressure reaches the sender).
+   * `timeoutMs` bounds the wait for the headers; the body may take as long as the caller reads
+   * (`readLines` bounds each wait for more). The caller must read or destroy it.
+   * @throws UpstreamError when the instance is unreachable, too slow to answer, or answers 5xx
+   */
+  async stream(url: string, { requestId, timeoutMs = this.options.timeoutMs, signal }: CallOptions = {}): Promise<http.IncomingMessage> {
+    signal?.throwIfAborted();
+    const headers: http.OutgoingHttpHeaders = { accept: 'application/x-ndjson, application/json' };
+    if (requestId) headers[REQUEST_ID_HEADER] = requestId;
+    const secure = url.startsWith('https:');
+    return new Promise<http.IncomingMessage>((resolve, reject) => {
+      const fail = (err: unknown) => {
+        clearTimeout(timer);
+        if (signal?.aborted) return reject(signal.reason);
+        const reason = classify(err);
+        reject(new UpstreamError(url, reason, `GET ${url}: ${reason}`, { cause: err }));
+      };
+      const req = (secure ? https : http).request(url, { headers, signal, agent: secure ? this.httpsAgent : this.httpAgent }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 500 && !SERVICE_WIDE_STATUSES.has(status)) {
+          res.resume();
+          reject(new UpstreamError(url, 'status_5xx', `GET ${url}: HTTP ${status}`, { status }));
+          return;
+        }
+        clearTimeout(timer);
+        resolve(res);
+      });
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
+      req.on('error', fail);
+      req.end();
+    });
+  }
+
+  /**
    * Sends the same request to one of `instances`, retrying per the policy on another instance
    * after a failure. Only safe for idempotent requests (reads, or writes keyed by a fixed id).
    * @throws UpstreamError from the last attempt when every attempt failed
    */
-  async callAny(
-    instances: readonly string[],
-    toUrl: (instance: string) => string,
-    options: CallOptions = {},
-  ): Promise<{ instance: string; response: UpstreamResponse; attempts: number }> {
+  callAny(instances: readonly string[], toUrl: (instance: string) => string, options: CallOptions = {}): Promise<{ instance: string; response: UpstreamResponse; attempts: number }> {
+    return this.onAny(instances, (instance) => this.request(toUrl(instance), options), options);
+  }
+
+  /** `stream` on one of `instances`, with `callAny`'s choice and retry rules, until headers arrive. */
+  streamAny(instances: readonly string[], toUrl: (instance: string) => string, options: CallOptions = {}): Promise<{ instance: string; response: http.IncomingMessage; attempts: number }> {
+    return this.onAny(instances, (instance) => this.stream(toUrl(instance), options), options);
+  }
+
+  /** The retry policy, once for every kind of call: a random instance, then another after each failure. */
+  private async onAny<R>(instances: readonly string[], attemptOn: (instance: string) => Promise<R>, options: CallOptions): Promise<{ instance: string; response: R; attempts: number }> {
     const { policy, onRetry } = this.options;
     const tried = new Set<string>();
     let lastFailed: string | undefined;
@@ -226,7 +267,7 @@ export class ServiceClient {
       const instance = this.picker.pick(instances, tried, lastFailed);
       tried.add(instance);
       try {
-        const response = await this.request(toUrl(instance), options);
+        const response = await attemptOn(instance);
         this.picker.markSucceeded(instance);
         return { instance, response, attempts: attempt };
       } catch (err) {
@@ -248,4 +289,37 @@ export class ServiceClient {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
+}
+
+/**
+ * The lines of a streamed body (NDJSON), as they arrive: each batch is the complete lines of what
+ * came in one go, so a reader holds one network chunk at a time. Only while the reader waits for
+ * more does a silence count: longer than `silenceMs`, and the body is given up.
+ * @throws UpstreamError (reason `reset`) when the sender cut the body short, or `timeout`
+ */
+export async function* readLines(res: http.IncomingMessage, url: string, silenceMs: number): AsyncGenerator<string[]> {
+  res.setEncoding('utf8');
+  const chunks = res[Symbol.asyncIterator]() as AsyncIterator<string>;
+  let rest = '';
+  try {
+    for (;;) {
+      const timer = setTimeout(() => res.destroy(Object.assign(new Error(`silent for ${silenceMs} ms`), { name: 'TimeoutError' })), silenceMs);
+      let next: IteratorResult<string>;
+      try {
+        next = await chunks.next();
+      } catch (err) {
+        throw new UpstreamError(url, classify(err) === 'timeout' ? 'timeout' : 'reset', `GET ${url}: the body was cut short`, { cause: err });
+      } finally {
+        clearTimeout(timer);
+      }
+      if (next.done) break;
+      const lines = (rest + next.value).split('\n');
+      rest = lines.pop()!;
+      if (lines.length > 0) yield lines;
+    }
+    if (!res.complete) throw new UpstreamError(url, 'reset', `GET ${url}: the body was cut short`);
+  } finally {
+    if (!res.complete) res.destroy();
+  }
+  if (rest !== '') throw new UpstreamError(url, 'reset', `GET ${url}: the body ended inside a line`);
 }

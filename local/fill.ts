@@ -6,7 +6,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { HazelcastConnection } from '../lib/hazelcast.js';
 import type { Logger } from '../lib/log.js';
-import { STORE_SERIALIZERS, type HazelcastMessageStore, type StoredMessage } from '../services/logging/store.js';
+import type { HazelcastMessageStore, StoredMessage } from '../services/logging/store.js';
 
 /** Where progress goes, e.g. a bench progress line. */
 export interface Progress {
@@ -19,7 +19,7 @@ export interface Progress {
  */
 export async function connect(members: string[], clusterName: string, logger: Logger, timeoutMs = 60_000): Promise<HazelcastConnection> {
   const hz = await HazelcastConnection.start(
-    { clusterName, members, connectTimeoutMs: 5_000, invocationTimeoutMs: 30_000, reconnectMaxBackoffMs: 2_000, instanceName: `filler-${process.pid}`, compactSerializers: STORE_SERIALIZERS },
+    { clusterName, members, connectTimeoutMs: 5_000, invocationTimeoutMs: 30_000, reconnectMaxBackoffMs: 2_000, instanceName: `filler-${process.pid}` },
     logger,
   );
   const deadline = Date.now() + timeoutMs;

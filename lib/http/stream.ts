@@ -1,5 +1,5 @@
 /**
- * Streamed reads: a JSON array written batch by batch as it is read, with backpressure, a cap on
+ * Streamed reads: a JSON array (or NDJSON) written batch by batch as it is read, with backpressure, a cap on
  * how many run at once, one deadline, and a stop all the way down when the client goes away.
  *
  * The first batch is read before anything is sent, so a store that is down still gets a clean
@@ -16,17 +16,31 @@ import type { AppContext } from './app.js';
 /** How a streamed read ended; a metric label, so a closed set. */
 export type ReadOutcome = 'complete' | 'aborted' | 'failed' | 'refused';
 
-/** How a batch of items becomes JSON text. */
-export interface JsonArrayFormat<T> {
+/** How items become the body's text. */
+export interface BodyFormat<T> {
+  /** Content type of the body. */
+  type: string;
   /** Text before the first item, e.g. `[`. */
   open: string;
   /** One item as JSON. */
   encode: (item: T) => string;
+  /** Between two items, e.g. `,`. */
+  separator: string;
   /** Text after the last item, e.g. `]`; may wait for something read alongside. */
   close: () => string | Promise<string>;
 }
 
-export const plainArray = <T>(encode: (item: T) => string = JSON.stringify): JsonArrayFormat<T> => ({ open: '[', encode, close: () => ']' });
+/** A JSON array: `[item,item]`. */
+export const jsonArray = <T>(encode: (item: T) => string = JSON.stringify): BodyFormat<T> => ({ type: 'application/json', open: '[', encode, separator: ',', close: () => ']' });
+
+/** Newline-delimited JSON: one item per line, which a reader can take apart as it arrives. */
+export const ndjson = <T>(encode: (item: T) => string = JSON.stringify): BodyFormat<T> => ({
+  type: 'application/x-ndjson',
+  open: '',
+  encode: (item) => `${encode(item)}\n`,
+  separator: '',
+  close: () => '',
+});
 
 export interface StreamedReadsOptions {
   /** Reads that may stream at once; one more is refused with 503 and Retry-After. */
@@ -68,7 +82,7 @@ export class StreamedReads {
    * @throws HttpError 503 READS_BUSY when `maxConcurrent` capped reads are streaming already
    * @throws whatever reading the first batch throws (nothing has been sent yet)
    */
-  async send<T>(ctx: AppContext, open: (signal: AbortSignal) => AsyncIterable<T[]>, format: JsonArrayFormat<T>, { capped = true } = {}): Promise<void> {
+  async send<T>(ctx: AppContext, open: (signal: AbortSignal) => AsyncIterable<T[]>, format: BodyFormat<T>, { capped = true } = {}): Promise<void> {
     if (capped && this.capped >= this.options.maxConcurrent) {
       this.outcomes.inc({ outcome: 'refused' });
       throw new HttpError(503, 'READS_BUSY', `${this.options.maxConcurrent} reads are streaming already; try again shortly`, {
@@ -114,9 +128,9 @@ export class StreamedReads {
         let head = format.open;
         while (!next.done) {
           if (next.value.length > 0) {
-            yield head + sep + next.value.map(format.encode).join(',');
+            yield head + sep + next.value.map(format.encode).join(format.separator);
             head = '';
-            sep = ',';
+            sep = format.separator;
           }
           next = await batches.next();
         }
@@ -131,7 +145,7 @@ export class StreamedReads {
         await batches.return?.();
       }
     }
-    ctx.type = 'application/json';
+    ctx.type = format.type;
     // One batch buffered ahead of the socket at most: backpressure reaches the store.
     ctx.body = Readable.from(text(), { objectMode: true, highWaterMark: 1 });
   }

@@ -12,10 +12,11 @@ import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
 import { newMessageId } from '../../lib/ids.js';
 import { parsePage, type Page } from '../../lib/paging.js';
 import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
-import { StreamedReads } from '../../lib/http/stream.js';
+import { StreamedReads, jsonArray } from '../../lib/http/stream.js';
 import type { RegistryClient } from './registry-client.js';
 import { ClusterViewer } from './cluster.js';
 import { LoggingReader } from './logging-reader.js';
+import type { ReadLine } from '../../lib/message-lines.js';
 import { DASHBOARD_FILES, DASHBOARD_HEADERS, DASHBOARD_PAGE, type Asset } from './dashboard/assets.js';
 
 export interface FacadeAppDeps {
@@ -37,8 +38,8 @@ export interface FacadeAppDeps {
   readDeadlineMs?: number;
   /** Bound on a whole POST, every attempt included (ms, default 15,000). */
   requestDeadlineMs?: number;
-  /** Messages per page asked of logging during a read (default 5,000). */
-  readPageSize?: number;
+  /** Bound on the wait for logging's answer to a read, and on each wait for more of it (ms, default 8,000). */
+  readSilenceMs?: number;
 }
 
 /** The `error.message` of another service's JSON error answer, if it has one. */
@@ -72,7 +73,7 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
 
   const router = new Router<AppState>();
   const reads = new StreamedReads({ maxConcurrent: deps.maxConcurrentReads ?? 4, deadlineMs: deps.readDeadlineMs ?? 300_000, registry: metrics.registry });
-  const logging = new LoggingReader({ registry, client, loggingService, pageSize: deps.readPageSize });
+  const logging = new LoggingReader({ registry, client, loggingService, silenceMs: deps.readSilenceMs ?? 8_000 });
 
   router.post(
     '/facade',
@@ -118,11 +119,12 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
     let stub: Promise<string | null> = Promise.resolve(null);
     const open = (signal: AbortSignal) => {
       stub = readStub(requestId, log, signal);
-      return logging.read(page, { requestId, signal, fields: 'uuid,msg' });
+      return logging.read(page, { requestId, signal, fields: 'text' });
     };
+    // Each text goes out as the JSON logging sent it: nothing is parsed or encoded again here.
     const format = {
+      ...jsonArray((m: ReadLine) => m.json),
       open: '{"logging-service":[',
-      encode: (m: { msg: string }) => JSON.stringify(m.msg),
       close: async () => `],"messages-service":${JSON.stringify(await stub)}}`,
     };
     await reads.send(ctx, open, format, { capped: isLargeRead(page) });
@@ -161,8 +163,8 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
     if (instance !== undefined && typeof instance !== 'string') throw badRequest('UNKNOWN_INSTANCE', 'give one instance');
     const { requestId } = ctx.state;
     let readFrom: string | undefined;
-    const open = (signal: AbortSignal) => logging.read(page, { requestId, signal, fields: 'all', instance, onPage: (i) => (readFrom ??= i) });
-    const format = { open: '{"messages":[', encode: JSON.stringify, close: () => `],"readFrom":${JSON.stringify(readFrom ?? null)}}` };
+    const open = (signal: AbortSignal) => logging.read(page, { requestId, signal, fields: 'record', instance, onInstance: (i) => (readFrom ??= i) });
+    const format = { ...jsonArray((m: ReadLine) => m.json), open: '{"messages":[', close: () => `],"readFrom":${JSON.stringify(readFrom ?? null)}}` };
     await reads.send(ctx, open, format, { capped: isLargeRead(page) });
   });
 

@@ -1,86 +1,90 @@
 /**
- * The facade's reads from the logging service: a read of any size is a run of bounded pages
- * (`GET /logging?limit=N&after=<last uuid>`), each from a random logging instance. One page is
- * fetched ahead while the previous one is written out, so the facade holds at most two pages.
- * A page is retried on another instance only when the first could not have started it
- * (`retryIfNotStarted`); a page that times out ends the read.
+ * The facade's reads from the logging service. A read of any size is one streamed request
+ * (`GET /logging?format=ndjson`), taken apart line by line as it arrives: the facade holds what
+ * one network chunk brings, and backpressure reaches logging and, through it, the members.
+ * A read starts on another instance only where the first could not have started it
+ * (`retryIfNotStarted`); a read cut short (its instance died mid-read) goes on from the last
+ * message received, on another instance, never repeating what was sent.
  */
 import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
-import { pageQuery, type Page } from '../../lib/paging.js';
-import { ServiceClient, UpstreamError, retryIfNotStarted } from '../../lib/service-client.js';
-import type { StoredMessage } from '../logging/store.js';
+import type { Page } from '../../lib/paging.js';
+import { ServiceClient, UpstreamError, readLines, retryIfNotStarted } from '../../lib/service-client.js';
+import { readLine, type ReadLine } from '../../lib/message-lines.js';
 import type { RegistryClient } from './registry-client.js';
 
-/** Messages per page asked of the logging service during a large read. */
-export const DEFAULT_PAGE_SIZE = 5_000;
-/** The first page is smaller, so the first byte goes out sooner. */
-const FIRST_PAGE_SIZE = 1_000;
+/** What a read passes on of each message: its text (as JSON), or its whole record. */
+export type ReadFields = 'text' | 'record';
 
-/** What a page may hold: the texts with their ids (`fields=uuid,msg`), or whole records. */
-export type PageFields = 'uuid,msg' | 'all';
+/** A read cut short this many times in a row without a message in between ends with 503. */
+const MAX_FRUITLESS_RESUMES = 3;
 
 export interface LoggingReaderDeps {
   registry: Pick<RegistryClient, 'instances'>;
   client: ServiceClient;
   loggingService: string;
-  pageSize?: number;
+  /** Bound on the wait for logging's answer, and on each wait for more of it (ms). */
+  silenceMs: number;
 }
 
 export interface ReadRequest {
   requestId: string;
   signal?: AbortSignal;
-  fields: PageFields;
+  fields: ReadFields;
   /** Read from this registered instance only (no retry elsewhere). */
   instance?: string;
-  /** Told which instance served each page. */
-  onPage?: (instance: string) => void;
+  /** Told which instance serves the read (again after a resume). */
+  onInstance?: (instance: string) => void;
 }
 
-/** The logging service's page, checked enough that the facade can trust its fields. */
-function parsePageBody(text: string, fields: PageFields): StoredMessage[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new HttpError(502, 'BAD_GATEWAY', 'logging sent a malformed answer', { cause: err });
-  }
-  const ok = Array.isArray(value) && value.every((m) => typeof m === 'object' && m !== null && typeof m.uuid === 'string' && typeof m.msg === 'string');
-  if (!ok) throw new HttpError(502, 'BAD_GATEWAY', 'logging sent a malformed list');
-  if (fields === 'uuid,msg') return value as StoredMessage[];
-  return (value as StoredMessage[]).map(({ uuid, msg, loggedBy, storedAt }) => ({ uuid, msg, loggedBy, storedAt }));
+/** One line of logging's answer, taken apart by position (lib/message-lines.ts). */
+function parseLine(line: string, fields: ReadFields): ReadLine {
+  const read = readLine(line, fields === 'text');
+  if (!read) throw new HttpError(502, 'BAD_GATEWAY', 'logging sent a malformed message');
+  return read;
 }
 
 export class LoggingReader {
-  private readonly pageSize: number;
-
-  constructor(private readonly deps: LoggingReaderDeps) {
-    this.pageSize = deps.pageSize ?? DEFAULT_PAGE_SIZE;
-  }
+  constructor(private readonly deps: LoggingReaderDeps) {}
 
   /**
-   * The messages after `page.after`, up to `page.limit`, in creation order, one logging page per
-   * batch. Memory: two pages of at most `pageSize` messages.
-   * @throws HttpError 400 for an unregistered `instance`, 503 when no instance could serve a page
+   * The messages after `page.after`, up to `page.limit`, in creation order, in batches of what
+   * arrives at once: each its uuid and the JSON to pass on (its text, or its whole record).
+   * @throws HttpError 400 for an unregistered `instance`, 503 when no instance could serve the read
    */
-  async *read(page: Page, request: ReadRequest): AsyncGenerator<StoredMessage[]> {
+  async *read(page: Page, request: ReadRequest): AsyncGenerator<ReadLine[]> {
     const instances = await this.instances(request.instance, request.requestId);
+    let after = page.after;
     let remaining = page.limit ?? Number.POSITIVE_INFINITY;
-    let size = Math.min(this.pageSize, FIRST_PAGE_SIZE);
-    const ask = (after: string | undefined) => {
-      const limit = Math.min(size, remaining);
-      size = this.pageSize;
-      const fetched = this.fetchPage(instances, { after, limit }, request);
-      // Handled when awaited; a page fetched ahead and then abandoned must not fail unhandled.
-      fetched.catch(() => undefined);
-      return { limit, page: fetched };
-    };
-    let next: { limit: number; page: Promise<StoredMessage[]> } | undefined = remaining > 0 ? ask(page.after) : undefined;
-    while (next) {
-      const batch = await next.page;
-      remaining -= batch.length;
-      // A short page is the end of the map; otherwise ask for the next one before handing this one out.
-      next = batch.length === next.limit && remaining > 0 ? ask(batch.at(-1)!.uuid) : undefined;
-      if (batch.length > 0) yield batch;
+    let fruitless = 0;
+    for (;;) {
+      const params = new URLSearchParams({ format: 'ndjson' });
+      if (after !== undefined) params.set('after', after);
+      if (Number.isFinite(remaining)) params.set('limit', String(remaining));
+      if (request.fields === 'text') params.set('fields', 'uuid,msg');
+      const query = `?${params}`;
+      const { instance, response } = await this.open(instances, query, request);
+      request.onInstance?.(instance);
+      const url = instance + query;
+      let got = 0;
+      try {
+        for await (const lines of readLines(response, url, this.deps.silenceMs)) {
+          const batch = lines.map((line) => parseLine(line, request.fields));
+          got += batch.length;
+          remaining -= batch.length;
+          after = batch.at(-1)!.uuid;
+          yield batch;
+        }
+        return;
+      } catch (err) {
+        // Cut short: go on from the last message received, elsewhere, unless nothing comes of it.
+        if (!(err instanceof UpstreamError) || request.signal?.aborted) throw err;
+        fruitless = got > 0 ? 0 : fruitless + 1;
+        if (fruitless >= MAX_FRUITLESS_RESUMES || request.instance !== undefined) {
+          throw unavailable('NO_LOGGING_INSTANCE', 'the logging instances kept cutting the read short', err);
+        }
+      } finally {
+        response.destroy();
+      }
     }
   }
 
@@ -93,21 +97,25 @@ export class LoggingReader {
     return [only];
   }
 
-  private async fetchPage(instances: readonly string[], page: Page, request: ReadRequest): Promise<StoredMessage[]> {
-    const query = pageQuery(page) + (request.fields === 'uuid,msg' ? '&fields=uuid,msg' : '');
-    let result;
+  /** Starts the read on a random instance; another only where the first could not have started. */
+  private async open(instances: readonly string[], query: string, request: ReadRequest) {
+    let opened;
     try {
-      result = await this.deps.client.callAny(instances, (url) => url + query, {
+      opened = await this.deps.client.streamAny(instances, (url) => url + query, {
         requestId: request.requestId,
         signal: request.signal,
+        timeoutMs: this.deps.silenceMs,
         retryIf: retryIfNotStarted,
       });
     } catch (err) {
       if (err instanceof UpstreamError) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could list the messages', err);
       throw err;
     }
-    if (result.response.status !== 200) throw new HttpError(502, 'BAD_GATEWAY', `logging answered ${result.response.status}`);
-    request.onPage?.(result.instance);
-    return parsePageBody(result.response.text, request.fields);
+    const status = opened.response.statusCode ?? 0;
+    if (status !== 200) {
+      opened.response.destroy();
+      throw new HttpError(502, 'BAD_GATEWAY', `logging answered ${status}`);
+    }
+    return opened;
   }
 }

@@ -46,6 +46,7 @@ export async function start(config: FacadeConfig, logger: Logger = createLogger(
     requestDeadlineMs: config.REQUEST_DEADLINE_MS,
     maxConcurrentReads: config.MAX_CONCURRENT_READS,
     readDeadlineMs: config.READ_DEADLINE_MS,
+    readSilenceMs: config.UPSTREAM_TIMEOUT_MS,
   });
   return serve(app, config, logger, { afterClose: () => client.close() });
 }

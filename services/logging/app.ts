@@ -8,7 +8,8 @@ import type { HttpMetrics } from '../../lib/metrics.js';
 import { HttpError, badRequest } from '../../lib/errors.js';
 import { isUuidV7, uuidV7Millis } from '../../lib/ids.js';
 import { parsePage } from '../../lib/paging.js';
-import { StreamedReads, plainArray } from '../../lib/http/stream.js';
+import { StreamedReads, jsonArray, ndjson } from '../../lib/http/stream.js';
+import { idTextLine, recordLine } from '../../lib/message-lines.js';
 import type { MessageStore, PutOutcome, StoredMessage } from './store.js';
 import { instrumentStore } from './store-metrics.js';
 
@@ -60,15 +61,17 @@ type MessageField = (typeof MESSAGE_FIELDS)[number];
  * @throws HttpError 400 for an unknown, repeated or empty field
  */
 export function messageEncoder(fields: unknown): (m: StoredMessage) => string {
-  if (fields === undefined) return (m) => JSON.stringify({ uuid: m.uuid, msg: m.msg, loggedBy: m.loggedBy, storedAt: m.storedAt });
+  if (fields === undefined) return recordLine;
   const list = typeof fields === 'string' ? fields.split(',') : [];
   const known = list.every((f): f is MessageField => (MESSAGE_FIELDS as readonly string[]).includes(f));
   if (list.length === 0 || !known || new Set(list).size !== list.length) {
     throw badRequest('INVALID_FIELDS', `fields must be a comma-separated list of ${MESSAGE_FIELDS.join(', ')}`);
   }
   if (list.length === 1 && list[0] === 'msg') return (m) => JSON.stringify(m.msg);
+  // The facade's reads: the shape it takes apart without parsing (lib/message-lines.ts).
+  if (list.length === 2 && list.includes('uuid') && list.includes('msg')) return (m) => idTextLine(m.uuid, m.msg);
   const picked = MESSAGE_FIELDS.filter((f) => list.includes(f));
-  return (m) => JSON.stringify(Object.fromEntries(picked.map((f) => [f, m[f]])));
+  return (m) => `{${picked.map((f) => `"${f}":${JSON.stringify(m[f])}`).join(',')}}`;
 }
 
 export function createApp(deps: LoggingAppDeps): Koa<AppState> {
@@ -92,11 +95,16 @@ export function createApp(deps: LoggingAppDeps): Koa<AppState> {
     ctx.body = { uuid, msg, loggedBy: instanceName, outcome };
   });
 
-  /** Streams every message, or one page, in creation order; memory: one key window (see store.ts). */
+  /**
+   * Streams every message, or one page, in creation order, as a JSON array or (`?format=ndjson`)
+   * one message per line; memory: two key windows (see store.ts).
+   */
   router.get('/logging', async (ctx) => {
     const encode = messageEncoder(ctx.query.fields);
+    const { format } = ctx.query;
+    if (format !== undefined && format !== 'json' && format !== 'ndjson') throw badRequest('INVALID_FORMAT', 'format must be json or ndjson');
     const page = parsePage(ctx.query);
-    await reads.send(ctx, (signal) => store.read(page, { signal }), plainArray(encode));
+    await reads.send(ctx, (signal) => store.read(page, { signal }), format === 'ndjson' ? ndjson(encode) : jsonArray(encode));
   });
 
   router.get('/logging/cluster', async (ctx) => {

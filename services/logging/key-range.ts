@@ -4,10 +4,14 @@
  * Keys are lower-case UUIDv7 strings, so their string order is their order as 128-bit numbers,
  * and that is creation order (the top 48 bits are the creation millisecond). A window is a key
  * range [lo, hi]; a sorted index on the key answers a range query in O(log n + entries in it).
- * Before fetching a window the walk counts it (a count costs the members an index range scan but
- * moves no entries), and narrows any window that holds more than it may fetch at once. So whatever
- * the keys' spread (bursts in one millisecond, days without a message), no fetch returns more than
- * `maxEntries`, and a page of `limit` costs O(limit) in every process.
+ * Each window is sized from the density of the one before it to hold about `targetEntries`, or
+ * `targetBytes` where messages are large (a page of `limit`: about `limit`), and fetched as it is: a count first would cost the members
+ * about as much as the fetch. Where the density jumps (a burst after a quiet spell) a window may
+ * hold more, but never more than the source allows in one answer: the members refuse a larger
+ * query (`hazelcast.query.result.size.limit`), the source says `TooManyInWindow`, and the walk
+ * narrows the window 16× and asks again. Empty stretches are crossed in windows that grow 8×.
+ * So whatever the keys' spread, one fetch holds at most the source's limit, usually about the
+ * target, and a page of `limit` costs O(limit) in every process.
  *
  * Pure: the map is reached through a `RangeSource`, which unit tests replace with a sorted array.
  */
@@ -34,11 +38,20 @@ export function lastKeyOfMs(ms: number): bigint {
   return (BigInt(Math.max(0, Math.floor(ms)) + 1) * KEY_UNITS_PER_MS) - 1n;
 }
 
-/** Where a walk reads from: counts and fetches over inclusive key ranges. */
+/** A source refused a window because it holds more entries than one answer may. */
+export class TooManyInWindow extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('the key window holds more entries than one answer may', options);
+    this.name = 'TooManyInWindow';
+  }
+}
+
+/** Where a walk reads from: fetches over inclusive key ranges. */
 export interface RangeSource<T> {
-  /** How many entries have keys in [lo, hi]. */
-  count(lo: string, hi: string): Promise<number>;
-  /** The entries with keys in [lo, hi], in any order. */
+  /**
+   * The entries with keys in [lo, hi], in any order.
+   * @throws TooManyInWindow when there are more than the source answers at once
+   */
   fetch(lo: string, hi: string): Promise<T[]>;
 }
 
@@ -46,11 +59,11 @@ export interface RangeSource<T> {
 export interface WindowStats {
   entries: number;
   width: bigint;
-  /** Count probes made for this window (at least one). */
-  probes: number;
+  /** Empty or refused windows asked for before this one. */
+  misses: number;
 }
 
-export interface WalkOptions {
+export interface WalkOptions<T = unknown> {
   /** First key of the walk (inclusive). */
   from: bigint;
   /** Last key of the walk (inclusive). */
@@ -59,90 +72,103 @@ export interface WalkOptions {
   limit?: number;
   /** Entries one window should hold; windows are resized toward it. */
   targetEntries: number;
-  /** Hard bound on the entries of one fetch; a window that counts more is narrowed first. */
-  maxEntries: number;
-  /** Width of the first window, e.g. learned from the previous walk. */
+  /** Bytes one window should hold, by `sizeOf`: windows are resized toward whichever target is nearer. */
+  targetBytes?: number;
+  /** The bytes an entry takes, e.g. its text's length. */
+  sizeOf?: (entry: T) => number;
+  /** Width of the first window (default 16 ms of keys); later ones grow or shrink from it, 4x at most each. */
   initialWidth?: bigint;
   /** Stops the walk before its next call to the source. */
   signal?: AbortSignal;
   onWindow?: (stats: WindowStats) => void;
 }
 
-/** Default first window: 64 ms of keys. */
-export const DEFAULT_WIDTH = 64n * KEY_UNITS_PER_MS;
+/**
+ * Default width of a walk's first window: 16 ms of keys. Small on purpose: nothing is known yet of
+ * the density here, and a few windows growing 4x each reach the target at any write rate.
+ */
+export const DEFAULT_WIDTH = 16n * KEY_UNITS_PER_MS;
 
 const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
 const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
 
-/** One fetched window, and where and how wide the next one starts. */
+/** One fetched window. */
 interface Fetched<T> {
   entries: T[];
-  /** Last key of the window. */
+  /** Last key of the window, and its width. */
   hi: bigint;
-  /** Width the next window should have, fitted to this one's density. */
-  nextWidth: bigint;
+  width: bigint;
+  /** How full it was: 1 is a window of the target (entries or bytes, whichever is fuller). */
+  fill: number;
 }
 
-/**
- * Yields the entries with keys in [from, to], in key order, in batches of at most `maxEntries`
- * (plus whatever was written into a window between its count and its fetch). Empty stretches are
- * crossed with windows that grow 4× each time; full ones are narrowed before they are fetched.
- * The next window is read while the caller handles the current one, so at most two are held.
- * Returning early (break, `return()`, an aborted signal) stops all further calls to the source
- * once the window being read ahead has arrived.
- */
-export async function* walkKeys<T extends { uuid: string }>(source: RangeSource<T>, options: WalkOptions): AsyncGenerator<T[]> {
-  const { to, targetEntries, maxEntries, signal, onWindow } = options;
-  let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+/** `width` × `to` ÷ `from`, in whole key units. */
+const scale = (width: bigint, to: number, from: number) => (width * BigInt(Math.max(1, Math.round(to)))) / BigInt(Math.max(1, Math.round(from)));
 
-  /** Finds the first non-empty window from `lo` on, narrowed to at most `wanted`-ish entries, and fetches it. */
-  const read = async (lo: bigint, width: bigint, wanted: number): Promise<Fetched<T> | undefined> => {
-    // A page of `limit` need not fetch much more than `limit`; a full walk fetches up to the bound.
-    const acceptable = Math.min(maxEntries, Math.max(2 * wanted, 64));
-    let probes = 0;
+/**
+ * Yields the entries with keys in [from, to], in key order, one window per batch (see the module
+ * comment for how windows are sized and bounded). The next window is read while the caller
+ * handles the current one, so at most two are held. Returning early (break, `return()`, an
+ * aborted signal) stops all further calls to the source once the window read ahead has arrived.
+ */
+export async function* walkKeys<T extends { uuid: string }>(source: RangeSource<T>, options: WalkOptions<T>): AsyncGenerator<T[]> {
+  const { to, targetEntries, targetBytes, sizeOf, signal, onWindow } = options;
+  let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+  const wanted = () => Math.min(remaining, targetEntries);
+
+  /** Fetches the first non-empty window from `lo` on, starting `width` wide. */
+  const read = async (lo: bigint, width: bigint): Promise<Fetched<T> | undefined> => {
+    let misses = 0;
     while (lo <= to) {
       signal?.throwIfAborted();
-      const hi = minBig(lo + width - 1n, to);
+      const hi = minBig(lo + maxBig(1n, width) - 1n, to);
       const w = hi - lo + 1n;
-      const n = await source.count(numberToKey(lo), numberToKey(hi));
-      probes++;
-      if (n > acceptable && w > 1n) {
-        // Narrow toward `wanted` entries, at least halving, and count again.
-        width = maxBig(1n, minBig(w / 2n, (w * BigInt(wanted)) / BigInt(n)));
+      let entries: T[];
+      try {
+        entries = await source.fetch(numberToKey(lo), numberToKey(hi));
+      } catch (err) {
+        if (!(err instanceof TooManyInWindow) || w === 1n) throw err;
+        misses++;
+        width = w / 16n;
         continue;
       }
-      if (n === 0) {
+      if (entries.length === 0) {
         // Nothing here: skip it, and cross the rest of an empty stretch in ever wider steps.
+        misses++;
         lo = hi + 1n;
-        width = w * 4n;
+        width = w * 8n;
         continue;
       }
-      signal?.throwIfAborted();
-      const entries = await source.fetch(numberToKey(lo), numberToKey(hi));
       // Keys are canonical lower-case UUIDs, so plain string order is key order.
       entries.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
-      onWindow?.({ entries: entries.length, width: w, probes });
-      // Resize toward the target from this window's density, by at most 4x either way.
-      const fitted = (w * BigInt(targetEntries)) / BigInt(n);
-      return { entries, hi, nextWidth: maxBig(1n, minBig(w * 4n, maxBig(w / 4n, fitted))) };
+      // This window as a share of a full one, by entries or by bytes, whichever is fuller.
+      const bytes = sizeOf && targetBytes ? entries.reduce((n, e) => n + sizeOf(e), 0) : 0;
+      const fill = Math.max(entries.length / targetEntries, targetBytes ? bytes / targetBytes : 0);
+      onWindow?.({ entries: entries.length, width: w, misses });
+      return { entries, hi, width: w, fill };
     }
     return undefined;
   };
 
   /** Starts reading a window ahead; its failure is handled when it is awaited, never left unhandled. */
   const readAhead = (lo: bigint, width: bigint) => {
-    const p = read(lo, width, Math.min(remaining, targetEntries));
+    const p = read(lo, width);
     p.catch(() => undefined);
     return p;
   };
-  let ahead = remaining > 0 ? readAhead(options.from, maxBig(1n, options.initialWidth ?? DEFAULT_WIDTH)) : undefined;
+  let ahead = remaining > 0 ? readAhead(options.from, options.initialWidth ?? DEFAULT_WIDTH) : undefined;
   while (ahead) {
     const window = await ahead;
     ahead = undefined;
     if (!window) return;
     const batch = window.entries.length > remaining ? window.entries.slice(0, remaining) : window.entries;
     remaining -= batch.length;
-    if (remaining > 0 && window.hi < to) ahead = readAhead(window.hi + 1n, window.nextWidth);
+    if (remaining > 0 && window.hi < to) {
+      // Sized to this window's density, by at most 4x either way; a page's last window to what it still wants.
+      const share = Math.min(1, wanted() / targetEntries);
+      const fitted = scale(window.width, share * 1_000_000, window.fill * 1_000_000);
+      ahead = readAhead(window.hi + 1n, minBig(window.width * 4n, maxBig(window.width / 4n, fitted)));
+    }
     if (batch.length > 0) yield batch;
   }
 }

@@ -4,7 +4,7 @@ import { createMetrics } from '../../lib/metrics.js';
 import { serve } from '../../lib/http/server.js';
 import { HazelcastConnection } from '../../lib/hazelcast.js';
 import { createApp } from './app.js';
-import { HazelcastMessageStore, STORE_SERIALIZERS } from './store.js';
+import { HazelcastMessageStore } from './store.js';
 import { loadLoggingConfig, type LoggingConfig } from './config.js';
 import type { RunningService } from '../../lib/lifecycle.js';
 
@@ -20,7 +20,6 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
       reconnectMaxBackoffMs: config.HZ_RECONNECT_MAX_BACKOFF_MS,
       instanceName,
       registry: metrics.registry,
-      compactSerializers: STORE_SERIALIZERS,
     },
     logger,
   );

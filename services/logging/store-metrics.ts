@@ -76,9 +76,9 @@ export function instrumentStore(store: MessageStore, registry: Registry, statsTi
     help: 'Entries fetched from the map by reads.',
     registers: [registry],
   });
-  const readProbes = new prom.Counter({
-    name: 'hazelcast_read_probes_total',
-    help: 'Count queries reads made to size their key windows.',
+  const readMisses = new prom.Counter({
+    name: 'hazelcast_read_misses_total',
+    help: 'Key windows reads asked for that were empty, or refused as too large and asked again narrower.',
     registers: [registry],
   });
 
@@ -159,7 +159,7 @@ export function instrumentStore(store: MessageStore, registry: Registry, statsTi
           onWindow: (w) => {
             readWindows.inc();
             readEntries.inc(w.entries);
-            readProbes.inc(w.probes);
+            readMisses.inc(w.misses);
             options.onWindow?.(w);
           },
         }),

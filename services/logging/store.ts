@@ -2,16 +2,13 @@
  * Where messages live. The service talks to a `MessageStore`; production uses the Hazelcast map,
  * unit tests an in-memory one (test/support).
  */
-import { Aggregators, Predicates, type IMap } from 'hazelcast-client';
+import { Aggregators, Predicates, QueryError, type IMap } from 'hazelcast-client';
 import type { Page } from '../../lib/paging.js';
 import { unavailable } from '../../lib/errors.js';
 import { HazelcastConnection, isHazelcastUnavailable } from '../../lib/hazelcast.js';
-import { DEFAULT_WIDTH, keyToNumber, lastKeyOfMs, walkKeys, type WindowStats } from './key-range.js';
+import { TooManyInWindow, keyToNumber, lastKeyOfMs, walkKeys, type WindowStats } from './key-range.js';
 import { StoreCapacity, entryCostBytes, type SharedCounter } from './capacity.js';
-import { MessageRecord, messageRecordSerializer, toStoredMessage, type MapValue } from './record.js';
 
-/** The Compact serializers a Hazelcast connection needs to hold a message store. */
-export const STORE_SERIALIZERS = [messageRecordSerializer];
 
 /** What the map holds under each message's uuid. */
 export interface StoredValue {
@@ -81,6 +78,15 @@ export interface MessageStore {
   stats?(): Promise<StoreStats>;
 }
 
+/**
+ * The members refused a query whose answer would pass `hazelcast.query.result.size.limit` (the
+ * member configuration sets it): Hazelcast's QueryResultSizeExceededException, which the client
+ * hands over as a QueryError that says so.
+ */
+export function isResultTooLarge(err: unknown): boolean {
+  return err instanceof QueryError && /QueryResultSizeExceeded|prevent an OOME/.test(err.message);
+}
+
 /** Decides the outcome of a put-if-absent from the value that was there before (if any). */
 export function outcomeOf(previous: Pick<StoredValue, 'msg'> | null | undefined, msg: string): PutOutcome {
   if (previous === null || previous === undefined) return 'created';
@@ -111,16 +117,17 @@ export function apportion(total: number, weights: number[]): number[] {
 export interface HazelcastStoreOptions {
   /** The map's backup count as the member configuration declares it; reported in the summary. */
   backupCount?: number;
-  /** Entries one read window should hold (default 2,000). */
+  /** Entries one read window should hold (default 2,000: the fastest of 1,000, 2,000 and 5,000 in npm run bench). */
   windowEntries?: number;
-  /** Hard bound on the entries of one fetch from the cluster (default 8,000). */
-  maxWindowEntries?: number;
   /** Keys up to this far ahead of this clock are read (default 60 s); logging refuses later ones. */
   maxClockSkewMs?: number;
   /** The most the messages may take in each member's heap; without it, writes are never refused. */
   capacityBytes?: number;
   now?: () => number;
 }
+
+/** About this many bytes of messages in one read window, when they are large enough to fill it before 5,000 do. */
+const WINDOW_BYTES = 2 * 1024 * 1024;
 
 /** The key under which the meta map keeps a lower bound of every stored key. */
 const FLOOR_KEY = 'floor';
@@ -129,13 +136,10 @@ const HEAP_BYTES_KEY = 'heapBytes';
 
 export class HazelcastMessageStore implements MessageStore {
   private readonly windowEntries: number;
-  private readonly maxWindowEntries: number;
   private readonly maxClockSkewMs: number;
   private readonly now: () => number;
   /** A value the floor held once; the floor only ever goes down, so it is at most this. */
   private knownFloor: string | undefined;
-  /** The width of the last window read, so the next read starts near the right size. */
-  private widthHint = DEFAULT_WIDTH;
   private readonly capacity: StoreCapacity | undefined;
 
   constructor(
@@ -144,10 +148,8 @@ export class HazelcastMessageStore implements MessageStore {
     private readonly options: HazelcastStoreOptions = {},
   ) {
     this.windowEntries = options.windowEntries ?? 2_000;
-    this.maxWindowEntries = options.maxWindowEntries ?? 8_000;
     this.maxClockSkewMs = options.maxClockSkewMs ?? 60_000;
     this.now = options.now ?? Date.now;
-    if (!hz.serializes(messageRecordSerializer)) throw new Error('the Hazelcast connection of a message store needs STORE_SERIALIZERS (compactSerializers)');
     if (options.capacityBytes !== undefined) this.capacity = new StoreCapacity(this.heapCounter(), { capacityBytes: options.capacityBytes });
   }
 
@@ -188,7 +190,7 @@ export class HazelcastMessageStore implements MessageStore {
         throw err;
       }
       await this.lowerFloorTo(uuid);
-      const outcome = outcomeOf(await map.putIfAbsent(uuid, MessageRecord.of(value)), value.msg);
+      const outcome = outcomeOf(await map.putIfAbsent(uuid, value), value.msg);
       if (outcome === 'created') await this.capacity?.charge(cost);
       return outcome;
     });
@@ -206,7 +208,7 @@ export class HazelcastMessageStore implements MessageStore {
       await this.capacity?.reserve(cost);
       await this.lowerFloorTo(lowest);
       const map = await this.map();
-      await map.putAll(messages.map((m) => [m.uuid, MessageRecord.of(m)]));
+      await map.putAll(messages.map(({ uuid, msg, loggedBy, storedAt }) => [uuid, { msg, loggedBy, storedAt }]));
       await this.capacity?.charge(cost);
     });
   }
@@ -240,12 +242,15 @@ export class HazelcastMessageStore implements MessageStore {
       from = keyToNumber(floor);
     }
     const source = {
-      count: (lo: string, hi: string) =>
-        this.guard(async () => Number(await map.aggregateWithPredicate(Aggregators.count(), Predicates.between('__key', lo, hi)))),
       fetch: (lo: string, hi: string) =>
         this.guard(async () => {
-          const entries = await map.entrySetWithPredicate(Predicates.between('__key', lo, hi));
-          return entries.map(([uuid, v]) => toStoredMessage(uuid, v));
+          try {
+            const entries = await map.entrySetWithPredicate(Predicates.between('__key', lo, hi));
+            return entries.map(([uuid, v]): StoredMessage => ({ uuid, msg: v.msg, loggedBy: v.loggedBy, storedAt: v.storedAt }));
+          } catch (err) {
+            if (isResultTooLarge(err)) throw new TooManyInWindow({ cause: err });
+            throw err;
+          }
         }),
     };
     yield* walkKeys(source, {
@@ -253,13 +258,10 @@ export class HazelcastMessageStore implements MessageStore {
       to: lastKeyOfMs(this.now() + this.maxClockSkewMs),
       limit: page.limit,
       targetEntries: this.windowEntries,
-      maxEntries: this.maxWindowEntries,
-      initialWidth: this.widthHint,
+      targetBytes: WINDOW_BYTES,
+      sizeOf: (m) => m.msg.length + m.loggedBy.length + 64,
       signal: options.signal,
-      onWindow: (stats) => {
-        this.widthHint = stats.width;
-        options.onWindow?.(stats);
-      },
+      onWindow: options.onWindow,
     });
   }
 
@@ -304,7 +306,7 @@ export class HazelcastMessageStore implements MessageStore {
     return { connected, mapSize, clusterSize, usedBytes: this.capacity?.usedBytes ?? null, capacityBytes: this.capacity?.capacityBytes };
   }
 
-  private proxy: IMap<string, MapValue> | undefined;
+  private proxy: IMap<string, StoredValue> | undefined;
   private indexed: Promise<void> | undefined;
 
   /**
@@ -313,8 +315,8 @@ export class HazelcastMessageStore implements MessageStore {
    * The member configuration declares the sorted index on `__key` that reads need; it is added
    * here too (a no-op where it exists), so a cluster configured without it is never scanned whole.
    */
-  private async map(): Promise<IMap<string, MapValue>> {
-    if (!this.hz.isConnected() || !this.proxy) this.proxy = await this.hz.getMap<string, MapValue>(this.mapName);
+  private async map(): Promise<IMap<string, StoredValue>> {
+    if (!this.hz.isConnected() || !this.proxy) this.proxy = await this.hz.getMap<string, StoredValue>(this.mapName);
     const proxy = this.proxy;
     this.indexed ??= proxy.addIndex({ type: 'SORTED', attributes: ['__key'] }).catch((err: unknown) => {
       this.indexed = undefined;
@@ -332,34 +334,47 @@ export class HazelcastMessageStore implements MessageStore {
   }
 
   /**
-   * The floor: a key at or below every stored key, where a full read starts. Kept in the meta map
-   * by writers (see lowerFloorTo); for a map written before the floor existed it is found once
-   * with a min aggregation (a scan of the map, then never again) and stored.
+   * The floor: a key at or below every stored key, where a full read starts; undefined while the
+   * map is empty. Kept in the meta map by writers (see lowerFloorTo).
    */
   private async floor(): Promise<string | undefined> {
     const stored = await (await this.meta()).get(FLOOR_KEY);
     if (stored !== null && stored !== undefined) return stored;
+    const lowest = await this.lowestStoredKey();
+    if (lowest === undefined) return undefined;
+    await this.lowerFloorTo(lowest);
+    return (await (await this.meta()).get(FLOOR_KEY)) ?? lowest;
+  }
+
+  /**
+   * The lowest key in the map, by a min aggregation: a scan of the whole map, made only where no
+   * floor exists yet (a map written by a version before floors, or after the meta map was lost).
+   */
+  private async lowestStoredKey(): Promise<string | undefined> {
     const map = await this.map();
     if ((await map.size()) === 0) return undefined;
-    const min = await map.aggregate(Aggregators.min<string>('__key'));
-    if (min === null || min === undefined) return undefined;
-    await this.lowerFloorTo(min);
-    return (await (await this.meta()).get(FLOOR_KEY)) ?? min;
+    return (await map.aggregate(Aggregators.min<string>('__key'))) ?? undefined;
   }
 
   /**
    * Makes sure the floor is at or below `key` before `key` is stored: a compare-and-set loop that
    * only ever lowers it, so concurrent writers on any instance agree. Costs nothing once this
-   * instance has seen a floor at or below `key`, i.e. for every key newer than the first.
+   * instance has seen a floor at or below `key`, i.e. for every key newer than the first. The
+   * floor is made below whatever the map already holds, so entries stored before it stay read.
    */
   private async lowerFloorTo(key: string): Promise<void> {
     if (this.knownFloor !== undefined && this.knownFloor <= key) return;
     const meta = await this.meta();
     for (;;) {
-      const current = await meta.putIfAbsent(FLOOR_KEY, key);
+      const current = await meta.get(FLOOR_KEY);
       if (current === null || current === undefined) {
-        this.knownFloor = key;
-        return;
+        const older = await this.lowestStoredKey();
+        const lowest = older !== undefined && older < key ? older : key;
+        if ((await meta.putIfAbsent(FLOOR_KEY, lowest)) == null) {
+          this.knownFloor = lowest;
+          return;
+        }
+        continue;
       }
       if (current <= key) {
         this.knownFloor = current;

@@ -172,7 +172,14 @@ describe('Helm chart charts/lab (real helm)', function () {
     it('configures the cluster name, the messages map with backup-count 2 and its key index, health endpoints, and no phone-home', () => {
       const { config } = memberConfigOf(objectsOf('defaults'));
       expect(config['cluster-name']).to.equal('lab');
-      expect(config.map.messages).to.deep.equal({ 'backup-count': 2, 'async-backup-count': 0, indexes: [{ type: 'SORTED', attributes: ['__key'] }] });
+      expect(config.map.messages).to.deep.equal({
+        'backup-count': 2,
+        'async-backup-count': 0,
+        'cache-deserialized-values': 'NEVER',
+        'metadata-policy': 'OFF',
+        indexes: [{ type: 'SORTED', attributes: ['__key'] }],
+      });
+      expect(config.properties['hazelcast.query.result.size.limit']).to.equal(100_000);
       expect(config.map['messages-meta']).to.deep.equal({ 'backup-count': 2, 'async-backup-count': 0 });
       expect(config.network['rest-api']).to.deep.equal({ enabled: true, 'endpoint-groups': { HEALTH_CHECK: { enabled: true } } });
       expect(config.properties['hazelcast.phone.home.enabled']).to.equal(false);

@@ -1,12 +1,14 @@
 /**
  * Reads of a large map on the real system: streamed reads equal the same messages read page by
- * page, a client that stops reading holds the whole pipeline at a few pages (backpressure), one
- * that disconnects stops the work all the way down, and the cluster view stays O(members).
+ * page, the cluster view stays O(members), members refuse oversized query answers, a client that
+ * stops reading holds the whole pipeline back (backpressure), and one that disconnects stops the
+ * work all the way down.
  */
 import http from 'node:http';
 import { expect } from 'chai';
+import { Predicates } from 'hazelcast-client';
 import type { LocalSystem } from '../../local/system.js';
-import { HazelcastMessageStore } from '../../services/logging/store.js';
+import { HazelcastMessageStore, isResultTooLarge } from '../../services/logging/store.js';
 import type { HazelcastConnection } from '../../lib/hazelcast.js';
 import { addMessages, connect } from '../../local/fill.js';
 import { createTestSystem, stopAll } from '../support/system.js';
@@ -14,8 +16,9 @@ import { eventually } from '../support/eventually.js';
 import { get } from '../support/http.js';
 import { silentLogger } from '../support/fakes.js';
 
-/** Enough bytes (40,000 × ~1 KB) that loopback socket buffers cannot hold a whole read. */
+/** 40,000 messages of about 1 KB; the backpressure test adds more, to 160,000. */
 const COUNT = 40_000;
+const BIG_COUNT = 160_000;
 const text = (i: number) => `m${i}:${'x'.repeat(1_000)}`;
 
 /** The sum of one metric over the logging instances. */
@@ -71,7 +74,32 @@ describe('bounded reads of a large map on the real system', function () {
     expect(direct.body).to.deep.equal(streamed);
   });
 
-  it('holds a read that the client stops reading at a few pages, and stops all the work when it disconnects', async () => {
+  it('answers /facade/cluster without listing the map: entries per member shared out by partitions, adding up to the map size', async () => {
+    const r = await get(`${system.facadeUrl}/facade/cluster`);
+    expect(r.status).to.equal(200);
+    const hzView = r.body.hazelcast;
+    expect(hzView.mapSize).to.equal(COUNT);
+    expect(hzView.entriesCounted).to.equal('estimated');
+    expect(hzView.members).to.have.length(3);
+    expect(hzView.ownedEntriesTotal).to.equal(COUNT);
+    for (const m of hzView.members) expect(m.ownedEntries).to.be.within(COUNT * 0.25, COUNT * 0.42);
+  });
+
+  it('has members that refuse any query answer over 100,000 entries, which the store recognises (and a read then narrows its window)', async () => {
+    const scratch = await hz.getMap<string, string>('bounded-reads-limit');
+    for (let from = 0; from < 120_000; from += 10_000) {
+      await scratch.putAll(Array.from({ length: 10_000 }, (_, i) => [`k${from + i}`, 'v'] as [string, string]));
+    }
+    const err = await scratch.entrySet().catch((e: unknown) => e);
+    expect(isResultTooLarge(err), String(err)).to.equal(true);
+    expect((await scratch.keySetWithPredicate(Predicates.sql("__key like 'k1%'"))).length).to.be.below(100_000);
+    await scratch.destroy();
+  });
+
+  it('holds a read that the client stops reading (backpressure), and stops all the work when it disconnects', async () => {
+    // Kernel buffers on loopback take up to 36 MB a connection (tcp_rmem 32 MB + tcp_wmem 4 MB),
+    // two connections deep: 160 MB of messages, so that what they hold is well under the whole.
+    await addMessages(new HazelcastMessageStore(hz, system.mapName), BIG_COUNT - COUNT, (i) => text(COUNT + i));
     const before = await fetchedEntries(system);
     const req = http.get(`${system.facadeUrl}/facade`);
     const res = await new Promise<http.IncomingMessage>((resolve) => req.once('response', resolve));
@@ -85,7 +113,7 @@ describe('bounded reads of a large map on the real system', function () {
       held = now;
       expect(settled, 'fetching has stopped').to.equal(true);
     }, { timeoutMs: 30_000, intervalMs: 500 });
-    expect(held - before, 'entries fetched while the client read nothing').to.be.below(COUNT * 0.6);
+    expect(held - before, 'entries fetched while the client read nothing').to.be.below(BIG_COUNT * 0.6);
 
     req.destroy();
     await eventually(async () => {
@@ -94,16 +122,5 @@ describe('bounded reads of a large map on the real system', function () {
     });
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await fetchedEntries(system), 'nothing is read after the disconnect').to.equal(held);
-  });
-
-  it('answers /facade/cluster without listing the map: entries per member shared out by partitions, adding up to the map size', async () => {
-    const r = await get(`${system.facadeUrl}/facade/cluster`);
-    expect(r.status).to.equal(200);
-    const hzView = r.body.hazelcast;
-    expect(hzView.mapSize).to.equal(COUNT);
-    expect(hzView.entriesCounted).to.equal('estimated');
-    expect(hzView.members).to.have.length(3);
-    expect(hzView.ownedEntriesTotal).to.equal(COUNT);
-    for (const m of hzView.members) expect(m.ownedEntries).to.be.within(COUNT * 0.25, COUNT * 0.42);
   });
 });

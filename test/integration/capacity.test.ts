@@ -1,8 +1,8 @@
 /**
  * Capacity on the real system: with a 1 MB capacity, writes of 10 KB messages are refused with the
- * documented 507 STORE_FULL before the capacity is passed by more than a few writes, through the
- * facade as through logging, and every message acknowledged before stays readable. Entries an
- * earlier version stored as JSON are read alongside the Compact ones.
+ * documented 507 STORE_FULL at the capacity, through the facade as through logging, and every
+ * message acknowledged before stays readable. Entries an earlier version stored, before the
+ * floor that reads start from existed, are still read.
  */
 import { expect } from 'chai';
 import { v7 as uuidv7 } from 'uuid';
@@ -25,24 +25,25 @@ describe('capacity of the store on the real system', function () {
   });
   after(() => stopAll());
 
-  it('reads entries an earlier version stored as JSON together with the Compact ones', async () => {
-    const legacy = await HazelcastConnection.start(
-      { clusterName: system.clusterName, members: system.ports.members.map((p) => `127.0.0.1:${p}`), connectTimeoutMs: 5_000, invocationTimeoutMs: 10_000, reconnectMaxBackoffMs: 1_000, instanceName: 'legacy' },
+  it('reads entries an earlier version stored (no floor yet) together with the new ones', async () => {
+    const old = await HazelcastConnection.start(
+      { clusterName: system.clusterName, members: system.ports.members.map((p) => `127.0.0.1:${p}`), connectTimeoutMs: 5_000, invocationTimeoutMs: 10_000, reconnectMaxBackoffMs: 1_000, instanceName: 'earlier-version' },
       silentLogger(),
     );
     try {
-      await eventually(() => expect(legacy.isConnected()).to.equal(true));
-      const first = (await postForm(`${system.facadeUrl}/facade`, { msg: 'compact one' })).body.message.uuid;
-      // Written the way the JSON-storing version did: a plain object, which the client stores as JSON.
-      const old = uuidv7();
-      await (await legacy.getMap<string, object>(system.mapName)).put(old, { msg: 'stored as JSON', loggedBy: 'old-version', storedAt: '2026-01-01T00:00:00.000Z' });
-      await postForm(`${system.facadeUrl}/facade`, { msg: 'compact two' });
-      const texts = (await get(`${system.facadeUrl}/facade`)).body['logging-service'];
-      expect(texts).to.deep.equal(['compact one', 'stored as JSON', 'compact two']);
-      const detail = (await get(`${system.facadeUrl}/facade/messages?after=${first}&limit=1`)).body.messages;
-      expect(detail).to.deep.equal([{ uuid: old, msg: 'stored as JSON', loggedBy: 'old-version', storedAt: '2026-01-01T00:00:00.000Z' }]);
+      await eventually(() => expect(old.isConnected()).to.equal(true));
+      // Written the way the version before floors did: straight into the map, nothing in the meta map.
+      const map = await old.getMap<string, object>(system.mapName);
+      const ids = [uuidv7(), uuidv7()];
+      await map.put(ids[0]!, { msg: 'old one', loggedBy: 'earlier-version', storedAt: '2026-01-01T00:00:00.000Z' });
+      await map.put(ids[1]!, { msg: 'old two', loggedBy: 'earlier-version', storedAt: '2026-01-01T00:00:01.000Z' });
+      await (await old.getMap(`${system.mapName}-meta`)).clear();
+      await postForm(`${system.facadeUrl}/facade`, { msg: 'new one' });
+      expect((await get(`${system.facadeUrl}/facade`)).body['logging-service']).to.deep.equal(['old one', 'old two', 'new one']);
+      const detail = (await get(`${system.facadeUrl}/facade/messages?limit=1`)).body.messages;
+      expect(detail).to.deep.equal([{ uuid: ids[0], msg: 'old one', loggedBy: 'earlier-version', storedAt: '2026-01-01T00:00:00.000Z' }]);
     } finally {
-      await legacy.shutdown();
+      await old.shutdown();
     }
   });
 

@@ -1,14 +1,18 @@
 import { expect } from 'chai';
 import { v7 as uuidv7 } from 'uuid';
-import { KEY_UNITS_PER_MS, MAX_KEY, MIN_KEY, keyToNumber, lastKeyOfMs, numberToKey, walkKeys, type RangeSource, type WalkOptions } from '../../services/logging/key-range.js';
+import { KEY_UNITS_PER_MS, MAX_KEY, MIN_KEY, TooManyInWindow, keyToNumber, lastKeyOfMs, numberToKey, walkKeys, type RangeSource, type WalkOptions } from '../../services/logging/key-range.js';
 
-/** A sorted array behind the RangeSource contract, recording what each call cost. */
+/**
+ * A sorted array behind the RangeSource contract, refusing answers over `cap` entries as the
+ * members refuse queries over their result size limit, and recording what each call returned.
+ */
 class SortedSource implements RangeSource<{ uuid: string }> {
   readonly keys: string[];
-  counts = 0;
+  /** Calls, refused ones included. */
+  calls = 0;
   fetches: number[] = [];
 
-  constructor(keys: Iterable<string>) {
+  constructor(keys: Iterable<string>, readonly cap = 400) {
     this.keys = [...new Set(keys)].sort();
   }
 
@@ -22,13 +26,11 @@ class SortedSource implements RangeSource<{ uuid: string }> {
     return a;
   }
 
-  async count(lo: string, hi: string): Promise<number> {
-    this.counts++;
-    return Math.max(0, this.bound(hi, true) - this.bound(lo, false));
-  }
-
   async fetch(lo: string, hi: string): Promise<{ uuid: string }[]> {
-    const found = this.keys.slice(this.bound(lo, false), this.bound(hi, true)).reverse().map((uuid) => ({ uuid }));
+    this.calls++;
+    const [from, to] = [this.bound(lo, false), this.bound(hi, true)];
+    if (to - from > this.cap) throw new TooManyInWindow();
+    const found = this.keys.slice(from, to).reverse().map((uuid) => ({ uuid }));
     this.fetches.push(found.length);
     return found;
   }
@@ -41,7 +43,7 @@ const base = Date.UTC(2026, 10, 30);
 
 async function walk(source: SortedSource, options: Partial<WalkOptions> = {}): Promise<string[]> {
   const out: string[] = [];
-  for await (const batch of walkKeys(source, { from: MIN_KEY, to: MAX_KEY, targetEntries: 100, maxEntries: 400, ...options })) {
+  for await (const batch of walkKeys(source, { from: MIN_KEY, to: MAX_KEY, targetEntries: 100, ...options })) {
     out.push(...batch.map((e) => e.uuid));
   }
   return out;
@@ -81,10 +83,10 @@ describe('walking keys in bounded windows', () => {
     expect(Math.max(...source.fetches)).to.be.at.most(400);
   });
 
-  it('never fetches more than the bound, whatever the spread', async () => {
+  it('never fetches more than the source answers at once, whatever the spread', async () => {
     const random = Array.from({ length: 5000 }, () => numberToKey(BigInt(`0x${[...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('')}`)));
-    const source = new SortedSource(random);
-    expect(await walk(source, { targetEntries: 50, maxEntries: 120 })).to.deep.equal(source.keys);
+    const source = new SortedSource(random, 120);
+    expect(await walk(source, { targetEntries: 50 })).to.deep.equal(source.keys);
     expect(Math.max(...source.fetches)).to.be.at.most(120);
   });
 
@@ -108,16 +110,44 @@ describe('walking keys in bounded windows', () => {
   it('costs O(limit) for a page: a page of 10 fetches little more than 10 entries', async () => {
     const keys = Array.from({ length: 20_000 }, (_, i) => keyAt(base + Math.floor(i / 40), i % 40));
     const source = new SortedSource(keys);
-    const page = await walk(source, { from: keyToNumber(source.keys[5000]!) + 1n, limit: 10, initialWidth: 1000n * KEY_UNITS_PER_MS });
+    // 40 keys a millisecond: the first window, a quarter of a millisecond, holds about 10.
+    const page = await walk(source, { from: keyToNumber(source.keys[5000]!) + 1n, limit: 10, initialWidth: KEY_UNITS_PER_MS / 4n });
     expect(page).to.deep.equal(source.keys.slice(5001, 5011));
     expect(source.fetches.reduce((a, b) => a + b, 0)).to.be.at.most(64);
   });
 
-  it('crosses an empty key space in a logarithmic number of counts', async () => {
+  it('crosses an empty key space in a logarithmic number of calls', async () => {
     const source = new SortedSource([]);
     expect(await walk(source)).to.deep.equal([]);
-    expect(source.counts).to.be.below(30);
-    expect(source.fetches).to.deep.equal([]);
+    expect(source.calls).to.be.below(30);
+  });
+
+  it('sizes each window from the density of the one before, so a steady walk needs one call a window', async () => {
+    const source = new SortedSource(Array.from({ length: 20_000 }, (_, i) => keyAt(base + Math.floor(i / 20), i % 20)), 1_000);
+    expect(await walk(source, { from: keyToNumber(source.keys[0]!) })).to.have.length(20_000);
+    const full = source.fetches.filter((n) => n > 0);
+    expect(full.length).to.be.below((20_000 / 100) * 1.2);
+    expect(full.slice(1, -1).every((n) => n >= 50 && n <= 200), 'windows near the target').to.equal(true);
+  });
+
+  it('sizes windows by bytes where messages are large, and by count where they are small', async () => {
+    // UUIDv7 keys as the facade makes them, 20 a millisecond; the second half 100x larger.
+    const source = new SortedSource(Array.from({ length: 4_000 }, (_, i) => uuidv7({ msecs: base + Math.floor(i / 20) })), 1_000);
+    const big = new Set(source.keys.slice(2_000));
+    const sizeOf = (e: { uuid: string }) => (big.has(e.uuid) ? 1_000 : 10);
+    const windows: { entries: number; large: boolean }[] = [];
+    const out: string[] = [];
+    for await (const batch of walkKeys(source, { from: keyToNumber(source.keys[0]!), to: MAX_KEY, targetEntries: 100, targetBytes: 10_000, sizeOf })) {
+      out.push(...batch.map((e) => e.uuid));
+      windows.push({ entries: batch.length, large: batch.every((e) => big.has(e.uuid)) });
+    }
+    expect(out).to.deep.equal(source.keys);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const small = windows.slice(1).filter((w) => !w.large).map((w) => w.entries);
+    const large = windows.filter((w) => w.large).map((w) => w.entries);
+    expect(median(small), 'small messages: about 100 a window').to.be.within(80, 120);
+    // A millisecond's keys sit close together, so windows cannot cut them finer: 20 is the grain here.
+    expect(median(large), 'large messages: well under the 100 a count alone would allow').to.be.at.most(40);
   });
 
   it('stops at `to`', async () => {
@@ -127,20 +157,20 @@ describe('walking keys in bounded windows', () => {
 
   it('makes no further call once the caller stops or the signal aborts', async () => {
     const source = new SortedSource(Array.from({ length: 1000 }, (_, i) => keyAt(base + i)));
-    for await (const batch of walkKeys(source, { from: MIN_KEY, to: MAX_KEY, targetEntries: 10, maxEntries: 20 })) {
+    for await (const batch of walkKeys(source, { from: MIN_KEY, to: MAX_KEY, targetEntries: 10 })) {
       expect(batch.length).to.be.greaterThan(0);
       break;
     }
     await new Promise((r) => setTimeout(r, 10));
     // The window read ahead, and nothing after it.
-    expect(source.fetches).to.have.length(2);
+    expect(source.fetches.filter((n) => n > 0)).to.have.length(2);
 
     const controller = new AbortController();
-    const calls = () => source.counts + source.fetches.length;
+    const calls = () => source.calls;
     const seen: string[] = [];
     let callsAtAbort = 0;
     try {
-      for await (const batch of walkKeys(source, { from: MIN_KEY, to: MAX_KEY, targetEntries: 10, maxEntries: 20, signal: controller.signal })) {
+      for await (const batch of walkKeys(source, { from: MIN_KEY, to: MAX_KEY, targetEntries: 10, signal: controller.signal })) {
         seen.push(...batch.map((e) => e.uuid));
         controller.abort();
         callsAtAbort = calls();
@@ -151,7 +181,7 @@ describe('walking keys in bounded windows', () => {
     }
     // At most the calls of the window already being read ahead when the abort came.
     expect(calls() - callsAtAbort).to.be.at.most(2);
-    expect(seen.length).to.be.at.most(20);
+    expect(seen.length).to.be.at.most(source.cap);
   });
 
   it('never lets the window read ahead fail unhandled while the caller is busy, and reports it when the caller comes back', async () => {
@@ -165,7 +195,7 @@ describe('walking keys in bounded windows', () => {
     const record = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', record);
     try {
-      const batches = walkKeys(source, { from: MIN_KEY, to: MAX_KEY, targetEntries: 10, maxEntries: 20 });
+      const batches = walkKeys(source, { from: keyToNumber(source.keys[0]!), to: MAX_KEY, targetEntries: 10 });
       expect((await batches.next()).done).to.equal(false);
       await new Promise((r) => setTimeout(r, 50)); // busy while the read ahead fails
       const err = await batches.next().catch((e: unknown) => e);

@@ -14,8 +14,11 @@ describe('hazelcast/hazelcast.yaml', () => {
     expect(map['async-backup-count']).to.equal(0);
   });
 
-  it('indexes the message keys in order, and backs the meta map up as much as the messages', () => {
+  it('indexes the message keys in order, bounds every query answer, and backs the meta map up as much as the messages', () => {
     expect(config.map['${lab.map.name}'].indexes).to.deep.equal([{ type: 'SORTED', attributes: ['__key'] }]);
+    expect(config.map['${lab.map.name}']['cache-deserialized-values']).to.equal('NEVER');
+    expect(config.map['${lab.map.name}']['metadata-policy']).to.equal('OFF');
+    expect(config.properties['hazelcast.query.result.size.limit']).to.equal(100_000);
     expect(config.map['${lab.map.name}-meta']).to.deep.equal({ 'backup-count': 2, 'async-backup-count': 0 });
   });
 

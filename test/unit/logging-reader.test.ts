@@ -1,0 +1,70 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { LoggingReader } from '../../services/facade/logging-reader.js';
+import { ServiceClient } from '../../lib/service-client.js';
+import { HttpError } from '../../lib/errors.js';
+import { newMessageId } from '../../lib/ids.js';
+import { idTextLine } from '../../lib/message-lines.js';
+import { silentLogger } from '../support/fakes.js';
+
+const stored = Array.from({ length: 23 }, (_, i) => ({ uuid: newMessageId(), msg: `m${i}` }));
+
+/** A logging instance that answers `?format=ndjson&after=` from `stored`, but cuts the connection after `cutAfter` lines. */
+async function cuttingLogging(cutAfter: number): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    const q = new URL(req.url!, 'http://x').searchParams;
+    requests.push(q.get('after') ?? '');
+    const from = q.get('after') ? stored.findIndex((m) => m.uuid === q.get('after')) + 1 : 0;
+    const rest = stored.slice(from);
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    res.flushHeaders();
+    if (cutAfter > 0) res.write(rest.slice(0, cutAfter).map((m) => `${idTextLine(m.uuid, m.msg)}\n`).join(''));
+    if (rest.length <= cutAfter) res.end();
+    else setTimeout(() => res.destroy(), 20); // the instance dies mid-read
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/logging`,
+    requests,
+    close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
+
+describe('the facade reading from logging', () => {
+  const client = new ServiceClient({ timeoutMs: 2_000, policy: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, cooldownMs: 0 }, logger: silentLogger() });
+  after(() => client.close());
+
+  const read = async (instances: string[]) => {
+    const reader = new LoggingReader({ registry: { instances: async () => instances }, client, loggingService: 'logging', silenceMs: 2_000 });
+    const out: string[] = [];
+    for await (const batch of reader.read({}, { requestId: 'r', fields: 'text' })) out.push(...batch.map((m) => JSON.parse(m.json) as string));
+    return out;
+  };
+
+  it('goes on from the last message received when a read is cut short, never repeating one', async () => {
+    const a = await cuttingLogging(5);
+    const b = await cuttingLogging(5);
+    try {
+      expect(await read([a.url, b.url])).to.deep.equal(stored.map((m) => m.msg));
+      // Every resume asked for what came after the last message it had: five at a time.
+      const afters = [...a.requests, ...b.requests].filter(Boolean).sort();
+      expect(afters).to.deep.equal([4, 9, 14, 19].map((i) => stored[i]!.uuid).sort());
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('gives up with 503 when instances keep cutting the read before a single message', async () => {
+    const a = await cuttingLogging(0);
+    try {
+      const err = await read([a.url]).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(HttpError);
+      expect(err).to.include({ status: 503, code: 'NO_LOGGING_INSTANCE' });
+      expect(a.requests).to.have.length(3);
+    } finally {
+      await a.close();
+    }
+  });
+});
