@@ -307,23 +307,16 @@ export class HazelcastMessageStore implements MessageStore {
   }
 
   private proxy: IMap<string, StoredValue> | undefined;
-  private indexed: Promise<void> | undefined;
 
   /**
    * The map's proxy, made once: the client keeps a proxy valid across reconnects, and asking the
    * proxy manager on every request was ~1% of a POST. Still 503 while the client is shutting down.
-   * The member configuration declares the sorted index on `__key` that reads need; it is added
-   * here too (a no-op where it exists), so a cluster configured without it is never scanned whole.
+   * Reads need the sorted index on `__key` that the member configuration declares
+   * (hazelcast/hazelcast.yaml, the chart's ConfigMap); without it every window would scan the map.
    */
   private async map(): Promise<IMap<string, StoredValue>> {
     if (!this.hz.isConnected() || !this.proxy) this.proxy = await this.hz.getMap<string, StoredValue>(this.mapName);
-    const proxy = this.proxy;
-    this.indexed ??= proxy.addIndex({ type: 'SORTED', attributes: ['__key'] }).catch((err: unknown) => {
-      this.indexed = undefined;
-      throw err;
-    });
-    await this.indexed;
-    return proxy;
+    return this.proxy;
   }
 
   private metaProxy: IMap<string, string> | undefined;

@@ -67,6 +67,8 @@ export const DASHBOARD_JS = String.raw`'use strict';
       source.textContent = view.hazelcastError || 'the cluster could not be read';
     } else {
       var live = new Set();
+      // Beyond 10,000 entries logging shares the map size out by the partitions each member owns.
+      var estimated = hz.entriesCounted === 'estimated';
       hz.members.forEach(function (m) {
         live.add(m.uuid);
         seenMembers.set(m.uuid, m.address);
@@ -78,7 +80,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
         var row = el('tr', 'member', [
           el('td', 'mono address', [m.address]),
           el('td', 'mono', [shortUuid(m.uuid)]),
-          el('td', 'num entries', [m.ownedEntries]),
+          el('td', 'num entries', [(estimated ? '≈ ' : '') + m.ownedEntries]),
           el('td', 'share', [meter, ' ' + share]),
         ]);
         row.title = m.uuid;
@@ -101,7 +103,8 @@ export const DASHBOARD_JS = String.raw`'use strict';
         : badge('warn', '≠ map size: partitions are moving'));
       var src = $('hz-source');
       src.className = 'note';
-      src.textContent = (hz.connected ? 'as seen by the Hazelcast client of ' : 'disconnected: last view of ') + hz.reportedBy;
+      src.textContent = (hz.connected ? 'as seen by the Hazelcast client of ' : 'disconnected: last view of ') + hz.reportedBy +
+        (estimated ? ' · entries per member ≈ the map size shared out by the partitions each owns' : '');
       lastMapSize = hz.mapSize;
     }
     body.replaceChildren.apply(body, rows);
