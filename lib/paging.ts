@@ -32,6 +32,14 @@ export function parsePage(query: Record<string, string | string[] | undefined>):
   return page;
 }
 
+/**
+ * Reads of at most this many messages are one short page: they stream like any read, but take no
+ * read slot (a read with no limit, or a larger one, may be large, so those are capped).
+ */
+export const SMALL_READ_MAX = 1_000;
+
+export const isLargeRead = (page: Page): boolean => page.limit === undefined || page.limit > SMALL_READ_MAX;
+
 /** Turns a page back into query parameters for a downstream call. */
 export function pageQuery(page: Page): string {
   const params = new URLSearchParams();

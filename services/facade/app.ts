@@ -10,7 +10,7 @@ import type { Logger } from '../../lib/log.js';
 import type { HttpMetrics } from '../../lib/metrics.js';
 import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
 import { newMessageId } from '../../lib/ids.js';
-import { parsePage, type Page } from '../../lib/paging.js';
+import { isLargeRead, parsePage } from '../../lib/paging.js';
 import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
 import { StreamedReads, jsonArray } from '../../lib/http/stream.js';
 import type { RegistryClient } from './registry-client.js';
@@ -52,9 +52,7 @@ function upstreamMessage(text: string): string | undefined {
   }
 }
 
-/** A read of at most this many messages is one short page: it streams, but takes no read slot. */
-export const SMALL_READ_MAX = 1_000;
-const isLargeRead = (page: Page) => page.limit === undefined || page.limit > SMALL_READ_MAX;
+
 
 /** Extracts `msg` from a parsed body of any accepted type. */
 export function messageFrom(body: unknown, isText: boolean): string {

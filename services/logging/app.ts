@@ -7,7 +7,7 @@ import type { Logger } from '../../lib/log.js';
 import type { HttpMetrics } from '../../lib/metrics.js';
 import { HttpError, badRequest } from '../../lib/errors.js';
 import { isUuidV7, uuidV7Millis } from '../../lib/ids.js';
-import { parsePage } from '../../lib/paging.js';
+import { isLargeRead, parsePage } from '../../lib/paging.js';
 import { StreamedReads, jsonArray, ndjson } from '../../lib/http/stream.js';
 import { idTextLine, recordLine } from '../../lib/message-lines.js';
 import type { MessageStore, PutOutcome, StoredMessage } from './store.js';
@@ -104,7 +104,7 @@ export function createApp(deps: LoggingAppDeps): Koa<AppState> {
     const { format } = ctx.query;
     if (format !== undefined && format !== 'json' && format !== 'ndjson') throw badRequest('INVALID_FORMAT', 'format must be json or ndjson');
     const page = parsePage(ctx.query);
-    await reads.send(ctx, (signal) => store.read(page, { signal }), format === 'ndjson' ? ndjson(encode) : jsonArray(encode));
+    await reads.send(ctx, (signal) => store.read(page, { signal }), format === 'ndjson' ? ndjson(encode) : jsonArray(encode), { capped: isLargeRead(page) });
   });
 
   router.get('/logging/cluster', async (ctx) => {

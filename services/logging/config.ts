@@ -19,7 +19,7 @@ export const loggingSettings = {
   /** Bound on one map operation; covers the seconds the cluster needs to replace a killed member. */
   HZ_INVOCATION_TIMEOUT_MS: millis(6_000),
   HZ_RECONNECT_MAX_BACKOFF_MS: millis(2_000),
-  /** Streamed reads (`GET /logging`) that may run at once; one more is refused with 503 and Retry-After. */
+  /** Large reads (`GET /logging` with no limit, or one above 1,000) that may stream at once; one more gets 503 and Retry-After. */
   MAX_CONCURRENT_READS: count(8, 1, 1_000),
   /** Bound on one streamed read, first byte to last. */
   READ_DEADLINE_MS: millis(300_000),

@@ -9,7 +9,8 @@
  * about as much as the fetch. Where the density jumps (a burst after a quiet spell) a window may
  * hold more, but never more than the source allows in one answer: the members refuse a larger
  * query (`hazelcast.query.result.size.limit`), the source says `TooManyInWindow`, and the walk
- * narrows the window 16× and asks again. Empty stretches are crossed in windows that grow 8×.
+ * narrows the window 16× and asks again. Empty stretches are crossed in windows that grow 64×
+ * (4× after the first empty one).
  * So whatever the keys' spread, one fetch holds at most the source's limit, usually about the
  * target, and a page of `limit` costs O(limit) in every process.
  *
@@ -37,6 +38,9 @@ export function numberToKey(n: bigint): string {
 export function lastKeyOfMs(ms: number): bigint {
   return (BigInt(Math.max(0, Math.floor(ms)) + 1) * KEY_UNITS_PER_MS) - 1n;
 }
+
+/** The last ten minutes of UUIDv7 keys: a stretch this short is crossed in one window. */
+const RECENT_KEYS = 600_000n * KEY_UNITS_PER_MS;
 
 /** A source refused a window because it holds more entries than one answer may. */
 export class TooManyInWindow extends Error {
@@ -133,10 +137,13 @@ export async function* walkKeys<T extends { uuid: string }>(source: RangeSource<
         continue;
       }
       if (entries.length === 0) {
-        // Nothing here: skip it, and cross the rest of an empty stretch in ever wider steps.
+        // Nothing here: skip it. One empty window may be a gap between two close keys, so the next
+        // is only 4x wider. After that, the rest in one step where it is the last few minutes
+        // (the end of a read: only what was written since can be there), else steps 64x wider
+        // each; a step that lands on a crowd is refused by the source and narrowed again.
         misses++;
         lo = hi + 1n;
-        width = w * 8n;
+        width = misses === 1 ? w * 4n : to - lo < RECENT_KEYS ? to - lo + 1n : w * 64n;
         continue;
       }
       // Keys are canonical lower-case UUIDs, so plain string order is key order.
@@ -156,7 +163,9 @@ export async function* walkKeys<T extends { uuid: string }>(source: RangeSource<
     p.catch(() => undefined);
     return p;
   };
-  let ahead = remaining > 0 ? readAhead(options.from, options.initialWidth ?? DEFAULT_WIDTH) : undefined;
+  // A walk over the last few minutes only (a page at the end, a dashboard asking what is new) takes them in one window.
+  const recent = to - options.from < RECENT_KEYS ? to - options.from + 1n : undefined;
+  let ahead = remaining > 0 ? readAhead(options.from, options.initialWidth ?? recent ?? DEFAULT_WIDTH) : undefined;
   while (ahead) {
     const window = await ahead;
     ahead = undefined;

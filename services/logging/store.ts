@@ -126,7 +126,7 @@ export interface HazelcastStoreOptions {
   now?: () => number;
 }
 
-/** About this many bytes of messages in one read window, when they are large enough to fill it before 5,000 do. */
+/** About this many bytes of messages in one read window, where they are large enough to fill it before `windowEntries` do. */
 const WINDOW_BYTES = 2 * 1024 * 1024;
 
 /** The key under which the meta map keeps a lower bound of every stored key. */
@@ -172,7 +172,7 @@ export class HazelcastMessageStore implements MessageStore {
     return { get: () => this.guard(get), addAndGet: (delta) => this.guard(() => addAndGet(delta)) };
   }
 
-  /** The map that keeps, under `floor`, a key at or below every key in the message map. */
+  /** The map that keeps, under `floor`, a key at or below every key in the message map, and under `heapBytes` the capacity charge. */
   get metaMapName(): string {
     return `${this.mapName}-meta`;
   }
@@ -197,8 +197,8 @@ export class HazelcastMessageStore implements MessageStore {
   }
 
   /**
-   * Stores many messages in one `putAll`, keeping the floor: how the bench and tests fill the map
-   * quickly. Not put-if-absent: the caller gives fresh ids.
+   * Stores many messages in one `putAll`, keeping the floor and charging the capacity: how the
+   * bench and tests fill the map quickly. Not put-if-absent: the caller gives fresh ids.
    */
   async putAll(messages: StoredMessage[]): Promise<void> {
     if (messages.length === 0) return;
@@ -226,10 +226,12 @@ export class HazelcastMessageStore implements MessageStore {
   }
 
   /**
-   * Walks the map in key windows over the sorted index on `__key` (see key-range.ts): each window
-   * is counted, narrowed if it holds more than `maxWindowEntries`, then fetched. Memory per read:
-   * one window; cluster work per window: an index range scan of it. A read without `after` starts
-   * at the floor, so it never scans the empty key space before the first message.
+   * Walks the map in key windows over the sorted index on `__key` (see key-range.ts), each sized
+   * from the last to hold about `windowEntries` messages or WINDOW_BYTES of them; a window the
+   * members refuse as too large (over `hazelcast.query.result.size.limit`) is asked again
+   * narrower. Memory per read: two windows (one read ahead); cluster work per window: an index
+   * range scan of it. A read without `after` starts at the floor, never in the empty key space
+   * before the first message, and every read ends at the clock plus `maxClockSkewMs`.
    */
   async *read(page: Page, options: ReadOptions = {}): AsyncGenerator<StoredMessage[]> {
     const map = await this.guard(() => this.map());
@@ -253,9 +255,13 @@ export class HazelcastMessageStore implements MessageStore {
           }
         }),
     };
+    // A small map is read in one window (the members refuse it, and the walk narrows, if it has grown).
+    const to = lastKeyOfMs(this.now() + this.maxClockSkewMs);
+    const small = (await this.guard(() => this.approximateSize())) <= this.windowEntries;
     yield* walkKeys(source, {
       from,
-      to: lastKeyOfMs(this.now() + this.maxClockSkewMs),
+      to,
+      initialWidth: small ? to - from + 1n : undefined,
       limit: page.limit,
       targetEntries: this.windowEntries,
       targetBytes: WINDOW_BYTES,
@@ -263,6 +269,16 @@ export class HazelcastMessageStore implements MessageStore {
       signal: options.signal,
       onWindow: options.onWindow,
     });
+  }
+
+  private sizeSeen: { size: number; at: number } | undefined;
+
+  /** The map size as seen within the last second: one size query a second at most, however many reads. */
+  private async approximateSize(): Promise<number> {
+    if (this.sizeSeen === undefined || this.now() - this.sizeSeen.at > 1_000) {
+      this.sizeSeen = { size: await (await this.map()).size(), at: this.now() };
+    }
+    return this.sizeSeen.size;
   }
 
   /**
