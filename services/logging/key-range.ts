@@ -39,9 +39,6 @@ export function lastKeyOfMs(ms: number): bigint {
   return (BigInt(Math.max(0, Math.floor(ms)) + 1) * KEY_UNITS_PER_MS) - 1n;
 }
 
-/** The last ten minutes of UUIDv7 keys: a stretch this short is crossed in one window. */
-const RECENT_KEYS = 600_000n * KEY_UNITS_PER_MS;
-
 /** A source refused a window because it holds more entries than one answer may. */
 export class TooManyInWindow extends Error {
   constructor(options?: { cause?: unknown }) {
@@ -138,12 +135,13 @@ export async function* walkKeys<T extends { uuid: string }>(source: RangeSource<
       }
       if (entries.length === 0) {
         // Nothing here: skip it. One empty window may be a gap between two close keys, so the next
-        // is only 4x wider. After that, the rest in one step where it is the last few minutes
-        // (the end of a read: only what was written since can be there), else steps 64x wider
-        // each; a step that lands on a crowd is refused by the source and narrowed again.
+        // is only 4x wider; after that, an empty stretch is crossed in steps 64x wider each (a
+        // step that lands on a crowd is refused by the source and narrowed again). Not the rest
+        // in one step, however recent: a burst can put a million keys into one minute, and a
+        // refusal costs the members a scan of 100,000.
         misses++;
         lo = hi + 1n;
-        width = misses === 1 ? w * 4n : to - lo < RECENT_KEYS ? to - lo + 1n : w * 64n;
+        width = w * (misses === 1 ? 4n : 64n);
         continue;
       }
       // Keys are canonical lower-case UUIDs, so plain string order is key order.
@@ -163,9 +161,7 @@ export async function* walkKeys<T extends { uuid: string }>(source: RangeSource<
     p.catch(() => undefined);
     return p;
   };
-  // A walk over the last few minutes only (a page at the end, a dashboard asking what is new) takes them in one window.
-  const recent = to - options.from < RECENT_KEYS ? to - options.from + 1n : undefined;
-  let ahead = remaining > 0 ? readAhead(options.from, options.initialWidth ?? recent ?? DEFAULT_WIDTH) : undefined;
+  let ahead = remaining > 0 ? readAhead(options.from, options.initialWidth ?? DEFAULT_WIDTH) : undefined;
   while (ahead) {
     const window = await ahead;
     ahead = undefined;

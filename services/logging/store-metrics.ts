@@ -5,7 +5,7 @@
 import type { Registry } from 'prom-client';
 import { prom } from '../../lib/metrics.js';
 import { HttpError } from '../../lib/errors.js';
-import type { MessageStore, StoredMessage } from './store.js';
+import type { MessageStore, StoreStats, StoredMessage } from './store.js';
 
 /** The store operations measured; a closed set, used as a label. */
 export type StoreOperation = 'put' | 'read' | 'summary' | 'size';
@@ -96,59 +96,28 @@ export function instrumentStore(store: MessageStore, registry: Registry, statsTi
     }
   }
 
-  // One scrape reads the stats once for all three gauges; the first gauge collected starts it.
-  let pending: Promise<Awaited<ReturnType<NonNullable<MessageStore['stats']>>> | undefined> | undefined;
+  // One scrape reads the stats once for all the gauges; the first gauge collected starts it.
+  let pending: Promise<StoreStats | undefined> | undefined;
   const stats = () =>
     (pending ??= (store.stats ? withTimeout(timed('size', () => store.stats!()), statsTimeoutMs) : Promise.resolve(undefined))
       .catch(() => undefined)
       .finally(() => setImmediate(() => (pending = undefined))));
+  /** A gauge set on each scrape from the stats (`undefined`: they could not be read in time). */
+  const statsGauge = (name: string, help: string, value: (s: StoreStats | undefined) => number) =>
+    new prom.Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.set(value(await stats()));
+      },
+    });
 
-  new prom.Gauge({
-    name: 'hazelcast_map_size',
-    help: 'Entries in the messages map (NaN when the cluster did not answer in time).',
-    registers: [registry],
-    async collect() {
-      const s = await stats();
-      this.set(s?.mapSize ?? Number.NaN);
-    },
-  });
-  new prom.Gauge({
-    name: 'hazelcast_cluster_size',
-    help: 'Hazelcast members the client currently sees.',
-    registers: [registry],
-    async collect() {
-      const s = await stats();
-      this.set(s?.clusterSize ?? 0);
-    },
-  });
-  new prom.Gauge({
-    name: 'hazelcast_client_connected',
-    help: '1 while the Hazelcast client is connected to the cluster, else 0.',
-    registers: [registry],
-    async collect() {
-      const s = await stats();
-      this.set(s?.connected ? 1 : 0);
-    },
-  });
-
-  new prom.Gauge({
-    name: 'hazelcast_store_used_bytes',
-    help: "Estimate of the heap the messages take on each member (capacity.ts); NaN until known.",
-    registers: [registry],
-    async collect() {
-      const s = await stats();
-      this.set(s?.usedBytes ?? Number.NaN);
-    },
-  });
-  new prom.Gauge({
-    name: 'hazelcast_store_capacity_bytes',
-    help: 'The most the messages may take in each member\'s heap; beyond it writes get 507 STORE_FULL.',
-    registers: [registry],
-    async collect() {
-      const s = await stats();
-      this.set(s?.capacityBytes ?? Number.NaN);
-    },
-  });
+  statsGauge('hazelcast_map_size', 'Entries in the messages map (NaN when the cluster did not answer in time).', (s) => s?.mapSize ?? Number.NaN);
+  statsGauge('hazelcast_cluster_size', 'Hazelcast members the client currently sees.', (s) => s?.clusterSize ?? 0);
+  statsGauge('hazelcast_client_connected', '1 while the Hazelcast client is connected to the cluster, else 0.', (s) => (s?.connected ? 1 : 0));
+  statsGauge('hazelcast_store_used_bytes', 'Estimate of the heap the messages take on each member (capacity.ts); NaN until known.', (s) => s?.usedBytes ?? Number.NaN);
+  statsGauge('hazelcast_store_capacity_bytes', "The most the messages may take in each member's heap; beyond it writes get 507 STORE_FULL.", (s) => s?.capacityBytes ?? Number.NaN);
 
   const instrumented: MessageStore = {
     put: (uuid, value) => timed('put', () => store.put(uuid, value)),

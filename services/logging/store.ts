@@ -160,16 +160,24 @@ export class HazelcastMessageStore implements MessageStore {
    */
   private heapCounter(): SharedCounter {
     const get = async () => Number((await (await this.meta()).get(HEAP_BYTES_KEY)) ?? 0);
-    const addAndGet = async (delta: number): Promise<number> => {
-      const meta = await this.meta();
-      for (;;) {
-        const current = await meta.get(HEAP_BYTES_KEY);
-        const next = String(Number(current ?? 0) + delta);
-        const done = current === null || current === undefined ? (await meta.putIfAbsent(HEAP_BYTES_KEY, next)) == null : await meta.replaceIfSame(HEAP_BYTES_KEY, current, next);
-        if (done) return Number(next);
-      }
-    };
+    const addAndGet = async (delta: number) => Number(await this.updateMeta(HEAP_BYTES_KEY, (current) => String(Number(current ?? 0) + delta)));
     return { get: () => this.guard(get), addAndGet: (delta) => this.guard(() => addAndGet(delta)) };
+  }
+
+  /**
+   * Sets an entry of the meta map to `next(current)` with a compare-and-set loop, so instances
+   * updating it at once all count; `next` giving undefined leaves it as it is.
+   * @returns what the entry holds afterwards
+   */
+  private async updateMeta(key: string, next: (current: string | undefined) => string | undefined | Promise<string | undefined>): Promise<string | undefined> {
+    const meta = await this.meta();
+    for (;;) {
+      const current = (await meta.get(key)) ?? undefined;
+      const value = await next(current);
+      if (value === undefined) return current;
+      const done = current === undefined ? (await meta.putIfAbsent(key, value)) == null : await meta.replaceIfSame(key, current, value);
+      if (done) return value;
+    }
   }
 
   /** The map that keeps, under `floor`, a key at or below every key in the message map, and under `heapBytes` the capacity charge. */
@@ -373,27 +381,11 @@ export class HazelcastMessageStore implements MessageStore {
    */
   private async lowerFloorTo(key: string): Promise<void> {
     if (this.knownFloor !== undefined && this.knownFloor <= key) return;
-    const meta = await this.meta();
-    for (;;) {
-      const current = await meta.get(FLOOR_KEY);
-      if (current === null || current === undefined) {
-        const older = await this.lowestStoredKey();
-        const lowest = older !== undefined && older < key ? older : key;
-        if ((await meta.putIfAbsent(FLOOR_KEY, lowest)) == null) {
-          this.knownFloor = lowest;
-          return;
-        }
-        continue;
-      }
-      if (current <= key) {
-        this.knownFloor = current;
-        return;
-      }
-      if (await meta.replaceIfSame(FLOOR_KEY, current, key)) {
-        this.knownFloor = key;
-        return;
-      }
-    }
+    this.knownFloor = await this.updateMeta(FLOOR_KEY, async (current) => {
+      if (current !== undefined) return current <= key ? undefined : key;
+      const older = await this.lowestStoredKey();
+      return older !== undefined && older < key ? older : key;
+    });
   }
 
   /** Cluster failures become 503s; anything else is a bug and stays a 500. */
