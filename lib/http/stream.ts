@@ -1,6 +1,7 @@
 /**
- * Streamed reads: a JSON array (or NDJSON) written batch by batch as it is read, with backpressure, a cap on
- * how many run at once, one deadline, and a stop all the way down when the client goes away.
+ * Streamed reads: a JSON array (or NDJSON) written batch by batch as it is read, with
+ * backpressure, a cap on how many run at once, one deadline, and a stop all the way down when the
+ * client goes away.
  *
  * The first batch is read before anything is sent, so a store that is down still gets a clean
  * 503. After the first byte the status is sent and cannot change: a failure then cuts the

@@ -52,8 +52,6 @@ function upstreamMessage(text: string): string | undefined {
   }
 }
 
-
-
 /** Extracts `msg` from a parsed body of any accepted type. */
 export function messageFrom(body: unknown, isText: boolean): string {
   let msg: unknown;
@@ -108,8 +106,8 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
   );
 
   /**
-   * Every message (or one page) in creation order, streamed as the lab's JSON shape while it is
-   * read from logging page by page; the messages-service text is fetched alongside and written last.
+   * Every message (or one page) in creation order, streamed in the lab's JSON shape as logging
+   * streams it (logging-reader.ts); the messages-service text is fetched alongside, written last.
    */
   router.get('/facade', async (ctx) => {
     const page = parsePage(ctx.query);
