@@ -56,7 +56,7 @@ export interface RangeSource<T> {
   fetch(lo: string, hi: string): Promise<T[]>;
 }
 
-/** What one fetched window cost; reported for metrics and to size the next walk's first window. */
+/** What one fetched window cost; reported for metrics. */
 export interface WindowStats {
   entries: number;
   width: bigint;
@@ -170,8 +170,7 @@ export async function* walkKeys<T extends { uuid: string }>(source: RangeSource<
     remaining -= batch.length;
     if (remaining > 0 && window.hi < to) {
       // Sized to this window's density, by at most 4x either way; a page's last window to what it still wants.
-      const share = Math.min(1, wanted() / targetEntries);
-      const fitted = scale(window.width, share * 1_000_000, window.fill * 1_000_000);
+      const fitted = scale(window.width, (wanted() / targetEntries) * 1_000_000, window.fill * 1_000_000);
       ahead = readAhead(window.hi + 1n, minBig(window.width * 4n, maxBig(window.width / 4n, fitted)));
     }
     if (batch.length > 0) yield batch;

@@ -181,7 +181,7 @@ export class HazelcastMessageStore implements MessageStore {
   }
 
   /** The map that keeps, under `floor`, a key at or below every key in the message map, and under `heapBytes` the capacity charge. */
-  get metaMapName(): string {
+  private get metaMapName(): string {
     return `${this.mapName}-meta`;
   }
 
@@ -352,15 +352,11 @@ export class HazelcastMessageStore implements MessageStore {
 
   /**
    * The floor: a key at or below every stored key, where a full read starts; undefined while the
-   * map is empty. Kept in the meta map by writers (see lowerFloorTo).
+   * map is empty. Kept in the meta map by writers (see lowerFloorTo); where there is none yet, made
+   * from the lowest stored key (one min aggregation).
    */
-  private async floor(): Promise<string | undefined> {
-    const stored = await (await this.meta()).get(FLOOR_KEY);
-    if (stored !== null && stored !== undefined) return stored;
-    const lowest = await this.lowestStoredKey();
-    if (lowest === undefined) return undefined;
-    await this.lowerFloorTo(lowest);
-    return (await (await this.meta()).get(FLOOR_KEY)) ?? lowest;
+  private floor(): Promise<string | undefined> {
+    return this.updateMeta(FLOOR_KEY, (current) => (current !== undefined ? undefined : this.lowestStoredKey()));
   }
 
   /**
