@@ -65,16 +65,16 @@ export class StoreCapacity {
   }
 
   /**
-   * Makes sure `cost` more bytes fit. Waits for the counter only the first time (or once it is
-   * stale); otherwise answers from what is known.
+   * Makes sure `cost` more bytes fit. Waits for the counter the first time and near the capacity;
+   * otherwise answers from what is known and refreshes it in the background, so a counter that is
+   * slow to answer (its member just died) never holds up writes far from the capacity.
    * @throws HttpError 507 STORE_FULL when they do not
    */
   async reserve(cost: number): Promise<void> {
-    const stale = Date.now() - this.lastSync;
     // No instance holds back more than a share of the headroom it last saw, so the closer the store
     // is to full, the more often instances sync; at the very end, every write does.
-    if (this.total === undefined || this.pending + cost > this.headroom * UNSYNCED_SHARE || stale > 5 * this.refreshMs) await this.sync();
-    else if (stale > this.refreshMs) void this.sync().catch(() => undefined);
+    if (this.total === undefined || this.pending + cost > this.headroom * UNSYNCED_SHARE) await this.sync();
+    else if (Date.now() - this.lastSync > this.refreshMs) void this.sync().catch(() => undefined);
     const used = this.usedBytes ?? 0;
     if (used + cost > this.options.capacityBytes) {
       const mb = (n: number) => `${Math.round(n / 1048576)} MB`;
