@@ -304,15 +304,15 @@ class Bench {
   /** Makes config-server list the first `count` logging instances and waits until the facade uses exactly those. */
   private async useLoggingInstances(count: number): Promise<void> {
     const system = this.system!;
-    const wanted = system.registry().logging!.slice(0, count);
+    const wanted = system.registry()['logging-service'].slice(0, count);
     const tmp = `${system.registryFile}.tmp`;
     // Written aside and renamed, so config-server never reads half a file.
-    writeFileSync(tmp, `${JSON.stringify({ ...system.registry(), logging: wanted }, null, 2)}\n`);
+    writeFileSync(tmp, `${JSON.stringify({ ...system.registry(), 'logging-service': wanted }, null, 2)}\n`);
     renameSync(tmp, system.registryFile);
     const progress = new ProgressLine(`${count} logging instance${count > 1 ? 's' : ''}`);
     progress.update('waiting for config-server');
     await waitFor(system.configServer, 'config-server to serve the new list', async () => {
-      const { body } = await probeHttp(`${system.configServerUrl}/services/logging`);
+      const { body } = await probeHttp(`${system.configServerUrl}/services/logging-service`);
       return JSON.stringify(body) === JSON.stringify(wanted) ? true : undefined;
     }, 30_000);
     progress.update('waiting for the facade to use exactly these instances');

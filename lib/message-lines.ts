@@ -8,6 +8,9 @@
  * record) on as it came, and keeps only the uuid, to go on from after a cut.
  */
 
+/** The fields of a stored message, in the order a record writes them (`GET /logging?fields=`). */
+export const MESSAGE_FIELDS = ['uuid', 'msg', 'loggedBy', 'storedAt'] as const;
+
 const HEAD = '{"uuid":"';
 const UUID_END = HEAD.length + 36;
 const MSG = '","msg":';

@@ -159,7 +159,7 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
       // the facade must pick up the new list.
       const dropped = `${system.loggingUrl(0)}/logging`;
       const registry = system.registry();
-      writeFileSync(system.registryFile, JSON.stringify({ ...registry, logging: registry.logging!.filter((u) => u !== dropped) }));
+      writeFileSync(system.registryFile, JSON.stringify({ ...registry, 'logging-service': registry['logging-service'].filter((u) => u !== dropped) }));
       await sleep(o.afterMs);
       const back = Date.now();
       await system.startConfigServer();

@@ -94,11 +94,11 @@ export class LocalSystem {
   loggingUrl(i: number): string {
     return url(this.ports.logging[i]!);
   }
-  /** The registry: what config-server serves, in the lab's form. */
-  registry(): Record<string, string[]> {
+  /** The registry: what config-server serves, in the lab's form and under the lab's names. */
+  registry(): Record<'logging-service' | 'messages-service', string[]> {
     return {
-      logging: this.ports.logging.map((p) => `${url(p)}/logging`),
-      messages: [`${url(this.ports.messages)}/messages`],
+      'logging-service': this.ports.logging.map((p) => `${url(p)}/logging`),
+      'messages-service': [`${url(this.ports.messages)}/messages`],
     };
   }
 

@@ -1,8 +1,8 @@
 /**
  * The service registry: service name → instance URLs. Read from a JSON file such as
  *
- *     { "logging": ["http://localhost:8081/logging", "http://localhost:8083/logging"],
- *       "messages": ["http://localhost:8082/messages"],
+ *     { "logging-service": ["http://localhost:8081/logging", "http://localhost:8083/logging"],
+ *       "messages-service": ["http://localhost:8082/messages"],
  *       "logging-k8s": { "dns": "lab-logging-headless", "port": 8081, "path": "/logging" } }
  *
  * A list is served as it is (the lab's form). A `dns` entry names a headless Service: it is

@@ -6,9 +6,9 @@ export const facadeSettings = {
   ...commonSettings,
   PORT: port(8080),
   CONFIG_SERVER_URL: httpUrl().default('http://127.0.0.1:8888'),
-  /** Registry names of the services the facade calls. */
-  LOGGING_SERVICE_NAME: z.string().min(1).default('logging'),
-  MESSAGES_SERVICE_NAME: z.string().min(1).default('messages'),
+  /** Registry names of the services the facade calls: the lab's own, as in its service-config.json. */
+  LOGGING_SERVICE_NAME: z.string().min(1).default('logging-service'),
+  MESSAGES_SERVICE_NAME: z.string().min(1).default('messages-service'),
   /** An instance list from config-server is reused this long before it is refreshed. */
   REGISTRY_TTL_MS: millis(2_000),
   /**

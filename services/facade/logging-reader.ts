@@ -9,7 +9,7 @@
 import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
 import type { Page } from '../../lib/paging.js';
 import { ServiceClient, UpstreamError, readLines, retryIfNotStarted } from '../../lib/service-client.js';
-import { readLine, type ReadLine } from '../../lib/message-lines.js';
+import { MESSAGE_FIELDS, readLine, type ReadLine } from '../../lib/message-lines.js';
 import type { RegistryClient } from './registry-client.js';
 
 /** What a read passes on of each message: its text (as JSON), or its whole record. */
@@ -60,7 +60,8 @@ export class LoggingReader {
       const params = new URLSearchParams({ format: 'ndjson' });
       if (after !== undefined) params.set('after', after);
       if (Number.isFinite(remaining)) params.set('limit', String(remaining));
-      if (request.fields === 'text') params.set('fields', 'uuid,msg');
+      // Named in full, not `all`: a logging instance of an older release (mid-upgrade) knows these too.
+      params.set('fields', request.fields === 'text' ? 'uuid,msg' : MESSAGE_FIELDS.join(','));
       const query = `?${params}`;
       const { instance, response } = await this.open(instances, query, request);
       request.onInstance?.(instance);

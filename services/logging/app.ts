@@ -9,7 +9,7 @@ import { HttpError, badRequest } from '../../lib/errors.js';
 import { isUuidV7, uuidV7Millis } from '../../lib/ids.js';
 import { isLargeRead, parsePage } from '../../lib/paging.js';
 import { StreamedReads, jsonArray, ndjson } from '../../lib/http/stream.js';
-import { idTextLine, recordLine } from '../../lib/message-lines.js';
+import { MESSAGE_FIELDS, idTextLine, recordLine } from '../../lib/message-lines.js';
 import type { MessageStore, PutOutcome, StoredMessage } from './store.js';
 import { instrumentStore } from './store-metrics.js';
 
@@ -50,22 +50,21 @@ export function parseLogRequest(body: unknown, nowMs = Date.now(), maxClockSkewM
   return { uuid: uuid.toLowerCase(), msg };
 }
 
-/** The fields of a stored message that `?fields=` may ask for, in the order they are written. */
-export const MESSAGE_FIELDS = ['uuid', 'msg', 'loggedBy', 'storedAt'] as const;
 type MessageField = (typeof MESSAGE_FIELDS)[number];
 
 /**
- * How `GET /logging` writes each message: `?fields=msg` gives the texts alone (a plain array of
- * strings: a quarter of the bytes, and nothing to pick apart on the other side); any other list,
- * e.g. `uuid,msg`, gives objects with just those fields; none gives whole records.
+ * How `GET /logging` writes each message. By default, as the lab's logging service did: the texts
+ * alone, a plain array of strings (also `?fields=msg`). `?fields=all` gives whole records; any
+ * other list, e.g. `uuid,msg`, gives objects with just those fields.
  * @throws HttpError 400 for an unknown, repeated or empty field
  */
 export function messageEncoder(fields: unknown): (m: StoredMessage) => string {
-  if (fields === undefined) return recordLine;
+  if (fields === undefined) return (m) => JSON.stringify(m.msg);
+  if (fields === 'all') return recordLine;
   const list = typeof fields === 'string' ? fields.split(',') : [];
   const known = list.every((f): f is MessageField => (MESSAGE_FIELDS as readonly string[]).includes(f));
   if (list.length === 0 || !known || new Set(list).size !== list.length) {
-    throw badRequest('INVALID_FIELDS', `fields must be a comma-separated list of ${MESSAGE_FIELDS.join(', ')}`);
+    throw badRequest('INVALID_FIELDS', `fields must be all, or a comma-separated list of ${MESSAGE_FIELDS.join(', ')}`);
   }
   if (list.length === 1 && list[0] === 'msg') return (m) => JSON.stringify(m.msg);
   // The facade's reads: the shape it takes apart without parsing (lib/message-lines.ts).

@@ -59,7 +59,7 @@ describe('dashboard in a browser', function () {
     await row.waitFor({ timeout: 10_000 });
     const cells = await row.locator('td').allTextContents();
     expect(cells[2]).to.equal('hello from the dashboard');
-    expect(system.registry().logging).to.include(cells[3]);
+    expect(system.registry()['logging-service']).to.include(cells[3]);
     expect(cells[4]).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
     expect(cells[1]).to.match(/^\d\d:\d\d:\d\d\.\d{3}$/);
   });

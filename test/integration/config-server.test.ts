@@ -1,11 +1,13 @@
 /** config-server's registry file: validated at start-up, hot-reloaded, last good kept on a bad edit. */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { start } from '../../services/config-server/main.js';
 import { loadConfigServerConfig } from '../../services/config-server/config.js';
+import { start as startFacade } from '../../services/facade/main.js';
+import { loadFacadeConfig } from '../../services/facade/config.js';
 import { RegistryError } from '../../services/config-server/registry.js';
 import { REPO_ROOT } from '../../local/hazelcast.js';
 import type { RunningService } from '../../services/index.js';
@@ -84,5 +86,34 @@ describe('config-server registry file', () => {
     });
     expect(res.status).to.equal(2);
     expect(res.stderr).to.include('PORT').and.include('UPSTREAM_TIMEOUT_MS');
+  });
+});
+
+describe("the lab's own service-config.json", () => {
+  // Exactly the file of the lab's text, names and `localhost` URLs included.
+  const LAB_FILE = join(REPO_ROOT, 'test', 'fixtures', 'lab-service-config.json');
+  const lab = JSON.parse(readFileSync(LAB_FILE, 'utf8')) as Record<string, string[]>;
+  const { logger } = captureLogger('lab-file');
+  let configServer: RunningService;
+  let facade: RunningService;
+
+  before(async () => {
+    configServer = await start(loadConfigServerConfig({ PORT: '0', REGISTRY_FILE: LAB_FILE }), logger);
+    facade = await startFacade(loadFacadeConfig({ PORT: '0', CONFIG_SERVER_URL: configServer.url, UPSTREAM_TIMEOUT_MS: '500' }), logger);
+  });
+  after(async () => {
+    await facade?.stop();
+    await configServer?.stop();
+  });
+
+  it('is served unchanged, under the names the lab asks for', async () => {
+    expect((await get(`${configServer.url}/services/logging-service`)).body).to.deep.equal(lab['logging-service']);
+    expect((await get(`${configServer.url}/services/messages-service`)).body).to.deep.equal(['http://localhost:8082/messages']);
+  });
+
+  it("is what the facade reads at its default settings: the lab's two names are its upstreams", async () => {
+    const view = (await get(`${facade.url}/facade/cluster`)).body as { registry: { name: string; usedFor: string | null; instances: { url: string }[] }[] };
+    expect(view.registry.map((e) => [e.name, e.usedFor])).to.deep.equal([['logging-service', 'logging'], ['messages-service', 'messages']]);
+    expect(view.registry[0]!.instances.map((i) => i.url)).to.deep.equal(lab['logging-service']);
   });
 });

@@ -41,7 +41,9 @@ describe("the lab's five steps, end to end", function () {
   });
 
   it('3. shows which instance received each message and how entries spread over the members', async () => {
-    const stored = (await get(`${system.loggingUrl(1)}/logging`)).body as Stored[];
+    // The lab's GET /logging: the texts; `?fields=all` adds who stored each and when.
+    expect((await get(`${system.loggingUrl(0)}/logging`)).body).to.deep.equal(ten);
+    const stored = (await get(`${system.loggingUrl(1)}/logging?fields=all`)).body as Stored[];
     expect(stored.map((m) => m.msg)).to.deep.equal(ten);
     for (const m of stored) expect(m.loggedBy).to.equal(loggedBy.get(m.msg));
     // The lab read each instance's console: each message is logged by the instance that stored it.

@@ -6,14 +6,14 @@ import { silentLogger } from '../support/fakes.js';
 import { get, serve } from '../support/http.js';
 
 const LAB = {
-  logging: ['http://localhost:8081/logging', 'http://localhost:8083/logging', 'http://localhost:8085/logging'],
-  messages: ['http://localhost:8082/messages'],
+  'logging-service': ['http://localhost:8081/logging', 'http://localhost:8083/logging', 'http://localhost:8085/logging'],
+  'messages-service': ['http://localhost:8082/messages'],
 };
 
 describe('registry parsing', () => {
   it("accepts the lab's service-config.json", () => {
     const r = parseRegistry(JSON.stringify(LAB));
-    expect(r.get('logging')).to.deep.equal(LAB.logging);
+    expect(r.get('logging-service')).to.deep.equal(LAB['logging-service']);
   });
 
   it('accepts a DNS entry and fills its defaults', () => {
@@ -56,9 +56,9 @@ describe('config-server app', () => {
   after(() => close());
 
   it('lists the instances of a service', async () => {
-    const r = await get(`${url}/services/logging`);
+    const r = await get(`${url}/services/logging-service`);
     expect(r.status).to.equal(200);
-    expect(r.body).to.deep.equal(LAB.logging);
+    expect(r.body).to.deep.equal(LAB['logging-service']);
   });
 
   it('expands DNS entries', async () => {

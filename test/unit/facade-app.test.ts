@@ -28,10 +28,11 @@ describe('facade app', () => {
     const app = createFacade({
       logger,
       metrics: createMetrics('facade'),
-      registry: { instances: async (name: string) => registry[name] ?? [] },
+      // Under the lab's names, as config-server serves its service-config.json.
+      registry: { instances: async (name: string) => ({ 'logging-service': registry.logging, 'messages-service': registry.messages })[name] ?? [] },
       client,
-      loggingService: 'logging',
-      messagesService: 'messages',
+      loggingService: 'logging-service',
+      messagesService: 'messages-service',
       bodyLimitBytes: 1024,
     });
     const f = await serve(app);

@@ -56,15 +56,22 @@ describe('logging app (in-memory store)', () => {
     const ids = Array.from({ length: 20 }, () => newMessageId());
     const shuffled = [...ids].sort(() => Math.random() - 0.5);
     await Promise.all(shuffled.map((uuid) => postJson(`${url}/logging`, { uuid, msg: `m-${ids.indexOf(uuid)}` })));
-    const r = await get(`${url}/logging`);
+    const r = await get(`${url}/logging?fields=all`);
     expect(r.body.map((m: { uuid: string }) => m.uuid)).to.deep.equal(ids);
+    expect(Object.keys(r.body[0])).to.deep.equal(['uuid', 'msg', 'loggedBy', 'storedAt']);
   });
 
   it('pages with limit and after', async () => {
     const ids = Array.from({ length: 5 }, () => newMessageId());
     for (const uuid of ids) await postJson(`${url}/logging`, { uuid, msg: uuid });
     const r = await get(`${url}/logging?limit=2&after=${ids[1]}`);
-    expect(r.body.map((m: { uuid: string }) => m.uuid)).to.deep.equal([ids[2], ids[3]]);
+    expect(r.body).to.deep.equal([ids[2], ids[3]]);
+  });
+
+  it("lists the texts alone by default, as the lab's logging service did", async () => {
+    const ids = Array.from({ length: 3 }, () => newMessageId());
+    for (const [i, uuid] of ids.entries()) await postJson(`${url}/logging`, { uuid, msg: `lab-${i}` });
+    expect((await get(`${url}/logging`)).body).to.deep.equal(['lab-0', 'lab-1', 'lab-2']);
   });
 
   it('lists the texts alone with ?fields=msg, chosen fields with a list, and refuses unknown fields', async () => {
