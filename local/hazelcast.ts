@@ -83,6 +83,26 @@ export interface MemberOptions {
  */
 export const MEMBER_HEAP_MB = 1024;
 
+/** One line per record, level first after the time (java.util.logging's SimpleFormatter). */
+const MEMBER_LOG_FORMAT = '%1$tH:%1$tM:%1$tS.%1$tL %4$s %3$s %5$s%6$s%n';
+const RECORD_START = /^\d\d:\d\d:\d\d\.\d{3} (SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST) /;
+
+/**
+ * Sorts members' output lines by the level of the record they belong to: a record's first line
+ * names its level, and its other lines (the logo, a member list, a stack trace) follow it.
+ */
+export class MemberLogLevels {
+  private readonly current = new Map<string, string>();
+
+  isWarningOrWorse(member: string, line: string): boolean {
+    const level = RECORD_START.exec(line)?.[1];
+    if (level) this.current.set(member, level);
+    const now = this.current.get(member);
+    // Output before any record (e.g. the JVM's own) is shown: it is rare and usually an error.
+    return now === undefined || now === 'WARNING' || now === 'SEVERE';
+  }
+}
+
 export function startMember(o: MemberOptions): ManagedProcess {
   const heap = o.heapMb ?? MEMBER_HEAP_MB;
   return new ManagedProcess(
@@ -93,6 +113,7 @@ export function startMember(o: MemberOptions): ManagedProcess {
       `-Xmx${heap}m`,
       '-XX:+UseSerialGC',
       ...JAVA_MODULE_FLAGS,
+      `-Djava.util.logging.SimpleFormatter.format=${MEMBER_LOG_FORMAT}`,
       `-Dhazelcast.config=${o.configFile ?? MEMBER_CONFIG}`,
       `-Dlab.cluster.name=${o.clusterName}`,
       `-Dlab.member.port=${o.port}`,

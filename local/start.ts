@@ -1,11 +1,13 @@
 /**
- * `npm start`: the lab's seven terminals in one command. Starts three Hazelcast members, waits for
- * the cluster, then config-server, messages, three logging instances and the facade; shows each
- * component's state, prefixes every log line with its process's name, and stops it all on Ctrl+C.
+ * `npm start`: the lab's seven terminals in one command. Checks the lab's ports, starts three
+ * Hazelcast members, waits for the cluster, then config-server, messages, three logging instances
+ * and the facade; shows each component's state, prefixes every log line with its process's name,
+ * and stops it all on Ctrl+C. Members show WARNING and above (`--verbose`: everything); every
+ * component's whole output is in `.run/logs/<name>.log`. Exits 1 when anything fails to start.
  */
-import { join } from 'node:path';
-import { LocalSystem, StartError, type ComponentState } from './system.js';
-import { PrerequisiteError, REPO_ROOT } from './hazelcast.js';
+import { join, relative } from 'node:path';
+import { LocalSystem, PortsBusyError, StartError, type ComponentState } from './system.js';
+import { MemberLogLevels, PrerequisiteError, REPO_ROOT } from './hazelcast.js';
 
 const tty = process.stdout.isTTY;
 const paint = (code: number, s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -38,11 +40,16 @@ const STATE_MARK: Record<ComponentState, string> = {
 };
 
 async function main(): Promise<void> {
+  const verbose = process.argv.includes('--verbose');
+  const logDir = join(REPO_ROOT, '.run', 'logs');
+  const memberLevels = new MemberLogLevels();
   let quietLogs = false;
   const system = new LocalSystem({
     runDir: join(REPO_ROOT, '.run'),
+    logDir,
     onLine: (name, line) => {
-      if (!quietLogs) process.stdout.write(`${tag(name)} ${readable(line)}\n`);
+      const shown = verbose || !name.startsWith('hz-') || memberLevels.isWarningOrWorse(name, line);
+      if (shown && !quietLogs) process.stdout.write(`${tag(name)} ${readable(line)}\n`);
     },
     onState: (name, state, detail) => {
       process.stdout.write(`${STATE_MARK[state]} ${name.padEnd(13)} ${state}${detail ? `  ${detail}` : ''}\n`);
@@ -64,12 +71,12 @@ async function main(): Promise<void> {
   try {
     await system.start();
   } catch (err) {
-    if (err instanceof PrerequisiteError) {
+    quietLogs = true;
+    if (err instanceof PrerequisiteError || err instanceof PortsBusyError) {
       process.stderr.write(`${paint(31, 'cannot start:')} ${err.message}\n`);
     } else if (err instanceof StartError) {
-      quietLogs = true;
-      process.stderr.write(`\n${paint(31, `${err.component} failed to start:`)} ${err.message}\nlast lines of ${err.component}:\n`);
-      for (const line of err.logTail) process.stderr.write(`  ${line}\n`);
+      process.stderr.write(`\n${paint(31, `${err.component} failed to start:`)} ${err.message}\nlast lines of ${err.component} (all of them: ${relative(process.cwd(), join(logDir, `${err.component}.log`))}):\n`);
+      for (const line of err.logTail) process.stderr.write(`  ${readable(line)}\n`);
     } else {
       process.stderr.write(`${paint(31, 'cannot start:')} ${(err as Error).message}\n`);
     }
@@ -93,6 +100,7 @@ async function main(): Promise<void> {
       `  curl -d msg=hello ${f}/facade`,
       `  curl ${f}/facade`,
       '',
+      `logs: ${relative(process.cwd(), logDir)}/<name>.log${verbose ? '' : ' (members show warnings here; npm start -- --verbose shows everything)'}`,
       'Ctrl+C stops everything.',
       '',
     ].join('\n'),

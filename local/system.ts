@@ -3,11 +3,11 @@
  * the local URLs), messages, three logging instances and the facade, each a real process.
  * `npm start` uses it with the lab's ports; tests use it with free ports.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, probeHttp, waitFor, type LineHandler } from './processes.js';
 import { REPO_ROOT, ensureHazelcastJar, startMember, waitForSafeCluster } from './hazelcast.js';
-import { freePorts } from './ports.js';
+import { freePorts, isPortFree, portHolder } from './ports.js';
 
 export interface Ports {
   facade: number;
@@ -38,6 +38,8 @@ export interface SystemOptions {
   ports?: Ports;
   /** Where the generated registry file goes. */
   runDir: string;
+  /** When set, every component's whole output also goes to `<logDir>/<name>.log`. */
+  logDir?: string;
   clusterName?: string;
   mapName?: string;
   logLevel?: string;
@@ -60,6 +62,23 @@ export class StartError extends Error {
   }
 }
 
+/** Ports the system needs are taken; the message names the first, and who holds it where visible. */
+export class PortsBusyError extends Error {
+  constructor(readonly busy: { port: number; component: string; holder: string | undefined }[]) {
+    const [first, ...rest] = busy;
+    const more = rest.length ? `; ${rest.length} more of its ports are taken too (${rest.map((b) => b.port).join(', ')})` : '';
+    super(`port ${first!.port} (${first!.component}) is in use${first!.holder ? ` by ${first!.holder}` : ''}${more}. Is the lab already running? Stop it, or free the port.`);
+    this.name = 'PortsBusyError';
+  }
+}
+
+/** How a stopped process ended, for a person: nothing when it ended as asked (SIGTERM, or 143 from a JVM). */
+export function stopDetail(status: number | string): string | undefined {
+  if (status === 0 || status === 143 || status === 'SIGTERM' || status === 'SIGINT') return undefined;
+  if (status === 'SIGKILL') return 'killed: it did not stop in time';
+  return `exit ${status}`;
+}
+
 const ENTRY = join(REPO_ROOT, 'dist', 'bin', 'lab.js');
 const url = (port: number) => `http://127.0.0.1:${port}`;
 
@@ -77,6 +96,11 @@ export class LocalSystem {
   memberOutOfMemoryErrors = 0;
   private jar = '';
   private stopping: Promise<void> | undefined;
+  /** Node processes that have said `listening`: proof that the port answering is theirs. */
+  private readonly listening = new WeakSet<ManagedProcess>();
+  private readonly logFiles = new Map<string, WriteStream>();
+  /** While start() runs: told when any component exits. */
+  private onExitDuringStart: ((proc: ManagedProcess, status: number | string) => void) | undefined;
 
   constructor(private readonly options: SystemOptions) {
     this.ports = options.ports ?? LAB_PORTS;
@@ -109,19 +133,78 @@ export class LocalSystem {
     return this.options.startTimeoutMs ?? 90_000;
   }
 
-  /** Starts everything in dependency order; on failure stops what started and throws StartError. */
+  /** Every port the system will listen on, with the component that will. */
+  portPlan(): { port: number; component: string }[] {
+    const { facade, messages, configServer, logging, members } = this.ports;
+    return [
+      ...members.map((port, i) => ({ port, component: `hz-${i + 1}` })),
+      { port: configServer, component: 'config-server' },
+      { port: messages, component: 'messages' },
+      ...logging.map((port, i) => ({ port, component: `logging-${i + 1}` })),
+      { port: facade, component: 'facade' },
+    ];
+  }
+
+  /** @throws PortsBusyError when any of the system's ports is taken */
+  async checkPorts(): Promise<void> {
+    const busy = [];
+    for (const p of this.portPlan()) if (!(await isPortFree(p.port))) busy.push({ ...p, holder: portHolder(p.port) });
+    if (busy.length > 0) throw new PortsBusyError(busy);
+  }
+
+  /**
+   * Checks every port, then starts everything in dependency order. If any component fails, or
+   * exits while the rest start, stops what started and throws StartError (PortsBusyError first).
+   */
   async start(): Promise<void> {
+    await this.checkPorts();
+    let exitedEarly!: (err: Error) => void;
+    const early = new Promise<never>((_, reject) => (exitedEarly = reject));
+    early.catch(() => undefined);
+    this.onExitDuringStart = (proc, status) => {
+      this.state(proc.name, 'failed', `exited (${status})`);
+      exitedEarly(new StartError(proc.name, proc.logTail(), `${proc.name} exited (${status}) while the system was starting`));
+    };
     try {
-      await this.startCluster();
-      mkdirSync(this.options.runDir, { recursive: true });
-      writeFileSync(this.registryFile, `${JSON.stringify(this.registry(), null, 2)}\n`);
-      await Promise.all([this.startConfigServer(), this.startMessages()]);
-      await Promise.all(this.ports.logging.map((_, i) => this.startLogging(i)));
-      await this.startFacade();
+      await Promise.race([this.startInOrder(), early]);
     } catch (err) {
+      this.onExitDuringStart = undefined;
       await this.stop();
       throw err;
+    } finally {
+      this.onExitDuringStart = undefined;
     }
+  }
+
+  private async startInOrder(): Promise<void> {
+    await this.startCluster();
+    mkdirSync(this.options.runDir, { recursive: true });
+    writeFileSync(this.registryFile, `${JSON.stringify(this.registry(), null, 2)}\n`);
+    await Promise.all([this.startConfigServer(), this.startMessages()]);
+    await Promise.all(this.ports.logging.map((_, i) => this.startLogging(i)));
+    await this.startFacade();
+  }
+
+  /** Every line to the component's log file (when there is a log folder), then to onLine. */
+  private lineSink(): LineHandler | undefined {
+    const { logDir, onLine } = this.options;
+    if (!logDir) return onLine;
+    return (name, line) => {
+      let file = this.logFiles.get(name);
+      if (!file) {
+        mkdirSync(logDir, { recursive: true });
+        file = createWriteStream(join(logDir, `${name}.log`));
+        this.logFiles.set(name, file);
+      }
+      file.write(`${line}\n`);
+      onLine?.(name, line);
+    };
+  }
+
+  /** Watches a process it starts: an exit during start() fails the start. */
+  private watch(proc: ManagedProcess): ManagedProcess {
+    void proc.exited.then((status) => this.onExitDuringStart?.(proc, status));
+    return proc;
   }
 
   /** Starts every member and waits for a safe cluster of all of them. */
@@ -135,6 +218,7 @@ export class LocalSystem {
   async startMember(i: number, wait = true): Promise<ManagedProcess> {
     const name = `hz-${i + 1}`;
     this.state(name, 'starting', `127.0.0.1:${this.ports.members[i]}`);
+    const sink = this.lineSink();
     const proc = startMember({
       name,
       port: this.ports.members[i]!,
@@ -144,10 +228,10 @@ export class LocalSystem {
       jar: this.jar || (this.jar = ensureHazelcastJar()),
       onLine: (member, line) => {
         if (line.includes('OutOfMemoryError')) this.memberOutOfMemoryErrors++;
-        this.options.onLine?.(member, line);
+        sink?.(member, line);
       },
     });
-    this.members[i] = proc;
+    this.members[i] = this.watch(proc);
     await this.guard(proc, () =>
       waitFor(proc, 'its REST health endpoint', async () => (await probeHttp(`${url(this.ports.members[i]!)}/hazelcast/health`)).status === 200 || undefined, this.timeout),
     );
@@ -170,15 +254,30 @@ export class LocalSystem {
 
   private node(name: string, service: string, env: Record<string, string>): ManagedProcess {
     this.state(name, 'starting');
-    return new ManagedProcess(name, process.execPath, [ENTRY, service], {
-      env: { ...process.env, LOG_LEVEL: this.options.logLevel ?? 'info', ...this.options.serviceEnv, ...env },
-      onLine: this.options.onLine,
+    const sink = this.lineSink();
+    const procEnv = { ...process.env, LOG_LEVEL: this.options.logLevel ?? 'info', ...this.options.serviceEnv, ...env };
+    const proc: ManagedProcess = new ManagedProcess(name, process.execPath, [ENTRY, service], {
+      env: procEnv,
+      onLine: (n, line) => {
+        if (line.includes('"msg":"listening"')) this.listening.add(proc);
+        sink?.(n, line);
+      },
     });
+    // Above info the `listening` line is not printed; the ports were checked free before start.
+    if (!['trace', 'debug', 'info'].includes(procEnv.LOG_LEVEL ?? 'info')) this.listening.add(proc);
+    return this.watch(proc);
   }
 
-  /** Waits for `/readyz` to answer 200, or fails with the process's log tail. */
+  /**
+   * Waits until the process has said it is listening and `/readyz` answers 200, or fails with the
+   * process's log tail. Its own `listening` line matters: a 200 alone may come from another
+   * process on the same port.
+   */
   private async ready(proc: ManagedProcess, base: string): Promise<ManagedProcess> {
-    await this.guard(proc, () => waitFor(proc, 'readiness', async () => ((await probeHttp(`${base}/readyz`)).status === 200 ? true : undefined), this.timeout));
+    await this.guard(proc, () =>
+      waitFor(proc, 'readiness', async () => (this.listening.has(proc) && (await probeHttp(`${base}/readyz`)).status === 200 ? true : undefined), this.timeout),
+    );
+    if (!proc.running) throw new StartError(proc.name, proc.logTail(), `${proc.name} exited (${proc.exitCode}) as it became ready`);
     this.state(proc.name, 'up', base);
     return proc;
   }
@@ -235,14 +334,14 @@ export class LocalSystem {
           group.map(async (p) => {
             if (!p?.running) return;
             this.state(p.name, 'stopping');
-            const status = await p.stop(timeoutMs);
-            this.state(p.name, 'stopped', `exit ${status}`);
+            this.state(p.name, 'stopped', stopDetail(await p.stop(timeoutMs)));
           }),
         );
       await stopGroup([this.facade]);
       await stopGroup(this.logging);
       await stopGroup([this.messages, this.configServer]);
       await stopGroup(this.members);
+      await Promise.all([...this.logFiles.values()].map((f) => new Promise((resolve) => f.end(resolve))));
     })();
     return this.stopping;
   }
