@@ -1,12 +1,25 @@
-/** The README's settings table stays true: every variable a service accepts is documented, and nothing else. */
+/**
+ * The README stays true and short: every variable a service accepts is documented, and nothing
+ * else; a newcomer reads it in ten minutes, in a fixed order; no relative link in it or in docs/ is broken.
+ */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { REPO_ROOT } from '../../local/hazelcast.js';
 import { facadeSettings } from '../../services/facade/config.js';
 import { loggingSettings } from '../../services/logging/config.js';
 import { messagesSettings } from '../../services/messages/config.js';
 import { configServerSettings } from '../../services/config-server/config.js';
+
+/** The relative targets of a Markdown file's links and images, without `#anchors`; code is left out. */
+function relativeLinks(markdown: string): string[] {
+  const prose = markdown.replace(/^[ \t]*(```|~~~)[^\n]*\n[\s\S]*?^[ \t]*\1[^\n]*$/gm, '').replace(/`[^`\n]*`/g, '');
+  const targets = [...prose.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => m[1]!);
+  return targets
+    .filter((t) => !/^[a-z][a-z0-9+.-]*:/i.test(t)) // http:, https:, mailto: …
+    .map((t) => decodeURIComponent(t.split('#')[0]!))
+    .filter((t) => t !== ''); // a link to an anchor of the same page
+}
 
 describe('README', () => {
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
@@ -20,5 +33,49 @@ describe('README', () => {
 
   it('shows the two commands and the test command', () => {
     for (const cmd of ['npm install', 'npm start', 'npm test']) expect(readme).to.include(cmd);
+  });
+
+  it('reads in ten minutes: at most 350 lines', () => {
+    const lines = readme.endsWith('\n') ? readme.split('\n').length - 1 : readme.split('\n').length;
+    expect(lines).to.be.at.most(350);
+  });
+
+  it('has its sections in order: the two commands, the API, deploy, architecture, settings', () => {
+    const headings = [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1]!);
+    const wanted = [/commands/i, /\bAPI\b/, /Deploy/i, /Architecture/i, /Settings/i];
+    const positions = wanted.map((re) => headings.findIndex((h) => re.test(h)));
+    for (const [i, at] of positions.entries()) expect(at, `a level-2 heading matching ${wanted[i]} in ${JSON.stringify(headings)}`).to.be.at.least(0);
+    expect(positions, `the order of ${JSON.stringify(headings)}`).to.deep.equal([...positions].sort((a, b) => a - b));
+  });
+
+  it('has no broken relative link, in README.md or in docs/*.md', () => {
+    const files = ['README.md', ...readdirSync(join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+    const broken: string[] = [];
+    let links = 0;
+    for (const file of files) {
+      const path = join(REPO_ROOT, file);
+      for (const target of relativeLinks(readFileSync(path, 'utf8'))) {
+        links++;
+        const resolved = join(dirname(path), target);
+        if (!existsSync(resolved)) broken.push(`${file} → ${target} (${relative(REPO_ROOT, resolved)} does not exist)`);
+      }
+    }
+    expect(links, 'links checked').to.be.greaterThan(10);
+    expect(broken).to.deep.equal([]);
+  });
+
+  it('finds relative links, and leaves out web links, anchors and code', () => {
+    const md = [
+      'See [the API](docs/api.md#errors), ![shot](docs/a%20b.png) and [web](https://example.com/x.md).',
+      '[here](#settings) `[not](a-link.md)`',
+      '```sh',
+      'echo [x](in-code.md)',
+      '```',
+      '- a list',
+      '  ```json',
+      '  {"a": "[y](indented-code.md)"}',
+      '  ```',
+    ].join('\n');
+    expect(relativeLinks(md)).to.deep.equal(['docs/api.md', 'docs/a b.png']);
   });
 });
