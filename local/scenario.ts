@@ -171,6 +171,8 @@ class OwnSystemStopper implements Stopper {
 /** For a local system started elsewhere (npm start): processes found by the port they listen on. */
 class PidStopper implements Stopper {
   readonly description = 'SIGKILL, by the scenario, to the local processes listening on their ports';
+  /** What this run has stopped, for the closing words. */
+  readonly stopped: string[] = [];
   constructor(
     private readonly manual: ManualStopper,
     private readonly find: (port: number) => Listener[] | undefined = listenersOn,
@@ -204,6 +206,7 @@ class PidStopper implements Stopper {
     for (const f of found) process.kill(f.pid, 'SIGKILL');
     const deadline = Date.now() + 15_000;
     while (found.some((f) => isAlive(f.pid)) && Date.now() < deadline) await sleep(100);
+    this.stopped.push(...found.filter((f) => !isAlive(f.pid)).map((f) => f.what));
     const alive = found.filter((f) => isAlive(f.pid));
     if (alive.length > 0) throw new Error(`still running after SIGKILL: ${alive.map((f) => `${f.what} (pid ${f.pid})`).join(', ')}`);
     return [found.map((f) => `SIGKILL pid ${f.pid} (${f.what})`).join(' and ')];
@@ -246,6 +249,35 @@ async function answers(url: string): Promise<boolean> {
     return res.status === 200;
   } catch {
     return false;
+  }
+}
+
+/** How long a system that is already running gets to show all of its parts before it is called degraded. */
+export const DEGRADED_AFTER_MS = 8_000;
+
+/**
+ * Checks that a running system has what the five steps need: three ready logging instances and
+ * three members. Reports what it sees each second, and gives up after `timeoutMs`.
+ * @throws UsageError naming what is missing
+ */
+async function checkWhole(facade: FacadeApi, ui: Progress, timeoutMs: number, restartHint: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 'no answer from /facade/cluster';
+  ui.log(`checking the running system: three ready logging instances and three members (up to ${Math.round(timeoutMs / 1000)} s)`);
+  for (;;) {
+    const view = await facade.cluster('s0-check').catch((err: Error) => err);
+    if (!(view instanceof Error)) {
+      const logging = view.registry.find((e) => e.usedFor === 'logging')?.instances ?? [];
+      const ready = logging.filter((i) => i.health === 'ready').length;
+      const members = view.hazelcast?.clusterSize ?? 0;
+      if (ready >= 3 && members >= 3) return;
+      seen = `${ready} of ${logging.length} logging instances ready, ${members} Hazelcast member${members === 1 ? '' : 's'}${view.hazelcastError ? ` (${view.hazelcastError})` : ''}`;
+    } else {
+      seen = `/facade/cluster: ${view.message}`;
+    }
+    ui.status(`checking the running system: ${seen}`);
+    if (Date.now() > deadline) throw new UsageError(`the running system is degraded: ${seen}. The five steps need three of each: ${restartHint}`);
+    await sleep(1_000);
   }
 }
 
@@ -346,11 +378,21 @@ async function main(): Promise<void> {
   }
 
   const facade = new FacadeApi(facadeUrl, `scenario-${randomBytes(3).toString('hex')}`);
+  if (stopper instanceof PidStopper) {
+    // A local system whose parts were stopped earlier (say, by the last run) does not heal by itself.
+    try {
+      await checkWhole(facade, ui, DEGRADED_AFTER_MS, 'restart npm start (Ctrl+C in its terminal, then npm start again), then run the scenario again.');
+    } catch (err) {
+      ui.done();
+      process.stderr.write(`\ncannot run the scenario: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+  }
   const report = await runScenario({ facade, stopper, ui, mode });
   ui.done();
   process.stdout.write(renderReport(report, process.stdout.isTTY === true));
-  if (!own && stopper instanceof PidStopper) {
-    process.stderr.write('\nTwo logging instances and two members of the running system were stopped; restart it (npm start) to have them back.\n');
+  if (stopper instanceof PidStopper && stopper.stopped.length > 0) {
+    process.stderr.write(`\nThis run stopped ${stopper.stopped.join(', ')}; restart npm start to have them back.\n`);
   }
   await cleanUp();
   process.exit(report.ok ? 0 : 1);

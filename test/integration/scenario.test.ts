@@ -79,6 +79,20 @@ describe('npm run scenario', function () {
     expect(r.stdout).to.match(/SIGKILL pid \d+ \(logging http:\/\/127\.0\.0\.1:\d+\/logging\) and SIGKILL pid \d+ \(member 127\.0\.0\.1:\d+\)/);
     expect(system.logging.filter((p) => p?.running)).to.have.length(1);
     expect(system.members.filter((p) => p?.running)).to.have.length(1);
+    expect(r.stderr).to.match(/This run stopped logging http:\/\/127\.0\.0\.1:\d+\/logging, member 127\.0\.0\.1:\d+, logging .*; restart npm start/);
+  });
+
+  it('refuses within seconds a running system left degraded (here by the run above), and stops nothing', async () => {
+    const t0 = Date.now();
+    const r = await scenario(['--facade', system.facadeUrl]);
+    expect(r.code, failed(r)).to.equal(2);
+    expect(Date.now() - t0).to.be.below(20_000);
+    expect(r.stderr).to.match(/the running system is degraded: 1 of 3 logging instances ready, 1 Hazelcast member\b/);
+    expect(r.stderr).to.include('restart npm start');
+    expect(r.stderr).to.not.include('This run stopped');
+    expect(r.stdout).to.equal('');
+    expect(system.logging.filter((p) => p?.running)).to.have.length(1);
+    expect(system.members.filter((p) => p?.running)).to.have.length(1);
   });
 
   it('against Kubernetes, prints the kubectl commands and waits until the pods are gone', async () => {
