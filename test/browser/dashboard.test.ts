@@ -2,24 +2,28 @@
  * The dashboard in a real headless Chromium (Debian's, driven by playwright-core: no browser
  * download) against a real system of ten processes: a form post listed, three members whose entries
  * add up to the map size, markup shown as text, and a killed member shown as gone.
- * It saves a screenshot to .run/dashboard.png once the page has been shown to be right; with
- * LAB_UPDATE_DOCS=1 it also refreshes docs/dashboard.png, the README's screenshot.
+ * It saves a screenshot to .run/dashboard.png once the page has been shown to be right. With
+ * LAB_UPDATE_DOCS=1 it runs on the lab's own ports (which must be free) and also refreshes
+ * docs/dashboard.png, the README's screenshot, recording in it the URLs it shows.
  */
 import { expect } from 'chai';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../../local/hazelcast.js';
-import type { LocalSystem } from '../../local/system.js';
+import { LAB_PORTS, type LocalSystem } from '../../local/system.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 import { eventually } from '../support/eventually.js';
 import { postForm } from '../support/http.js';
 import { missingTool } from '../support/tools.js';
+import { withTexts } from '../support/png.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(REPO_ROOT, '.run', 'dashboard.png');
 const README_SCREENSHOT = join(REPO_ROOT, 'docs', 'dashboard.png');
 const XSS = '<img src=x onerror="window.__xss=1">';
+/** The README's screenshot is made on the lab's ports, as a user sees it after npm start. */
+const UPDATE_DOCS = process.env.LAB_UPDATE_DOCS === '1';
 
 describe('dashboard in a browser', function () {
   this.timeout(240_000);
@@ -31,7 +35,7 @@ describe('dashboard in a browser', function () {
 
   before(async function () {
     if (!existsSync(CHROMIUM)) missingTool(this, 'browser tests', `Chromium not found at ${CHROMIUM}; install Debian's chromium package (apt-get install chromium)`);
-    system = await createTestSystem();
+    system = await createTestSystem(UPDATE_DOCS ? { ports: LAB_PORTS, clusterName: 'lab' } : {});
     await system.start();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -78,12 +82,15 @@ describe('dashboard in a browser', function () {
     }, { timeoutMs: 20_000, intervalMs: 250 });
     // Every logging instance is registered and ready.
     await eventually(async () => {
-      expect(await page.locator('table.instances[data-service="logging"] tr.instance.ready').count()).to.equal(3);
+      expect(await page.locator('table.instances[data-service="logging-service"] tr.instance.ready').count()).to.equal(3);
     }, { timeoutMs: 10_000, intervalMs: 250 });
     mkdirSync(join(REPO_ROOT, '.run'), { recursive: true });
     const png = await page.screenshot({ fullPage: true });
     writeFileSync(SCREENSHOT, png);
-    if (process.env.LAB_UPDATE_DOCS === '1') writeFileSync(README_SCREENSHOT, png);
+    if (UPDATE_DOCS) {
+      const registry = system.registry()['logging-service'].join(' ');
+      writeFileSync(README_SCREENSHOT, withTexts(png, { 'lab:facade': system.facadeUrl, 'lab:logging': registry }));
+    }
   });
 
   it('shows a message holding markup as its characters and runs nothing', async () => {

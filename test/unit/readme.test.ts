@@ -6,6 +6,8 @@ import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { REPO_ROOT } from '../../local/hazelcast.js';
+import { LAB_PORTS } from '../../local/system.js';
+import { readTexts } from '../support/png.js';
 import { facadeSettings } from '../../services/facade/config.js';
 import { loggingSettings } from '../../services/logging/config.js';
 import { messagesSettings } from '../../services/messages/config.js';
@@ -77,5 +79,11 @@ describe('README', () => {
       '  ```',
     ].join('\n');
     expect(relativeLinks(md)).to.deep.equal(['docs/api.md', 'docs/a b.png']);
+  });
+
+  it("shows a screenshot of the dashboard taken on the lab's own ports (LAB_UPDATE_DOCS=1 npm test makes it)", () => {
+    const texts = readTexts(readFileSync(join(REPO_ROOT, 'docs', 'dashboard.png')));
+    expect(texts['lab:facade']).to.equal(`http://127.0.0.1:${LAB_PORTS.facade}`);
+    expect(texts['lab:logging']).to.equal(LAB_PORTS.logging.map((p) => `http://127.0.0.1:${p}/logging`).join(' '));
   });
 });
