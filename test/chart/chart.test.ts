@@ -24,7 +24,7 @@ import { CHART_DIR, helmRun, helmTemplate, requireHelm, KUBE_VERSION, type K8sOb
 import { COMPONENT, containersOf, envOf, followService, get, ofKind, podOf, pods } from './support/manifests.js';
 import { SCHEMA_KUBERNETES_VERSION, validateAll } from './support/kube-schema.js';
 import { hardeningViolations, restrictedViolations } from './support/pod-security.js';
-import { mayConnect } from './support/network.js';
+import { mayConnect, releaseNamespace, type Endpoint } from './support/network.js';
 
 /** Value scenarios, each rendered once. */
 const SCENARIOS: Record<string, { set?: SetValues; release?: string; namespace?: string }> = {
@@ -33,6 +33,13 @@ const SCENARIOS: Record<string, { set?: SetValues; release?: string; namespace?:
   'other replica counts': { set: { 'hazelcast.replicas': 5, 'logging.replicas': 4, 'facade.replicas': 2 } },
   'Management Center on': { set: { 'managementCenter.enabled': true } },
   'autoscaling on': { set: { 'facade.autoscaling.enabled': true, 'logging.autoscaling.enabled': true } },
+  'metrics scraper': {
+    set: {
+      'networkPolicy.metricsScraper.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name': 'monitoring',
+      'networkPolicy.metricsScraper.podSelector.matchLabels.app': 'prometheus',
+    },
+  },
+  'egress restricted': { set: { 'networkPolicy.egress.enabled': true } },
   'another release, namespace and names': {
     release: 'demo',
     namespace: 'shop',
@@ -383,7 +390,17 @@ describe('Helm chart charts/lab (real helm)', function () {
     });
 
     it('has a read-only root filesystem, mounts no service-account token and gets no service-link variables', () => {
-      for (const p of allPods()) expect(hardeningViolations(p.spec), `${p.scenario}: ${p.owner.kind}/${p.owner.metadata.name}`).to.deep.equal([]);
+      for (const p of allPods()) {
+        const v = hardeningViolations(p.spec);
+        // Management Center's image writes under its home, as its own user: run as it expects.
+        const expected = p.labels[COMPONENT] === 'management-center' ? ['container management-center has a writable root filesystem'] : [];
+        expect(v, `${p.scenario}: ${p.owner.kind}/${p.owner.metadata.name}`).to.deep.equal(expected);
+      }
+    });
+
+    it("runs Management Center as its image's own user (10001)", () => {
+      const mc = podOf(objectsOf('Management Center on'), 'management-center');
+      expect(mc.spec.securityContext).to.include({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, runAsNonRoot: true });
     });
 
     it('requests CPU and memory and limits memory, in every container', () => {
@@ -446,9 +463,12 @@ describe('Helm chart charts/lab (real helm)', function () {
   describe('NetworkPolicies', () => {
     const components = ['facade', 'logging', 'messages', 'config-server', 'hazelcast'];
     const PORTS: Record<string, number> = { facade: 8080, logging: 8081, messages: 8082, 'config-server': 8888, hazelcast: 5701 };
+    const pod = (component: string, namespace = 'default'): Endpoint => ({ labels: labelsOf('lab', component), namespace: releaseNamespace(namespace) });
     const reachers = (objects: K8sObject[], target: string, sources: string[]) =>
-      sources.filter((source) => mayConnect(objects, labelsOf('lab', source), labelsOf('lab', target), PORTS[target]!));
+      sources.filter((source) => mayConnect(objects, pod(source), pod(target), PORTS[target]!));
     const everyone = [...components, 'management-center', 'test', 'some-other-pod'];
+    const prometheus = (namespace: string, app = 'prometheus'): Endpoint => ({ labels: { app }, namespace: releaseNamespace(namespace) });
+    const dns: Endpoint = { labels: { 'k8s-app': 'kube-dns' }, namespace: releaseNamespace('kube-system') };
 
     it('are on by default: anyone reaches the facade; only the facade reaches logging, messages and config-server', () => {
       const objects = objectsOf('defaults');
@@ -459,6 +479,34 @@ describe('Helm chart charts/lab (real helm)', function () {
     it('let only logging pods and the members themselves reach the member port (and Management Center when it is on)', () => {
       expect(reachers(objectsOf('defaults'), 'hazelcast', everyone)).to.deep.equal(['logging', 'hazelcast']);
       expect(reachers(objectsOf('Management Center on'), 'hazelcast', everyone)).to.deep.equal(['logging', 'hazelcast', 'management-center']);
+    });
+
+    it('let the configured metrics scraper reach every service\'s port, and only it', () => {
+      const objects = objectsOf('metrics scraper');
+      for (const target of ['facade', 'logging', 'messages', 'config-server']) {
+        expect(mayConnect(objects, prometheus('monitoring'), pod(target), PORTS[target]!), target).to.equal(true);
+        expect(mayConnect(objects, prometheus('elsewhere'), pod(target), PORTS[target]!), `${target} from another namespace`).to.equal(target === 'facade');
+        expect(mayConnect(objects, prometheus('monitoring', 'grafana'), pod(target), PORTS[target]!), `${target} from another pod`).to.equal(target === 'facade');
+        expect(mayConnect(objectsOf('defaults'), prometheus('monitoring'), pod(target), PORTS[target]!), `${target} with no scraper set`).to.equal(target === 'facade');
+      }
+      expect(mayConnect(objects, prometheus('monitoring'), pod('hazelcast'), PORTS.hazelcast!)).to.equal(false);
+    });
+
+    it('leave egress open by default, and with networkPolicy.egress on allow DNS and the release\'s own paths only', () => {
+      const open = objectsOf('defaults');
+      expect(mayConnect(open, pod('messages'), pod('logging'), 8081)).to.equal(false); // ingress still closed
+      expect(mayConnect(open, pod('logging'), prometheus('monitoring'), 443)).to.equal(true);
+      const closed = objectsOf('egress restricted');
+      for (const c of components) {
+        expect(mayConnect(closed, pod(c), dns, 53, 'UDP'), `${c} → DNS`).to.equal(true);
+        expect(mayConnect(closed, pod(c), prometheus('monitoring'), 443), `${c} → elsewhere`).to.equal(false);
+      }
+      const paths = components.flatMap((from) => components.filter((to) => mayConnect(closed, pod(from), pod(to), PORTS[to]!)).map((to) => `${from} → ${to}`));
+      expect(paths).to.deep.equal([
+        'facade → logging', 'facade → messages', 'facade → config-server', 'logging → hazelcast', 'hazelcast → hazelcast',
+      ]);
+      // Reaching the facade stays open to anyone whose own egress is not restricted (the helm test pod).
+      expect(mayConnect(closed, pod('test'), pod('facade'), 8080)).to.equal(true);
     });
 
     it('are gone when networkPolicy.enabled is false', () => {

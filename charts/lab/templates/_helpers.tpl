@@ -79,11 +79,14 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{/* The container-level half of "restricted", plus a read-only root filesystem. */}}
+{{/*
+The container-level half of "restricted", plus a read-only root filesystem unless the image needs
+to write where it was built to (pass a dict with "writableRoot" true).
+*/}}
 {{- define "lab.containerSecurityContext" -}}
 allowPrivilegeEscalation: false
 privileged: false
-readOnlyRootFilesystem: true
+readOnlyRootFilesystem: {{ not (and (kindIs "map" .) (hasKey . "writableRoot") .writableRoot) }}
 runAsNonRoot: true
 capabilities:
   drop:
