@@ -107,14 +107,15 @@ describe('k8s/', function () {
     helm = requireHelm(this);
   });
 
-  it('has a kind cluster with a control plane and three workers, on the Kubernetes minor the chart is validated against', () => {
+  it('has a kind cluster with a control plane and three workers, on the Kubernetes minor the chart is validated against, pinned by digest', () => {
     const kind = readYaml('k8s/kind.yaml');
     expect(kind).to.include({ kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4' });
     const roles = kind.nodes.map((n: any) => n.role);
     expect(roles.filter((r: string) => r === 'worker')).to.have.length(3);
     expect(roles.filter((r: string) => r === 'control-plane')).to.have.length(1);
     const minor = SCHEMA_KUBERNETES_VERSION.split('.').slice(0, 2).join('.');
-    for (const node of kind.nodes) expect(node.image).to.match(new RegExp(`^kindest/node:v${minor.replace('.', '\\.')}\\.\\d+$`));
+    for (const node of kind.nodes) expect(node.image).to.match(new RegExp(`^kindest/node:v${minor.replace('.', '\\.')}\\.\\d+@sha256:[0-9a-f]{64}$`));
+    expect(new Set(kind.nodes.map((n: any) => n.image)).size, 'one node image').to.equal(1);
   });
 
   it('keeps k8s/lab.yaml identical to `helm template` of the chart (node scripts/render-k8s.mjs --check)', async () => {
