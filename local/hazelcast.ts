@@ -72,6 +72,8 @@ export interface MemberOptions {
   mapName: string;
   jar: string;
   heapMb?: number;
+  /** More JVM flags, e.g. for a measurement. */
+  jvmFlags?: string[];
   configFile?: string;
   onLine?: LineHandler;
 }
@@ -112,6 +114,7 @@ export function startMember(o: MemberOptions): ManagedProcess {
       `-Xms${Math.min(64, heap)}m`,
       `-Xmx${heap}m`,
       '-XX:+UseSerialGC',
+      ...(o.jvmFlags ?? []),
       ...JAVA_MODULE_FLAGS,
       `-Djava.util.logging.SimpleFormatter.format=${MEMBER_LOG_FORMAT}`,
       `-Dhazelcast.config=${o.configFile ?? MEMBER_CONFIG}`,

@@ -43,6 +43,9 @@ export interface SystemOptions {
   clusterName?: string;
   mapName?: string;
   logLevel?: string;
+  /** The members' heap (default MEMBER_HEAP_MB) and any more JVM flags. */
+  memberHeapMb?: number;
+  memberJvmFlags?: string[];
   /** Extra environment for every Node service, e.g. shorter timeouts in tests. */
   serviceEnv?: Record<string, string>;
   onLine?: LineHandler;
@@ -226,6 +229,8 @@ export class LocalSystem {
       clusterName: this.clusterName,
       mapName: this.mapName,
       jar: this.jar || (this.jar = ensureHazelcastJar()),
+      heapMb: this.options.memberHeapMb,
+      jvmFlags: this.options.memberJvmFlags,
       onLine: (member, line) => {
         if (line.includes('OutOfMemoryError')) this.memberOutOfMemoryErrors++;
         sink?.(member, line);
