@@ -1,7 +1,9 @@
 /**
  * The facade's view of config-server: instance lists cached for a short time, refreshed in the
  * background when stale, and the last good list kept while config-server is down. A request only
- * waits for config-server when the facade has never had a list for that service.
+ * waits for config-server when the facade has never had a list for that service, or when the list
+ * it has is stale and empty (as at start-up in Kubernetes, before the logging pods are ready): an
+ * empty list is not worth serving while a fresh one may be one call away.
  */
 import type { Logger } from '../../lib/log.js';
 import { unavailable } from '../../lib/errors.js';
@@ -31,7 +33,9 @@ export class RegistryClient {
   async instances(service: string, requestId?: string): Promise<string[]> {
     const entry = this.cache.get(service);
     if (entry) {
-      if (this.now() - entry.fetchedAt >= this.ttlMs) void this.refresh(service, requestId).catch(() => undefined);
+      const stale = this.now() - entry.fetchedAt >= this.ttlMs;
+      if (stale && entry.urls.length === 0) return this.refresh(service, requestId).catch(() => entry.urls);
+      if (stale) void this.refresh(service, requestId).catch(() => undefined);
       return entry.urls;
     }
     try {
