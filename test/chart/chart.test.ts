@@ -268,7 +268,9 @@ describe('Helm chart charts/lab (real helm)', function () {
         expect(env.HZ_CLUSTER_NAME).to.equal(config['cluster-name']);
         expect(config.map[env.HZ_MAP_NAME!]['backup-count']).to.equal(2);
         expect(Number(env.HZ_BACKUP_COUNT), 'the backup count logging reports is the members\' own').to.equal(config.map[env.HZ_MAP_NAME!]['backup-count']);
-        expect(env.INSTANCE_NAME).to.equal('valueFrom:metadata.name');
+        // Named by its URL, as config-server lists it (one URL per pod IP) and the facade reports it.
+        expect(env.POD_IP).to.equal('valueFrom:status.podIP');
+        expect(env.INSTANCE_NAME).to.equal(`http://$(POD_IP):${podOf(objects, 'logging').spec.containers[0].ports[0].containerPort}/logging`);
       }
     });
 
@@ -313,7 +315,8 @@ describe('Helm chart charts/lab (real helm)', function () {
     it('sets exactly the environment variables each service\'s config accepts (services/*/config.ts)', () => {
       for (const scenario of Object.keys(SCENARIOS)) {
         for (const s of SERVICES) {
-          const names = Object.keys(envOf(podOf(objectsOf(scenario), s.component).spec.containers[0])).sort();
+          // POD_IP is the chart's own, only to build logging's INSTANCE_NAME from.
+          const names = Object.keys(envOf(podOf(objectsOf(scenario), s.component).spec.containers[0])).filter((n) => n !== 'POD_IP').sort();
           expect(names, `${scenario}: ${s.component}`).to.deep.equal(Object.keys(s.settings).sort());
         }
       }
@@ -321,7 +324,7 @@ describe('Helm chart charts/lab (real helm)', function () {
 
     it('defaults every tunable setting to the service\'s own default, so a default changed in code is noticed here', () => {
       // Set by the chart from other components' names; everything else comes from values.yaml.
-      const computed = ['HOST', 'HZ_MEMBERS', 'CONFIG_SERVER_URL', 'REGISTRY_FILE', 'INSTANCE_NAME'];
+      const computed = ['HOST', 'HZ_MEMBERS', 'CONFIG_SERVER_URL', 'REGISTRY_FILE', 'INSTANCE_NAME', 'POD_IP'];
       for (const s of SERVICES) {
         const env = envOf(podOf(objectsOf('defaults'), s.component).spec.containers[0]);
         const fromChart = s.load(Object.fromEntries(Object.entries(env).filter(([k]) => !computed.includes(k)))) as Record<string, unknown>;
