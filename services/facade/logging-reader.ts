@@ -90,10 +90,14 @@ export class LoggingReader {
   }
 
   private async instances(only: string | undefined, requestId: string): Promise<readonly string[]> {
-    const instances = await this.deps.registry.instances(this.deps.loggingService, requestId);
-    if (instances.length === 0) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance is registered');
-    if (only === undefined) return instances;
-    // Only registered instances: the facade never becomes a proxy to arbitrary URLs.
+    let instances = await this.deps.registry.instances(this.deps.loggingService, requestId);
+    if (only === undefined) {
+      if (instances.length === 0) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance is registered');
+      return instances;
+    }
+    // Only registered instances: the facade never becomes a proxy to arbitrary URLs. One it does not
+    // know yet may have just been registered (a new pod): ask config-server before refusing it.
+    if (!instances.includes(only)) instances = await this.deps.registry.instances(this.deps.loggingService, requestId, true);
     if (!instances.includes(only)) throw badRequest('UNKNOWN_INSTANCE', 'instance must be one of the registered logging instances');
     return [only];
   }

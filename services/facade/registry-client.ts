@@ -27,11 +27,13 @@ export class RegistryClient {
   ) {}
 
   /**
-   * The instance URLs of `service`.
+   * The instance URLs of `service`; with `fresh`, asked of config-server now (the cached list
+   * when it cannot answer), e.g. to check an instance the cached list does not know yet.
    * @throws HttpError 503 when no list was ever obtained (config-server unreachable, unknown name)
    */
-  async instances(service: string, requestId?: string): Promise<string[]> {
+  async instances(service: string, requestId?: string, fresh = false): Promise<string[]> {
     const entry = this.cache.get(service);
+    if (entry && fresh) return this.refresh(service, requestId).catch(() => entry.urls);
     if (entry) {
       const stale = this.now() - entry.fetchedAt >= this.ttlMs;
       if (stale && entry.urls.length === 0) return this.refresh(service, requestId).catch(() => entry.urls);

@@ -67,4 +67,23 @@ describe('the facade reading from logging', () => {
       await a.close();
     }
   });
+
+  it('reads from an instance its cached list does not know yet once config-server lists it, and refuses one it does not', async () => {
+    const a = await cuttingLogging(100);
+    try {
+      const freshAsked: boolean[] = [];
+      const registry = { instances: async (_s: string, _r?: string, fresh = false) => (freshAsked.push(fresh), fresh ? ['http://old/logging', a.url] : ['http://old/logging']) };
+      const reader = new LoggingReader({ registry, client, loggingService: 'logging', silenceMs: 2_000 });
+      const out: string[] = [];
+      for await (const batch of reader.read({}, { requestId: 'r', fields: 'text', instance: a.url })) out.push(...batch.map((m) => JSON.parse(m.json) as string));
+      expect(out).to.have.length(stored.length);
+      expect(freshAsked).to.deep.equal([false, true]);
+      const err = await (async () => {
+        for await (const _ of reader.read({}, { requestId: 'r', fields: 'text', instance: 'http://169.254.169.254/logging' })) void _;
+      })().catch((e: unknown) => e);
+      expect(err).to.include({ status: 400, code: 'UNKNOWN_INSTANCE' });
+    } finally {
+      await a.close();
+    }
+  });
 });

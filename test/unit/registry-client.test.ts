@@ -50,4 +50,15 @@ describe('registry client', () => {
     expect(await r.instances('logging-service')).to.deep.equal([]);
     expect(calls).to.equal(2);
   });
+
+  it('asks config-server at once when told the cached list may be behind (an instance it does not know yet)', async () => {
+    lists = { 'logging-service': ['http://a/logging'] };
+    const r = registry();
+    await r.instances('logging-service');
+    lists = { 'logging-service': ['http://a/logging', 'http://new/logging'] };
+    expect(await r.instances('logging-service')).to.deep.equal(['http://a/logging']);
+    expect(await r.instances('logging-service', undefined, true)).to.deep.equal(['http://a/logging', 'http://new/logging']);
+    lists = undefined;
+    expect(await r.instances('logging-service', undefined, true), 'config-server down: the cached list').to.deep.equal(['http://a/logging', 'http://new/logging']);
+  });
 });
