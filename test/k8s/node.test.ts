@@ -1,0 +1,132 @@
+/**
+ * Pods that really run: a control plane and a single node on this machine (local/kube), the images
+ * made here (the lab image from the unchanged Dockerfile), the chart installed with --wait into a
+ * namespace that enforces the restricted profile, `helm test`, and the lab's five steps through
+ * `kubectl port-forward` with `npm run scenario -- --kubernetes` (this test plays the person who
+ * runs the kubectl deletes it asks for). Also: the guard that keeps pod traffic on the machine.
+ * Needs root and Debian's containerd, runc, CNI plugins, iptables, buildah and debootstrap.
+ */
+import { expect } from 'chai';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { REPO_ROOT } from '../../local/hazelcast.js';
+import { ensureCoreDNS, ensureKubeBinaries, kubeBinary, missingControlPlaneTools, missingNodeTools, NODE_COMMANDS } from '../../local/kube/binaries.js';
+import { ControlPlane } from '../../local/kube/control-plane.js';
+import { buildImages, importImages } from '../../local/kube/images.js';
+import { LocalNode, guardCounters } from '../../local/kube/node.js';
+import { freePorts } from '../../local/ports.js';
+import { CHART_DIR, findHelm } from '../chart/support/helm.js';
+import { eventually } from '../support/eventually.js';
+import { missingTool } from '../support/tools.js';
+
+const run = promisify(execFile);
+const NS = 'lab';
+
+describe('the chart on a real node: pods running', function () {
+  this.timeout(40 * 60_000);
+  let plane: ControlPlane | undefined;
+  let node: LocalNode | undefined;
+  let helm: string;
+  let forward: ChildProcess | undefined;
+  let facade = '';
+
+  const kubectl = (...args: string[]) => plane!.kubectl(args);
+  const helmOk = async (...args: string[]) => {
+    try {
+      return await run(helm, args, { env: plane!.env(), maxBuffer: 16 << 20 });
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; message: string };
+      throw new Error(`helm ${args.join(' ')}: ${e.stderr || e.stdout || e.message}`);
+    }
+  };
+
+  before(async function () {
+    const missing = [...missingControlPlaneTools(), ...missingNodeTools()];
+    const h = findHelm();
+    if (!h) missing.push('helm v3');
+    if (missing.length > 0) missingTool(this, 'node tests', `missing: ${missing.join('; ')}`);
+    helm = h!;
+    const log = (line: string) => process.stderr.write(`      ${line}\n`);
+    await ensureKubeBinaries(log);
+    await ensureKubeBinaries(log, NODE_COMMANDS);
+    await ensureCoreDNS(log);
+    const archives = buildImages(log);
+    plane = new ControlPlane();
+    await plane.start();
+    node = new LocalNode(plane);
+    await node.startRuntime();
+    await importImages(node.socket, archives);
+    await node.start();
+    await kubectl('create', 'namespace', NS);
+    await kubectl('label', 'namespace', NS, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted');
+  });
+  after(async () => {
+    forward?.kill();
+    await node?.stop();
+    await plane?.stop();
+  });
+
+  it('installs the chart with --wait: every pod of the release Running and Ready on the node', async () => {
+    const { stderr } = await helmOk('install', 'lab', CHART_DIR, '-n', NS, '--wait', '--timeout', '6m');
+    expect(stderr).to.not.match(/PodSecurity|would violate/);
+    const pods = JSON.parse((await kubectl('get', 'pods', '-n', NS, '-o', 'json')).stdout).items as any[];
+    expect(pods).to.have.length(9);
+    for (const p of pods) {
+      expect(p.status.phase, p.metadata.name).to.equal('Running');
+      expect(p.status.conditions.find((c: any) => c.type === 'Ready').status, p.metadata.name).to.equal('True');
+      expect(p.status.podIP, p.metadata.name).to.match(/^10\.244\.0\.\d+$/);
+    }
+  });
+
+  it('passes helm test (the lab image posts through the facade, reads back, counts the members)', async () => {
+    const { stdout } = await helmOk('test', 'lab', '-n', NS, '--timeout', '3m');
+    expect(stdout).to.match(/TEST SUITE:\s+lab-test[\s\S]*Phase:\s+Succeeded/);
+  });
+
+  it('has members that found each other by DNS, and a config-server that lists one URL per logging pod', async () => {
+    const [port] = await freePorts(1);
+    forward = spawn(kubeBinary('kubectl'), ['port-forward', '-n', NS, 'svc/lab-facade', `${port}:8080`], { env: plane!.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    facade = `http://127.0.0.1:${port}`;
+    await eventually(async () => expect((await fetch(`${facade}/readyz`)).status).to.equal(200), { timeoutMs: 30_000, intervalMs: 500 });
+    const view = (await (await fetch(`${facade}/facade/cluster`)).json()) as any;
+    expect(view.hazelcast.clusterSize).to.equal(3);
+    const podIps = (JSON.parse((await kubectl('get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/component=logging', '-o', 'json')).stdout).items as any[]).map((p) => `http://${p.status.podIP}:8081/logging`).sort();
+    expect(view.registry.find((e: any) => e.name === 'logging-service').instances.map((i: any) => i.url).sort()).to.deep.equal(podIps);
+  });
+
+  it("passes the lab's five steps through port-forward, deleting a member pod and a logging pod twice", async () => {
+    const kubectlDir = kubeBinary('kubectl').replace(/\/kubectl$/, '');
+    const env = { ...plane!.env(), PATH: `${kubectlDir}:${process.env.PATH}` };
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'local', 'scenario.js'), '--facade', facade, '--kubernetes', '--namespace', NS, '--wait-timeout', '300'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    const asked: string[] = [];
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      // The person at the keyboard: run each kubectl delete the scenario asks for.
+      if (/^\s*kubectl -n lab delete/.test(line)) {
+        asked.push(line.trim());
+        spawn('sh', ['-c', line.trim()], { env, stdio: 'ignore' });
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    mkdirSync(join(REPO_ROOT, '.run'), { recursive: true });
+    writeFileSync(join(REPO_ROOT, '.run', 'scenario-kubernetes.txt'), stdout);
+    expect(code, stdout).to.equal(0);
+    expect(stdout).to.include('Result: all 5 steps passed.');
+    expect(asked).to.have.length(4);
+  });
+
+  it('keeps pod traffic on the machine: a packet from a pod to an outside address is dropped before it leaves', async () => {
+    const before = guardCounters();
+    const pod = JSON.parse((await kubectl('get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/component=messages', '-o', 'json')).stdout).items[0].metadata.name;
+    // TEST-NET-3: an address that exists nowhere; the guard must drop it on the way out.
+    const attempt = await kubectl('exec', '-n', NS, pod, '--', 'node', '-e',
+      "require('net').connect({host:'203.0.113.7',port:80,timeout:2000}).on('error',e=>{console.log(e.code);process.exit(0)}).on('timeout',()=>{console.log('TIMEOUT');process.exit(0)}).on('connect',()=>{console.log('CONNECTED');process.exit(1)})");
+    expect(attempt.stdout.trim()).to.equal('TIMEOUT');
+    const after = guardCounters();
+    expect(after[1]! - before[1]!, 'dropped by "pods never leave the machine"').to.be.greaterThan(0);
+  });
+});
