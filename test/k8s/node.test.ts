@@ -97,6 +97,40 @@ describe('the chart on a real node: pods running', function () {
     expect(view.registry.find((e: any) => e.name === 'logging-service').instances.map((i: any) => i.url).sort()).to.deep.equal(podIps);
   });
 
+  it('rolls the members one at a time under a paced write load (helm upgrade), losing no acknowledged message', async () => {
+    const acked: string[] = [];
+    let failed = 0;
+    let stop = false;
+    const load = (async () => {
+      for (let i = 0; !stop; i++) {
+        const t0 = Date.now();
+        try {
+          const r = await fetch(`${facade}/facade`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ msg: `roll-${i}` }), signal: AbortSignal.timeout(20_000) });
+          const body = (await r.json()) as { message?: { uuid: string } };
+          if (r.status === 201) acked.push(body.message!.uuid);
+          else failed++;
+        } catch {
+          failed++;
+        }
+        await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - t0)))); // 20 a second
+      }
+    })();
+    const before = JSON.parse((await kubectl('get', 'statefulset', 'lab-hazelcast', '-n', NS, '-o', 'json')).stdout).status.updateRevision;
+    // A member configuration change: its checksum rolls the StatefulSet, one member at a time.
+    await helmOk('upgrade', 'lab', CHART_DIR, '-n', NS, '--reuse-values', '--set', 'hazelcast.maxNoHeartbeatSeconds=25');
+    await kubectl('rollout', 'status', '-n', NS, 'statefulset/lab-hazelcast', '--timeout=10m');
+    const sts = JSON.parse((await kubectl('get', 'statefulset', 'lab-hazelcast', '-n', NS, '-o', 'json')).stdout);
+    expect(sts.status.updateRevision).to.not.equal(before);
+    expect(sts.status.updatedReplicas).to.equal(3);
+    await new Promise((r) => setTimeout(r, 3_000));
+    stop = true;
+    await load;
+    const stored = new Set(((await (await fetch(`${facade}/facade/messages`)).json()) as { messages: { uuid: string }[] }).messages.map((m) => m.uuid));
+    expect(acked.length, 'writes acknowledged during the roll').to.be.greaterThan(200);
+    expect(acked.filter((u) => !stored.has(u)), 'acknowledged but lost').to.deep.equal([]);
+    expect(failed, 'writes refused during the roll').to.equal(0);
+  });
+
   it("passes the lab's five steps through port-forward, deleting a member pod and a logging pod twice", async () => {
     const kubectlDir = kubeBinary('kubectl').replace(/\/kubectl$/, '');
     const env = { ...plane!.env(), PATH: `${kubectlDir}:${process.env.PATH}` };
