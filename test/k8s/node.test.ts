@@ -99,6 +99,7 @@ describe('the chart on a real node: pods running', function () {
 
   it('rolls the members one at a time under a paced write load (helm upgrade), losing no acknowledged message', async () => {
     const acked: string[] = [];
+    const latencies: number[] = [];
     let failed = 0;
     let stop = false;
     const load = (async () => {
@@ -112,10 +113,12 @@ describe('the chart on a real node: pods running', function () {
         } catch {
           failed++;
         }
+        latencies.push(Date.now() - t0);
         await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - t0)))); // 20 a second
       }
     })();
     const before = JSON.parse((await kubectl('get', 'statefulset', 'lab-hazelcast', '-n', NS, '-o', 'json')).stdout).status.updateRevision;
+    const rollStart = Date.now();
     // A member configuration change: its checksum rolls the StatefulSet, one member at a time.
     await helmOk('upgrade', 'lab', CHART_DIR, '-n', NS, '--reuse-values', '--set', 'hazelcast.maxNoHeartbeatSeconds=25');
     await kubectl('rollout', 'status', '-n', NS, 'statefulset/lab-hazelcast', '--timeout=10m');
@@ -125,7 +128,11 @@ describe('the chart on a real node: pods running', function () {
     await new Promise((r) => setTimeout(r, 3_000));
     stop = true;
     await load;
+    const rollSeconds = Math.round((Date.now() - rollStart) / 1000);
     const stored = new Set(((await (await fetch(`${facade}/facade/messages`)).json()) as { messages: { uuid: string }[] }).messages.map((m) => m.uuid));
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const pct = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+    process.stderr.write(`      members rolled in ${rollSeconds} s; writes ${latencies.length}, acknowledged ${acked.length}, failed ${failed}, lost ${acked.filter((u) => !stored.has(u)).length}; latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${sorted.at(-1)} ms\n`);
     expect(acked.length, 'writes acknowledged during the roll').to.be.greaterThan(200);
     expect(acked.filter((u) => !stored.has(u)), 'acknowledged but lost').to.deep.equal([]);
     expect(failed, 'writes refused during the roll').to.equal(0);
