@@ -107,26 +107,23 @@ export class ControlPlane {
       ]);
       await waitFor(apiserver, 'kube-apiserver to be ready', async () => ((await this.kubectl(['get', '--raw', '/readyz'])).stdout.trim() === 'ok' ? true : undefined), this.timeout, 500);
 
-      this.spawn('kube-controller-manager', kubeBinary('kube-controller-manager'), [
+      // Both talk to the API server as its admin, serve nothing (secure port 0), and lead alone.
+      const controller = [
         `--kubeconfig=${this.kubeconfig}`,
         `--authentication-kubeconfig=${this.kubeconfig}`,
         `--authorization-kubeconfig=${this.kubeconfig}`,
         '--bind-address=127.0.0.1',
         '--secure-port=0',
         '--leader-elect=false',
+      ];
+      this.spawn('kube-controller-manager', kubeBinary('kube-controller-manager'), [
+        ...controller,
         '--use-service-account-credentials=false',
         `--service-account-private-key-file=${f('sa.key')}`,
         `--root-ca-file=${f('ca.crt')}`,
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
       ]);
-      this.spawn('kube-scheduler', kubeBinary('kube-scheduler'), [
-        `--kubeconfig=${this.kubeconfig}`,
-        `--authentication-kubeconfig=${this.kubeconfig}`,
-        `--authorization-kubeconfig=${this.kubeconfig}`,
-        '--bind-address=127.0.0.1',
-        '--secure-port=0',
-        '--leader-elect=false',
-      ]);
+      this.spawn('kube-scheduler', kubeBinary('kube-scheduler'), controller);
       // The controller-manager is working once it has made the default ServiceAccount.
       await waitFor(undefined, 'kube-controller-manager to create the default ServiceAccount', async () => {
         for (const p of this.processes) if (!p.running) throw new Error(`${p.name} exited (${p.exitCode}): ${p.logTail(5).join(' | ')}`);

@@ -14,25 +14,18 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureCoreDNS, ensureKubeBinaries, kubeBinary, KUBE_DIR, KUBE_VERSION, missingControlPlaneTools, missingNodeTools, NODE_COMMANDS } from './binaries.js';
 import { ControlPlane } from './control-plane.js';
+import { isAlive } from '../listeners.js';
 import { buildImages, importImages } from './images.js';
 import { LocalNode } from './node.js';
 
 const STATE = join(KUBE_DIR, 'control-plane.json');
 const USAGE = 'usage: npm run kube -- up [--node] | down | build\n';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function up(withNode: boolean): Promise<void> {
   if (existsSync(STATE)) {
     const { pid, kubeconfig } = JSON.parse(readFileSync(STATE, 'utf8')) as { pid: number; kubeconfig: string };
-    if (alive(pid)) throw new Error(`a control plane is already up (pid ${pid}); KUBECONFIG=${kubeconfig}; npm run kube -- down stops it`);
+    if (isAlive(pid)) throw new Error(`a control plane is already up (pid ${pid}); KUBECONFIG=${kubeconfig}; npm run kube -- down stops it`);
   }
   const missing = [...missingControlPlaneTools(), ...(withNode ? missingNodeTools() : [])];
   if (missing.length) throw new Error(`missing: ${missing.join('; ')}`);
@@ -92,15 +85,15 @@ async function down(): Promise<void> {
     return;
   }
   const { pid } = JSON.parse(readFileSync(STATE, 'utf8')) as { pid: number };
-  if (!alive(pid)) {
+  if (!isAlive(pid)) {
     rmSync(STATE, { force: true });
     console.log('no control plane is up (removed a stale record).');
     return;
   }
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 60_000;
-  while (alive(pid) && Date.now() < deadline) await sleep(200);
-  if (alive(pid)) throw new Error(`pid ${pid} is still running after 60 s`);
+  while (isAlive(pid) && Date.now() < deadline) await sleep(200);
+  if (isAlive(pid)) throw new Error(`pid ${pid} is still running after 60 s`);
   console.log('stopped.');
 }
 
