@@ -118,8 +118,8 @@ describe('k8s/', function () {
     expect(new Set(kind.nodes.map((n: any) => n.image)).size, 'one node image').to.equal(1);
   });
 
-  it('keeps k8s/lab.yaml identical to `helm template` of the chart (node scripts/render-k8s.mjs --check)', async () => {
-    const { stdout } = await run(process.execPath, [join(REPO_ROOT, 'scripts', 'render-k8s.mjs'), '--check'], { env: { ...process.env, HELM: helm } }).catch((err) => {
+  it('keeps k8s/lab.yaml identical to `helm template` of the chart (npm run render:k8s -- --check)', async () => {
+    const { stdout } = await run(process.execPath, [join(REPO_ROOT, 'dist', 'scripts', 'render-k8s.js'), '--check'], { env: { ...process.env, HELM: helm } }).catch((err) => {
       throw new Error(`${err.stderr || err.message}`);
     });
     expect(stdout).to.include('up to date');

@@ -3,20 +3,22 @@
  * whose output is parsed into plain objects. No mock: without helm the chart tests skip locally
  * and fail in CI.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from '../../../local/hazelcast.js';
 import { missingTool } from '../../support/tools.js';
+import { CHART_KUBE_VERSION, findHelm } from '../../../local/helm.js';
+
+export { findHelm };
 
 const run = promisify(execFile);
 
 export const CHART_DIR = join(REPO_ROOT, 'charts', 'lab');
 
-/** The Kubernetes version the chart is rendered for and validated against (kubernetes-models 4.5 carries its 1.33.0 schema). */
-export const KUBE_VERSION = '1.33.0';
+/** The Kubernetes version the chart is rendered for and validated against. */
+export const KUBE_VERSION = CHART_KUBE_VERSION;
 
 /** A Kubernetes object as rendered; fields are read with the accessors in manifests.ts. */
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: any }; [k: string]: any };
@@ -25,21 +27,6 @@ export interface Rendering {
   /** helm's output, as printed. */
   text: string;
   objects: K8sObject[];
-}
-
-const works = (cmd: string) => spawnSync(cmd, ['version', '--short'], { stdio: 'ignore' }).status === 0;
-
-/**
- * helm, looked for in order: $HELM, `helm` on PATH, /tmp/gobin/helm, $(go env GOPATH)/bin/helm.
- * @returns the command to run, or undefined when there is none
- */
-export function findHelm(): string | undefined {
-  const candidates: string[] = [];
-  if (process.env.HELM) candidates.push(process.env.HELM);
-  candidates.push('helm', '/tmp/gobin/helm');
-  const gopath = spawnSync('go', ['env', 'GOPATH'], { encoding: 'utf8' });
-  if (gopath.status === 0 && gopath.stdout.trim()) candidates.push(join(gopath.stdout.trim(), 'bin', 'helm'));
-  return candidates.find((c) => (c.includes('/') ? existsSync(c) && works(c) : works(c)));
 }
 
 /**
@@ -52,7 +39,7 @@ export function requireHelm(ctx: Mocha.Context): string {
   return missingTool(
     ctx,
     'chart tests',
-    'helm v3 not found ($HELM, PATH, /tmp/gobin/helm, $(go env GOPATH)/bin/helm); install it with `go install helm.sh/helm/v3/cmd/helm@v3.22.0`',
+    'helm v3 not found ($HELM, PATH, $(go env GOBIN) or $(go env GOPATH)/bin); install it with `go install helm.sh/helm/v3/cmd/helm@v3.22.0`',
   );
 }
 
