@@ -43,7 +43,7 @@ export function missingNodeTools(): string[] {
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push('root (a node sets up a bridge, iptables rules and containers)');
   for (const [cmd, pkg] of [['containerd', 'containerd'], ['runc', 'runc'], ['iptables', 'iptables'], ['buildah', 'buildah'], ['debootstrap', 'debootstrap'], ['gcc', 'gcc']] as const) {
-    if (spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status !== 0) missing.push(`${cmd} (apt-get install ${pkg})`);
+    if (!has('sh', ['-c', `command -v ${cmd}`])) missing.push(`${cmd} (apt-get install ${pkg})`);
   }
   if (!existsSync('/usr/lib/cni/bridge')) missing.push('the CNI plugins (apt-get install containernetworking-plugins)');
   return missing;

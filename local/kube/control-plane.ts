@@ -8,14 +8,15 @@
  * no kube-proxy, nothing is ever sent to it. Everything it starts it stops, and its folder
  * (certificates, token, etcd's data) is removed.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { ManagedProcess, waitFor, type LineHandler } from '../processes.js';
 import { freePorts } from '../ports.js';
-import { KUBE_DIR, KUBE_VERSION, kubeBinary } from './binaries.js';
+import { KUBE_DIR, kubeBinary } from './binaries.js';
+import { sh } from './shell.js';
 
 const run = promisify(execFile);
 
@@ -165,10 +166,7 @@ export class ControlPlane {
 
   /** A CA, the API server's serving certificate (for 127.0.0.1) and the service-account key pair. */
   private certificates(): void {
-    const openssl = (...args: string[]) => {
-      const r = spawnSync('openssl', args, { cwd: this.dir, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr.trim()}`);
-    };
+    const openssl = (...args: string[]) => sh('openssl', args, { cwd: this.dir });
     writeFileSync(join(this.dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\n');
     openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '7', '-subj', '/CN=lab-control-plane-ca');
     openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'apiserver.key', '-out', 'apiserver.csr', '-subj', '/CN=kube-apiserver');
@@ -199,4 +197,3 @@ function kubeconfig(server: string, caFile: string, token: string): string {
   ].join('\n');
 }
 
-export { KUBE_VERSION };

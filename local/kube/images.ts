@@ -9,11 +9,12 @@
  * buildah keeps its storage under .kube/images; each image is handed to containerd as a
  * docker-archive under the name the chart asks for.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HAZELCAST_VERSION, REPO_ROOT, jarPath } from '../hazelcast.js';
 import { KUBE_DIR } from './binaries.js';
+import { sh } from './shell.js';
 
 const DIR = join(KUBE_DIR, 'images');
 const ROOTFS = join(DIR, 'rootfs-bookworm');
@@ -39,14 +40,10 @@ export function labImage(): string {
 
 export const hazelcastImage = () => `docker.io/hazelcast/hazelcast:${HAZELCAST_VERSION}`;
 
-function sh(cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}): string {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(' ')}… failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim().split('\n').slice(-4).join(' | ')}`);
-  return r.stdout.trim();
-}
-
-const buildah = (...args: string[]) => sh('buildah', ['--root', join(DIR, 'storage'), '--runroot', join(DIR, 'run'), '--storage-driver', 'overlay', ...args]);
-const hasImage = (name: string) => spawnSync('buildah', ['--root', join(DIR, 'storage'), '--runroot', join(DIR, 'run'), '--storage-driver', 'overlay', 'inspect', '--type', 'image', name], { stdio: 'ignore' }).status === 0;
+/** buildah with its storage under .kube/images. */
+const buildahArgs = (args: string[]) => ['--root', join(DIR, 'storage'), '--runroot', join(DIR, 'run'), '--storage-driver', 'overlay', ...args];
+const buildah = (...args: string[]) => sh('buildah', buildahArgs(args)).out;
+const hasImage = (name: string) => sh('buildah', buildahArgs(['inspect', '--type', 'image', name]), { allowFail: true }).ok;
 
 /** The Debian mirror this machine's apt uses (never a name written here). */
 function debianMirror(): string {
@@ -72,7 +69,7 @@ function rootfs(log: (line: string) => void): string {
 
 /** A package's tarball from the npm registry, as `npm pack` fetches it. */
 function npmPack(spec: string): string {
-  const file = sh('npm', ['pack', spec, '--silent'], { cwd: DIR }).split('\n').pop()!;
+  const file = sh('npm', ['pack', spec, '--silent'], { cwd: DIR }).out.split('\n').pop()!;
   return join(DIR, file);
 }
 
@@ -92,7 +89,7 @@ function makeImage(image: string, fromRootfs: boolean, log: (line: string) => vo
     buildah('config', ...config, ctr);
     buildah('commit', '--rm', ctr, image);
   } catch (err) {
-    spawnSync('buildah', ['--root', join(DIR, 'storage'), '--runroot', join(DIR, 'run'), '--storage-driver', 'overlay', 'rm', ctr], { stdio: 'ignore' });
+    sh('buildah', buildahArgs(['rm', ctr]), { allowFail: true });
     throw err;
   }
 }

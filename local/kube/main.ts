@@ -12,15 +12,12 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureCoreDNS, ensureKubeBinaries, kubeBinary, KUBE_DIR, KUBE_VERSION, missingControlPlaneTools, missingNodeTools, NODE_COMMANDS } from './binaries.js';
-import { ControlPlane } from './control-plane.js';
+import { ensureKubeBinaries, kubeBinary, KUBE_DIR, KUBE_VERSION, missingControlPlaneTools, missingNodeTools } from './binaries.js';
+import { startLocalKube, type LocalKube } from './cluster.js';
 import { isAlive } from '../listeners.js';
-import { buildImages, importImages } from './images.js';
-import { LocalNode } from './node.js';
 
 const STATE = join(KUBE_DIR, 'control-plane.json');
 const USAGE = 'usage: npm run kube -- up [--node] | down | build\n';
-
 
 async function up(withNode: boolean): Promise<void> {
   if (existsSync(STATE)) {
@@ -29,36 +26,22 @@ async function up(withNode: boolean): Promise<void> {
   }
   const missing = [...missingControlPlaneTools(), ...(withNode ? missingNodeTools() : [])];
   if (missing.length) throw new Error(`missing: ${missing.join('; ')}`);
-  const log = (line: string) => console.log(line);
-  await ensureKubeBinaries(log);
-  if (withNode) {
-    await ensureKubeBinaries(log, NODE_COMMANDS);
-    await ensureCoreDNS(log);
-  }
-  const archives = withNode ? buildImages(log) : [];
-  const plane = new ControlPlane();
-  const node = withNode ? new LocalNode(plane) : undefined;
+  // A signal during start-up stops what has started once start-up has settled (a failed start
+  // stops itself); a second signal leaves at once.
+  const kube: Promise<LocalKube | undefined> = startLocalKube(withNode, (line) => console.log(line));
   let stopping = false;
   const stop = async (why: string) => {
-    if (stopping) return;
+    if (stopping) process.exit(130);
     stopping = true;
-    console.log(`\n${why}: stopping ${node ? 'the node and ' : ''}the control plane…`);
-    await node?.stop();
-    await plane.stop();
+    console.log(`\n${why}: stopping ${withNode ? 'the node and ' : ''}the control plane (again to leave at once)…`);
+    await (await kube.catch(() => undefined))?.stop();
     rmSync(STATE, { force: true });
     console.log('stopped.');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  console.log('starting etcd, kube-apiserver, kube-controller-manager and kube-scheduler on 127.0.0.1…');
-  await plane.start();
-  if (node) {
-    console.log('starting containerd, loading the images, then CoreDNS, kube-proxy and the kubelet…');
-    await node.startRuntime();
-    await importImages(node.socket, archives);
-    await node.start();
-  }
+  const { plane, node } = (await kube)!;
   writeFileSync(STATE, `${JSON.stringify({ pid: process.pid, kubeconfig: plane.kubeconfig, server: plane.server })}\n`);
   console.log(
     [

@@ -8,7 +8,6 @@
  * would leave the machine, and pods cannot reach the kubelet. Nothing is masqueraded to the
  * outside. Everything it starts it stops, and its rules and bridge are removed.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, waitFor, type LineHandler } from '../processes.js';
@@ -16,6 +15,7 @@ import { REPO_ROOT } from '../hazelcast.js';
 import { KUBE_DIR, corednsBinary, kubeBinary } from './binaries.js';
 import { SERVICE_CIDR, type ControlPlane } from './control-plane.js';
 import { PAUSE_IMAGE } from './images.js';
+import { sh } from './shell.js';
 
 export const NODE_NAME = 'lab-node';
 export const BRIDGE = 'lab0';
@@ -26,14 +26,8 @@ export const BRIDGE_IP = '10.244.0.1';
 const GUARD = 'LAB-NODE-GUARD';
 const INPUT_GUARD = 'LAB-NODE-INPUT';
 
-
-function sh(cmd: string, args: string[], allowFail = false): { ok: boolean; out: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0 && !allowFail) throw new Error(`${cmd} ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`);
-  return { ok: r.status === 0, out: (r.stdout ?? '').trim() };
-}
 const iptables = (...args: string[]) => sh('iptables', ['-w', ...args]);
-const iptablesMaybe = (...args: string[]) => sh('iptables', ['-w', ...args], true);
+const iptablesMaybe = (...args: string[]) => sh('iptables', ['-w', ...args], { allowFail: true });
 
 /** The guard rules, in order; a test reads their counters. */
 export function guardRules(): string[][] {
@@ -73,14 +67,14 @@ export function removeGuard(): void {
 /** Removes what kubelet and kube-proxy leave in iptables (their KUBE-* chains and the jumps to them). */
 export function removeKubeChains(): void {
   for (const table of ['filter', 'nat', 'mangle']) {
-    const rules = sh('iptables', ['-w', '-t', table, '-S'], true).out.split('\n');
+    const rules = sh('iptables', ['-w', '-t', table, '-S'], { allowFail: true }).out.split('\n');
     for (const rule of rules) {
       const m = /^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) (.*-j KUBE-\S+.*)$/.exec(rule);
-      if (m) sh('sh', ['-c', `iptables -w -t ${table} -D ${m[1]} ${m[2]}`], true);
+      if (m) sh('sh', ['-c', `iptables -w -t ${table} -D ${m[1]} ${m[2]}`], { allowFail: true });
     }
     const chains = rules.map((r) => /^-N (KUBE-\S+)$/.exec(r)?.[1]).filter((c): c is string => c !== undefined);
-    for (const c of chains) sh('iptables', ['-w', '-t', table, '-F', c], true);
-    for (const c of chains) sh('iptables', ['-w', '-t', table, '-X', c], true);
+    for (const c of chains) sh('iptables', ['-w', '-t', table, '-F', c], { allowFail: true });
+    for (const c of chains) sh('iptables', ['-w', '-t', table, '-X', c], { allowFail: true });
   }
 }
 
@@ -110,15 +104,15 @@ export class LocalNode {
     writeFileSync(join(this.dir, 'containerd', 'config.toml'), this.containerdConfig());
     writeFileSync(join(this.dir, 'cni', '10-lab.conflist'), JSON.stringify(cniConfig(), null, 2));
     const containerd = this.spawn('containerd', 'containerd', ['--config', join(this.dir, 'containerd', 'config.toml')]);
-    await waitFor(containerd, 'containerd to serve', async () => (existsSync(this.socket) && sh('ctr', ['-a', this.socket, 'version'], true).ok ? true : undefined), 60_000);
+    await waitFor(containerd, 'containerd to serve', async () => (existsSync(this.socket) && sh('ctr', ['-a', this.socket, 'version'], { allowFail: true }).ok ? true : undefined), 60_000);
   }
 
   /** The bridge, forwarding, the guard, CoreDNS, kube-proxy and the kubelet; waits until the node is Ready. */
   async start(): Promise<void> {
-    sh('ip', ['link', 'add', BRIDGE, 'type', 'bridge'], true);
+    sh('ip', ['link', 'add', BRIDGE, 'type', 'bridge'], { allowFail: true });
     sh('ip', ['addr', 'replace', `${BRIDGE_IP}/24`, 'dev', BRIDGE]);
     sh('ip', ['link', 'set', BRIDGE, 'up']);
-    sh('modprobe', ['br_netfilter'], true);
+    sh('modprobe', ['br_netfilter'], { allowFail: true });
     sh('sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1']);
     installGuard();
 
@@ -164,18 +158,18 @@ export class LocalNode {
       const byName = (n: string) => this.processes.find((p) => p.name === n);
       await byName('kubelet')?.stop(20_000);
       const runc = ['--root', '/run/containerd/runc/k8s.io'];
-      const ids = sh('runc', [...runc, 'list', '-q'], true).out.split('\n').filter(Boolean);
-      for (const id of ids) sh('runc', [...runc, 'kill', id, 'KILL'], true);
+      const ids = sh('runc', [...runc, 'list', '-q'], { allowFail: true }).out.split('\n').filter(Boolean);
+      for (const id of ids) sh('runc', [...runc, 'kill', id, 'KILL'], { allowFail: true });
       await new Promise((r) => setTimeout(r, 1_000));
-      for (const id of ids) sh('runc', [...runc, 'delete', '-f', id], true);
+      for (const id of ids) sh('runc', [...runc, 'delete', '-f', id], { allowFail: true });
       for (const p of [...this.processes].reverse()) await p.stop(20_000);
-      sh('pkill', ['-f', `containerd-shim-runc-v2 -namespace k8s.io -address ${this.socket}`], true);
-      if (existsSync('/run/netns')) for (const ns of readdirSync('/run/netns')) if (ns.startsWith('cni-') && !this.netnsBefore.has(ns)) sh('ip', ['netns', 'delete', ns], true);
+      sh('pkill', ['-f', `containerd-shim-runc-v2 -namespace k8s.io -address ${this.socket}`], { allowFail: true });
+      if (existsSync('/run/netns')) for (const ns of readdirSync('/run/netns')) if (ns.startsWith('cni-') && !this.netnsBefore.has(ns)) sh('ip', ['netns', 'delete', ns], { allowFail: true });
       rmSync('/var/lib/cni/networks/lab', { recursive: true, force: true });
       removeKubeChains();
       removeGuard();
-      sh('ip', ['link', 'del', BRIDGE], true);
-      for (const m of sh('sh', ['-c', `grep -o ' ${this.dir}[^ ]*' /proc/mounts | sort -r`], true).out.split('\n').filter(Boolean)) sh('umount', ['-l', m.trim()], true);
+      sh('ip', ['link', 'del', BRIDGE], { allowFail: true });
+      for (const m of sh('sh', ['-c', `grep -o ' ${this.dir}[^ ]*' /proc/mounts | sort -r`], { allowFail: true }).out.split('\n').filter(Boolean)) sh('umount', ['-l', m.trim()], { allowFail: true });
       rmSync(this.dir, { recursive: true, force: true });
     })();
     return this.stopping;

@@ -11,8 +11,9 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../local/hazelcast.js';
-import { ensureKubeBinaries, KUBE_VERSION, missingControlPlaneTools } from '../../local/kube/binaries.js';
-import { ControlPlane } from '../../local/kube/control-plane.js';
+import { KUBE_VERSION, missingControlPlaneTools } from '../../local/kube/binaries.js';
+import { startLocalKube } from '../../local/kube/cluster.js';
+import type { ControlPlane } from '../../local/kube/control-plane.js';
 import { CHART_DIR, findHelm } from '../chart/support/helm.js';
 import { eventually } from '../support/eventually.js';
 import { missingTool } from '../support/tools.js';
@@ -68,9 +69,7 @@ describe('the chart on a real Kubernetes control plane', function () {
     if (!h) missing.push('helm v3 (go install helm.sh/helm/v3/cmd/helm@v3.22.0)');
     if (missing.length > 0) missingTool(this, 'control-plane tests', `missing: ${missing.join('; ')}`);
     helm = h!;
-    await ensureKubeBinaries((line) => process.stderr.write(`      ${line}\n`));
-    plane = new ControlPlane();
-    await plane.start();
+    ({ plane } = await startLocalKube(false, (line) => process.stderr.write(`      ${line}\n`)));
     for (const ns of [NS, NS_FULL, NS_PLAIN]) await restrictedNamespace(ns);
   });
   after(async () => {

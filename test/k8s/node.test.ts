@@ -13,10 +13,10 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { REPO_ROOT } from '../../local/hazelcast.js';
-import { ensureCoreDNS, ensureKubeBinaries, kubeBinary, missingControlPlaneTools, missingNodeTools, NODE_COMMANDS } from '../../local/kube/binaries.js';
-import { ControlPlane } from '../../local/kube/control-plane.js';
-import { buildImages, importImages } from '../../local/kube/images.js';
-import { LocalNode, guardCounters } from '../../local/kube/node.js';
+import { kubeBinary, missingControlPlaneTools, missingNodeTools } from '../../local/kube/binaries.js';
+import { startLocalKube, type LocalKube } from '../../local/kube/cluster.js';
+import type { ControlPlane } from '../../local/kube/control-plane.js';
+import { guardCounters } from '../../local/kube/node.js';
 import { freePorts } from '../../local/ports.js';
 import { CHART_DIR, findHelm } from '../chart/support/helm.js';
 import { eventually } from '../support/eventually.js';
@@ -27,8 +27,8 @@ const NS = 'lab';
 
 describe('the chart on a real node: pods running', function () {
   this.timeout(40 * 60_000);
+  let kube: LocalKube | undefined;
   let plane: ControlPlane | undefined;
-  let node: LocalNode | undefined;
   let helm: string;
   let forward: ChildProcess | undefined;
   let facade = '';
@@ -49,24 +49,14 @@ describe('the chart on a real node: pods running', function () {
     if (!h) missing.push('helm v3');
     if (missing.length > 0) missingTool(this, 'node tests', `missing: ${missing.join('; ')}`);
     helm = h!;
-    const log = (line: string) => process.stderr.write(`      ${line}\n`);
-    await ensureKubeBinaries(log);
-    await ensureKubeBinaries(log, NODE_COMMANDS);
-    await ensureCoreDNS(log);
-    const archives = buildImages(log);
-    plane = new ControlPlane();
-    await plane.start();
-    node = new LocalNode(plane);
-    await node.startRuntime();
-    await importImages(node.socket, archives);
-    await node.start();
+    kube = await startLocalKube(true, (line) => process.stderr.write(`      ${line}\n`));
+    plane = kube.plane;
     await kubectl('create', 'namespace', NS);
     await kubectl('label', 'namespace', NS, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted');
   });
   after(async () => {
     forward?.kill();
-    await node?.stop();
-    await plane?.stop();
+    await kube?.stop();
   });
 
   it('installs the chart with --wait: every pod of the release Running and Ready on the node', async () => {
