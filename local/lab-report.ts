@@ -179,9 +179,10 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, 
   }
 }
 
-const loggingEntry = (view: ClusterView) => view.registry.find((e) => e.usedFor === 'logging');
+export const loggingEntry = (view: ClusterView) => view.registry.find((e) => e.usedFor === 'logging');
 const naturally = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
-const readyLogging = (view: ClusterView) =>
+/** The facade's logging instances that answer ready, in natural order. */
+export const readyLogging = (view: ClusterView) =>
   (loggingEntry(view)?.instances ?? []).filter((i) => i.health === 'ready').map((i) => i.url).sort(naturally);
 const byAddress = (a: { address: string }, b: { address: string }) => naturally(a.address, b.address);
 const hostPort = (url: string) => new URL(url).host;

@@ -17,10 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FacadeApi, Progress, renderReport, runScenario, type StopTarget, type Stopper } from './lab-report.js';
+import { FacadeApi, Progress, loggingEntry, readyLogging, renderReport, runScenario, type StopTarget, type Stopper } from './lab-report.js';
 import { isAlive, listenersOn, type Listener } from './listeners.js';
-import { LAB_PORTS, LocalSystem, StartError, freeSystemPorts, type Ports } from './system.js';
-import { isPortFree } from './ports.js';
+import { LAB_PORTS, LocalSystem, PortsBusyError, StartError, freeSystemPorts, type Ports } from './system.js';
 import { PrerequisiteError } from './hazelcast.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -132,8 +131,7 @@ async function waitUntilGone(targets: StopTarget[], facade: FacadeApi, ui: Progr
   for (;;) {
     const view = await facade.cluster('s5-wait').catch(() => undefined);
     if (view) {
-      const logging = view.registry.find((e) => e.usedFor === 'logging')?.instances ?? [];
-      const ready = new Set(logging.filter((i) => i.health === 'ready').map((i) => i.url));
+      const ready = new Set(readyLogging(view));
       const members = new Set((view.hazelcast?.members ?? []).map((m) => m.uuid));
       if (view.hazelcast && targets.every((t) => !ready.has(t.logging) && !members.has(t.member.uuid))) return;
     }
@@ -267,8 +265,8 @@ async function checkWhole(facade: FacadeApi, ui: Progress, timeoutMs: number, re
   for (;;) {
     const view = await facade.cluster('s0-check').catch((err: Error) => err);
     if (!(view instanceof Error)) {
-      const logging = view.registry.find((e) => e.usedFor === 'logging')?.instances ?? [];
-      const ready = logging.filter((i) => i.health === 'ready').length;
+      const logging = loggingEntry(view)?.instances ?? [];
+      const ready = readyLogging(view).length;
       const members = view.hazelcast?.clusterSize ?? 0;
       if (ready >= 3 && members >= 3) return;
       seen = `${ready} of ${logging.length} logging instances ready, ${members} Hazelcast member${members === 1 ? '' : 's'}${view.hazelcastError ? ` (${view.hazelcastError})` : ''}`;
@@ -282,17 +280,7 @@ async function checkWhole(facade: FacadeApi, ui: Progress, timeoutMs: number, re
 }
 
 async function startOwnSystem(useFreePorts: boolean, ui: Progress): Promise<{ system: LocalSystem; dir: string }> {
-  let ports: Ports = LAB_PORTS;
-  if (useFreePorts) {
-    ports = await freeSystemPorts();
-  } else {
-    const all = [ports.facade, ports.messages, ports.configServer, ...ports.logging, ...ports.members];
-    const busy = [];
-    for (const p of all) if (!(await isPortFree(p))) busy.push(p);
-    if (busy.length > 0) {
-      throw new UsageError(`no facade answers at ${`http://127.0.0.1:${ports.facade}`}, and the lab's ports ${busy.join(', ')} are in use: stop what holds them, or run with --own-system --free-ports`);
-    }
-  }
+  const ports: Ports = useFreePorts ? await freeSystemPorts() : LAB_PORTS;
   const dir = mkdtempSync(join(tmpdir(), 'lab-scenario-'));
   const states = new Map<string, string>();
   const system = new LocalSystem({
@@ -306,11 +294,14 @@ async function startOwnSystem(useFreePorts: boolean, ui: Progress): Promise<{ sy
       ui.status(`starting a local system: ${up.length} of 9 up${starting.length ? ` · waiting for ${starting.join(', ')}` : ''}`);
     },
   });
-  ui.log(`starting a local system for this run (${useFreePorts ? 'free ports' : "the lab's ports"}): 3 Hazelcast members, config-server, messages, 3 logging instances, facade`);
   try {
-    await system.start();
+    ui.log(`starting a local system for this run (${useFreePorts ? 'free ports' : "the lab's ports"}): 3 Hazelcast members, config-server, messages, 3 logging instances, facade`);
+    await system.start(); // checks every port before anything starts
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
+    if (err instanceof PortsBusyError) {
+      throw new UsageError(`no facade answers at ${system.facadeUrl}, and the lab's ports ${err.busy.map((b) => b.port).join(', ')} are in use: stop what holds them, or run with --own-system --free-ports`);
+    }
     throw err;
   }
   return { system, dir };

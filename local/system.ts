@@ -67,10 +67,14 @@ export class StartError extends Error {
 
 /** Ports the system needs are taken; the message names the first, and who holds it where visible. */
 export class PortsBusyError extends Error {
-  constructor(readonly busy: { port: number; component: string; holder: string | undefined }[]) {
+  constructor(
+    readonly busy: { port: number; component: string }[],
+    /** The process holding the first of them, where this machine shows it. */
+    holder: string | undefined,
+  ) {
     const [first, ...rest] = busy;
     const more = rest.length ? `; ${rest.length} more of its ports are taken too (${rest.map((b) => b.port).join(', ')})` : '';
-    super(`port ${first!.port} (${first!.component}) is in use${first!.holder ? ` by ${first!.holder}` : ''}${more}. Is the lab already running? Stop it, or free the port.`);
+    super(`port ${first!.port} (${first!.component}) is in use${holder ? ` by ${holder}` : ''}${more}. Is the lab already running? Stop it, or free the port.`);
     this.name = 'PortsBusyError';
   }
 }
@@ -151,8 +155,9 @@ export class LocalSystem {
   /** @throws PortsBusyError when any of the system's ports is taken */
   async checkPorts(): Promise<void> {
     const busy = [];
-    for (const p of this.portPlan()) if (!(await isPortFree(p.port))) busy.push({ ...p, holder: portHolder(p.port) });
-    if (busy.length > 0) throw new PortsBusyError(busy);
+    for (const p of this.portPlan()) if (!(await isPortFree(p.port))) busy.push(p);
+    // Only the first is named with its holder: finding one reads every process's open files.
+    if (busy.length > 0) throw new PortsBusyError(busy, portHolder(busy[0]!.port));
   }
 
   /**
