@@ -28,6 +28,11 @@ export const ENTRY_OVERHEAD_BYTES = 400;
 
 /** The most of the remaining headroom one instance may charge before it syncs. */
 const UNSYNCED_SHARE = 1 / 8;
+/**
+ * Below this share of the capacity left, a stale total is re-read before a write is answered:
+ * the other instances' writes it has not seen could be what fills the store.
+ */
+const NEAR_FULL_SHARE = 1 / 4;
 
 /** The heap one message is charged: the overhead plus the UTF-8 bytes of what it stores. */
 export function entryCostBytes(msg: string, loggedBy: string): number {
@@ -72,9 +77,12 @@ export class StoreCapacity {
    */
   async reserve(cost: number): Promise<void> {
     // No instance holds back more than a share of the headroom it last saw, so the closer the store
-    // is to full, the more often instances sync; at the very end, every write does.
-    if (this.total === undefined || this.pending + cost > this.headroom * UNSYNCED_SHARE) await this.sync();
-    else if (Date.now() - this.lastSync > this.refreshMs) void this.sync().catch(() => undefined);
+    // is to full, the more often instances sync; at the very end, every write does. A stale total
+    // is refreshed in the background far from the capacity, and waited for near it.
+    const stale = Date.now() - this.lastSync > this.refreshMs;
+    const nearFull = this.headroom < this.options.capacityBytes * NEAR_FULL_SHARE;
+    if (this.total === undefined || this.pending + cost > this.headroom * UNSYNCED_SHARE || (stale && nearFull)) await this.sync();
+    else if (stale) void this.sync().catch(() => undefined);
     const used = this.usedBytes ?? 0;
     if (used + cost > this.options.capacityBytes) {
       const mb = (n: number) => `${Math.round(n / 1048576)} MB`;

@@ -66,4 +66,32 @@ describe('store capacity', () => {
     await c.sync();
     expect(shared.value).to.equal(700);
   });
+
+  it('answers from a stale total far from the capacity (refreshing it behind), and waits for a fresh one near it', async () => {
+    const shared = new SharedCounter();
+    shared.value = 8_000;
+    let release = () => undefined as void;
+    let blocked = false;
+    // A counter whose member is slow to answer, as after a SIGKILL, once told to block.
+    const slow = {
+      get: () => (blocked ? new Promise<number>((r) => (release = () => r(shared.value))) : shared.counter.get()),
+      addAndGet: shared.counter.addAndGet,
+    };
+    const answered = async (capacityBytes: number) => {
+      blocked = false;
+      const c = new StoreCapacity(slow, { capacityBytes, refreshMs: 1 });
+      await c.sync();
+      await new Promise((r) => setTimeout(r, 10)); // stale now
+      blocked = true;
+      let done = false;
+      const reserved = c.reserve(10).then(() => (done = true));
+      await new Promise((r) => setTimeout(r, 20));
+      const before = done;
+      release();
+      await reserved;
+      return before;
+    };
+    expect(await answered(1e9), 'far from the capacity: at once').to.equal(true);
+    expect(await answered(10_000), 'a fifth of it left: after the re-read').to.equal(false);
+  });
 });
