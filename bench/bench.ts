@@ -99,7 +99,7 @@ class Bench {
     if (this.o.remote) note(`targeting a running system: ${JSON.stringify(this.o.remote)}`);
     else await this.startSystem();
     const needsHz = this.wants('limit-a') || (!this.o.remote && (this.wants('direct') || this.wants('e2e') || this.wants('reads') || this.wants('million')));
-    const members = this.system ? this.system.ports.members.map((p) => `127.0.0.1:${p}`) : this.o.remote?.members;
+    const members = this.system ? this.system.memberAddresses : this.o.remote?.members;
     if (needsHz && members) {
       note(`connecting the bench's Hazelcast client to ${members.join(',')}…`);
       this.hz = await connect(members, this.system?.clusterName ?? this.o.remote!.clusterName, this.logger);

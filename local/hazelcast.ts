@@ -66,8 +66,10 @@ export function ensureHazelcastJar(log: (line: string) => void = () => undefined
 export interface MemberOptions {
   name: string;
   port: number;
-  /** Ports of every member of the cluster, this one included (loopback TCP-IP join). */
-  memberPorts: number[];
+  /** The loopback address it binds and connects from (default 127.0.0.1); see SystemOptions.memberHosts. */
+  host?: string;
+  /** `host:port` of every member of the cluster, this one included (TCP-IP join). */
+  members: string[];
   clusterName: string;
   mapName: string;
   jar: string;
@@ -119,8 +121,9 @@ export function startMember(o: MemberOptions): ManagedProcess {
       `-Djava.util.logging.SimpleFormatter.format=${MEMBER_LOG_FORMAT}`,
       `-Dhazelcast.config=${o.configFile ?? MEMBER_CONFIG}`,
       `-Dlab.cluster.name=${o.clusterName}`,
+      `-Dlab.member.host=${o.host ?? '127.0.0.1'}`,
       `-Dlab.member.port=${o.port}`,
-      `-Dlab.members=${o.memberPorts.map((p) => `127.0.0.1:${p}`).join(',')}`,
+      `-Dlab.members=${o.members.join(',')}`,
       `-Dlab.map.name=${o.mapName}`,
       '-cp',
       o.jar,
@@ -139,8 +142,9 @@ export interface MemberHealth {
   clusterSize: number;
 }
 
-export async function memberHealth(port: number): Promise<MemberHealth | undefined> {
-  const { status, body } = await probeHttp(`http://127.0.0.1:${port}/hazelcast/health`);
+/** @param address the member's `host:port` */
+export async function memberHealth(address: string): Promise<MemberHealth | undefined> {
+  const { status, body } = await probeHttp(`http://${address}/hazelcast/health`);
   return status === 200 && typeof body === 'object' ? (body as MemberHealth) : undefined;
 }
 
@@ -148,12 +152,12 @@ export async function memberHealth(port: number): Promise<MemberHealth | undefin
  * Waits until the member on `port` sees a cluster of `size` members that is safe: no migrations
  * pending and every partition's backups in place.
  */
-export function waitForSafeCluster(member: ManagedProcess | undefined, port: number, size: number, timeoutMs: number): Promise<MemberHealth> {
+export function waitForSafeCluster(member: ManagedProcess | undefined, address: string, size: number, timeoutMs: number): Promise<MemberHealth> {
   return waitFor(
     member,
     `a safe cluster of ${size} members`,
     async () => {
-      const h = await memberHealth(port);
+      const h = await memberHealth(address);
       return h && h.nodeState === 'ACTIVE' && h.clusterSize === size && h.clusterSafe && h.migrationQueueSize === 0 ? h : undefined;
     },
     timeoutMs,

@@ -86,3 +86,10 @@ function commandOf(pid: string): string {
     return 'unknown command';
   }
 }
+
+/** `host:port` or `[v6]:port` → its parts. */
+export function splitAddress(address: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
+  if (!m) throw new Error(`not a host:port address: ${address}`);
+  return { host: m[1]!, port: Number(m[2]) };
+}

@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { FacadeApi, Progress, loggingEntry, readyLogging, renderReport, runScenario, type StopTarget, type Stopper } from './lab-report.js';
 import { isAlive, listenersOn, type Listener } from './listeners.js';
 import { LAB_PORTS, LocalSystem, PortsBusyError, StartError, freeSystemPorts, type Ports } from './system.js';
+import { splitAddress } from './ports.js';
 import { PrerequisiteError } from './hazelcast.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -93,13 +94,6 @@ export function parseScenarioArgs(argv: string[]): ScenarioArgs {
 }
 
 // ---- addresses ----------------------------------------------------------------------------------
-
-/** `host:port` or `[v6]:port` → its parts. */
-export function splitAddress(address: string): { host: string; port: number } {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
-  if (!m) throw new Error(`not a host:port address: ${address}`);
-  return { host: m[1]!, port: Number(m[2]) };
-}
 
 const hostOfUrl = (url: string) => new URL(url).hostname.replace(/^\[|\]$/g, '');
 const portOfUrl = (url: string) => {

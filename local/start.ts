@@ -94,7 +94,7 @@ async function main(): Promise<void> {
       ...system.ports.logging.map((_, i) => `  logging-${i + 1}      ${system.loggingUrl(i)}/logging`),
       `  messages       http://127.0.0.1:${system.ports.messages}/messages`,
       `  config-server  ${system.configServerUrl}/services`,
-      `  hazelcast      ${system.ports.members.map((p) => `127.0.0.1:${p}`).join(', ')}  (cluster "${system.clusterName}", map "${system.mapName}")`,
+      `  hazelcast      ${system.memberAddresses.join(', ')}  (cluster "${system.clusterName}", map "${system.mapName}")`,
       '',
       'try:',
       `  curl -d msg=hello ${f}/facade`,

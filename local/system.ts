@@ -46,6 +46,12 @@ export interface SystemOptions {
   /** The members' heap (default MEMBER_HEAP_MB) and any more JVM flags. */
   memberHeapMb?: number;
   memberJvmFlags?: string[];
+  /**
+   * The loopback address each member binds and connects from (default 127.0.0.1 for all). Give
+   * each its own (e.g. PARTITION_HOSTS) and a partition can cut the links between members by
+   * address while clients, which connect from 127.0.0.1, still reach every member.
+   */
+  memberHosts?: string[];
   /** Extra environment for every Node service, e.g. shorter timeouts in tests. */
   serviceEnv?: Record<string, string>;
   onLine?: LineHandler;
@@ -114,6 +120,15 @@ export class LocalSystem {
     this.clusterName = options.clusterName ?? 'lab';
     this.mapName = options.mapName ?? 'messages';
     this.registryFile = join(options.runDir, 'service-config.json');
+  }
+
+  /** Member `i`'s `host:port`. */
+  memberAddress(i: number): string {
+    return `${this.options.memberHosts?.[i] ?? '127.0.0.1'}:${this.ports.members[i]}`;
+  }
+  /** Every member's `host:port`, as clients are told to find them. */
+  get memberAddresses(): string[] {
+    return this.ports.members.map((_, i) => this.memberAddress(i));
   }
 
   get facadeUrl(): string {
@@ -225,12 +240,13 @@ export class LocalSystem {
   /** Starts member `i` (again); waits for it to join unless `wait` is false. */
   async startMember(i: number, wait = true): Promise<ManagedProcess> {
     const name = `hz-${i + 1}`;
-    this.state(name, 'starting', `127.0.0.1:${this.ports.members[i]}`);
+    this.state(name, 'starting', this.memberAddress(i));
     const sink = this.lineSink();
     const proc = startMember({
       name,
       port: this.ports.members[i]!,
-      memberPorts: this.ports.members,
+      host: this.options.memberHosts?.[i],
+      members: this.memberAddresses,
       clusterName: this.clusterName,
       mapName: this.mapName,
       jar: this.jar || (this.jar = ensureHazelcastJar()),
@@ -243,10 +259,10 @@ export class LocalSystem {
     });
     this.members[i] = this.watch(proc);
     await this.guard(proc, () =>
-      waitFor(proc, 'its REST health endpoint', async () => (await probeHttp(`${url(this.ports.members[i]!)}/hazelcast/health`)).status === 200 || undefined, this.timeout),
+      waitFor(proc, 'its REST health endpoint', async () => (await probeHttp(`http://${this.memberAddress(i)}/hazelcast/health`)).status === 200 || undefined, this.timeout),
     );
     if (wait) await this.waitForCluster(this.liveMemberCount());
-    else this.state(name, 'up', `127.0.0.1:${this.ports.members[i]}`);
+    else this.state(name, 'up', this.memberAddress(i));
     return proc;
   }
 
@@ -258,8 +274,8 @@ export class LocalSystem {
   async waitForCluster(size: number, timeoutMs = this.timeout): Promise<void> {
     const i = this.members.findIndex((m) => m?.running);
     if (i < 0) throw new Error('no member is running');
-    await this.guard(this.members[i]!, () => waitForSafeCluster(this.members[i], this.ports.members[i]!, size, timeoutMs));
-    this.members.forEach((m, j) => m?.running && this.state(m.name, 'up', `127.0.0.1:${this.ports.members[j]} · cluster of ${size}, safe`));
+    await this.guard(this.members[i]!, () => waitForSafeCluster(this.members[i], this.memberAddress(i), size, timeoutMs));
+    this.members.forEach((m, j) => m?.running && this.state(m.name, 'up', `${this.memberAddress(j)} · cluster of ${size}, safe`));
   }
 
   private node(name: string, service: string, env: Record<string, string>): ManagedProcess {
@@ -319,7 +335,7 @@ export class LocalSystem {
       INSTANCE_NAME: `${this.loggingUrl(i)}/logging`,
       HZ_CLUSTER_NAME: this.clusterName,
       HZ_MAP_NAME: this.mapName,
-      HZ_MEMBERS: this.ports.members.map((m) => `127.0.0.1:${m}`).join(','),
+      HZ_MEMBERS: this.memberAddresses.join(','),
     });
     this.logging[i] = p;
     return this.ready(p, this.loggingUrl(i));

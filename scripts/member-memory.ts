@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   try {
     process.stderr.write(`starting 3 members with ${heapMb} MB heaps…\n`);
     await system.startCluster();
-    const hz = await connect(system.ports.members.map((p) => `127.0.0.1:${p}`), system.clusterName, logger);
+    const hz = await connect(system.memberAddresses, system.clusterName, logger);
     const store = new HazelcastMessageStore(hz, system.mapName, { capacityBytes: Number.MAX_SAFE_INTEGER });
     const t0 = Date.now();
     let last = 0;

@@ -105,7 +105,7 @@ describe('dashboard in a browser', function () {
   });
 
   it('shows a killed member as gone within seconds', async () => {
-    const address = `127.0.0.1:${system.ports.members[0]}`;
+    const address = system.memberAddress(0);
     system.members[0]!.kill('SIGKILL');
     await eventually(async () => {
       expect(await page.textContent('#member-count')).to.equal('2');

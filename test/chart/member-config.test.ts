@@ -51,7 +51,7 @@ describe(`the chart's hazelcast.yaml on a real Hazelcast ${HAZELCAST_VERSION} me
     const [port] = await freePorts(1);
     const file = join(dir, `${name}.yaml`);
     writeFileSync(file, configFor(port!));
-    const member = startMember({ name, port: port!, memberPorts: [port!], clusterName: 'unused', mapName: 'unused', jar, configFile: file, heapMb: 128 });
+    const member = startMember({ name, port: port!, members: [`127.0.0.1:${port!}`], clusterName: 'unused', mapName: 'unused', jar, configFile: file, heapMb: 128 });
     started.push(member);
     return { member, port: port! };
   };
@@ -59,7 +59,7 @@ describe(`the chart's hazelcast.yaml on a real Hazelcast ${HAZELCAST_VERSION} me
   it('starts with it, reports ready on /hazelcast/health/ready, and runs the cluster the chart names', async () => {
     const { member, port } = await boot('chart-member', (p) => onLoopback(configText, p));
     await waitFor(member, '/hazelcast/health/ready to answer 200', async () => ((await probeHttp(`http://127.0.0.1:${port}/hazelcast/health/ready`)).status === 200 ? true : undefined), 90_000, 250);
-    const health = await memberHealth(port);
+    const health = await memberHealth(`127.0.0.1:${port}`);
     expect(health).to.include({ nodeState: 'ACTIVE', clusterState: 'ACTIVE', clusterSize: 1 });
     expect(member.logTail(200).join('\n')).to.match(/\[lab\] \[/).and.to.include(`${HAZELCAST_VERSION}`);
   });

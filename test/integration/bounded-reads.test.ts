@@ -40,7 +40,7 @@ describe('bounded reads of a large map on the real system', function () {
   before(async () => {
     system = await createTestSystem();
     await system.start();
-    hz = await connect(system.ports.members.map((p) => `127.0.0.1:${p}`), system.clusterName, silentLogger());
+    hz = await connect(system.memberAddresses, system.clusterName, silentLogger());
     await addMessages(new HazelcastMessageStore(hz, system.mapName), COUNT, text);
   });
 

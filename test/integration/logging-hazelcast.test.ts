@@ -29,7 +29,7 @@ describe('logging service on a real Hazelcast cluster', function () {
         PORT: '0',
         INSTANCE_NAME: `logging-${i}`,
         HZ_CLUSTER_NAME: system.clusterName,
-        HZ_MEMBERS: system.ports.members.map((p) => `127.0.0.1:${p}`).join(','),
+        HZ_MEMBERS: system.memberAddresses.join(","),
         SHUTDOWN_TIMEOUT_MS: '3000',
       });
       instances.push(await start(config, silentLogger()));

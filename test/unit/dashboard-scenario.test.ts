@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../../local/hazelcast.js';
 import { renderReport, table, type LabReport } from '../../local/lab-report.js';
 import { isAlive, listenersOn, listeningInodes } from '../../local/listeners.js';
-import { UsageError, isLoopback, kubectlCommands, localKillCommands, parseScenarioArgs, splitAddress } from '../../local/scenario.js';
+import { UsageError, isLoopback, kubectlCommands, localKillCommands, parseScenarioArgs } from '../../local/scenario.js';
+import { splitAddress } from '../../local/ports.js';
 
 describe('scenario', () => {
   describe('options', () => {
