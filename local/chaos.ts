@@ -6,11 +6,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { LocalSystem } from './system.js';
-import { WriteLoad } from './load.js';
+import { WriteLoad, type Attempt } from './load.js';
 import { addMessages, connect } from './fill.js';
 import { HazelcastMessageStore } from '../services/logging/store.js';
 import { createLogger } from '../lib/log.js';
 import { probeHttp, waitFor } from './processes.js';
+import { memberHealth, type MemberHealth } from './hazelcast.js';
+import { Partition, partitionUnsupported } from './partition.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ChaosResult {
@@ -39,6 +41,9 @@ export interface ChaosOptions {
   afterMs?: number;
   /** Messages R8 fills the map with before its concurrent full reads. */
   r8Messages?: number;
+  /** How long R9 keeps its partition after both sides have seen it, and R10 its member paused, ms. */
+  splitMs?: number;
+  pauseMs?: number;
   log?: (line: string) => void;
 }
 
@@ -65,19 +70,25 @@ export async function readAll(facadeUrl: string): Promise<string[]> {
   return ((await res.json()) as { 'logging-service': string[] })['logging-service'];
 }
 
-/** Reads everything back and fills in sent/acknowledged/failed/lost/duplicates for `load`. */
-async function account(system: LocalSystem, load: WriteLoad, base: Omit<ChaosResult, 'sent' | 'acknowledged' | 'failed' | 'lost' | 'duplicates' | 'p99Ms' | 'maxMs'>, expectedFailure: (status: number) => boolean = () => false): Promise<ChaosResult> {
+/** Reads everything back and fills in sent/acknowledged/failed/lost/duplicates for `load`; `expected` failures are noted, not counted. */
+async function account(system: LocalSystem, load: WriteLoad, base: Omit<ChaosResult, 'sent' | 'acknowledged' | 'failed' | 'lost' | 'duplicates' | 'p99Ms' | 'maxMs'>, expected: (a: Attempt) => boolean = () => false, why = 'while no member was up'): Promise<ChaosResult> {
   const stored = await readAll(system.facadeUrl);
   const counts = new Map<string, number>();
   for (const m of stored) counts.set(m, (counts.get(m) ?? 0) + 1);
   const acked = load.acknowledged;
-  const expected = load.failures((a) => expectedFailure(a.status)).length;
-  if (expected > 0) base.notes.push(`${expected} expected ${[...new Set(load.failures((a) => expectedFailure(a.status)).map((a) => a.status))].join('/')} answers while no member was up`);
+  const foreseen = load.failures(expected);
+  const unforeseen = load.failures((a) => !expected(a));
+  if (unforeseen.length > 0) {
+    const byStatus = new Map<number, number>();
+    for (const a of unforeseen) byStatus.set(a.status, (byStatus.get(a.status) ?? 0) + 1);
+    base.notes.push(`unexpected answers: ${[...byStatus].map(([status, n]) => `${n}× ${status || 'no answer'}`).join(', ')}`);
+  }
+  if (foreseen.length > 0) base.notes.push(`${foreseen.length} expected ${[...new Set(foreseen.map((a) => a.status))].join('/')} answers ${why} (slowest ${Math.max(...foreseen.map((a) => a.ms))} ms)`);
   return {
     ...base,
     sent: load.attempts.length,
     acknowledged: acked.length,
-    failed: load.failures((a) => !expectedFailure(a.status)).length,
+    failed: unforeseen.length,
     lost: acked.filter((m) => !counts.has(m)).length,
     duplicates: [...counts.values()].filter((c) => c > 1).length,
     p99Ms: load.latencyPercentile(99),
@@ -128,13 +139,63 @@ async function faultUnderLoad(
   return { result, load, faultAt };
 }
 
+/** Each member's own view of the cluster (undefined for one that does not answer). */
+const memberViews = (system: LocalSystem) => Promise.all(system.memberAddresses.map((a) => memberHealth(a)));
+
+/** Waits until every member reports one safe cluster of all of them; returns how long that took, ms. */
+async function waitForWholeCluster(system: LocalSystem, what: string, timeoutMs: number): Promise<number> {
+  const t = Date.now();
+  const size = system.memberAddresses.length;
+  const whole = (h: MemberHealth | undefined) => h?.nodeState === 'ACTIVE' && h.clusterSize === size && h.clusterSafe && h.migrationQueueSize === 0;
+  await waitFor(undefined, what, async () => ((await memberViews(system)).every(whole) ? true : undefined), timeoutMs, 200);
+  return Date.now() - t;
+}
+
+/**
+ * After a split has healed, every logging instance must read the same messages (each reads through
+ * its own client, so this also shows no instance is stuck on a side that did not merge).
+ */
+async function sameOnEveryInstance(system: LocalSystem, prefix: string): Promise<{ same: boolean; counts: number[] }> {
+  const sets = await Promise.all(
+    system.ports.logging.map(async (_, i) => {
+      const res = await fetch(`${system.loggingUrl(i)}/logging`, { signal: AbortSignal.timeout(60_000) });
+      if (res.status !== 200) return [`HTTP ${res.status}`];
+      return ((await res.json()) as string[]).filter((m) => m.startsWith(prefix)).sort();
+    }),
+  );
+  const first = JSON.stringify(sets[0]);
+  return { same: sets.every((s) => JSON.stringify(s) === first), counts: sets.map((s) => s.length) };
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
 export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
   R1: {
-    fault: 'SIGKILL two of three members at the same moment',
+    fault: 'SIGKILL two of three members at the same moment; one of them restarted',
     run: async (system, o) => {
-      const { result, load, faultAt } = await faultUnderLoad(system, o, 'R1', () => killMembers(system, [0, 1]));
-      const afterFault = load.attempts.filter((a) => a.startedAt > faultAt && a.status === 201).length;
-      result.notes.push(`${afterFault} writes acknowledged by the survivor`);
+      const load = newLoad(system, 'r1', o);
+      await sleep(o.beforeMs);
+      const faultAt = Date.now();
+      await killMembers(system, [0, 1]);
+      // The survivor alone is below the split-brain minimum (2): it keeps every message and serves
+      // reads, but refuses writes, since it cannot tell dead peers from a partition.
+      await sleep(o.afterMs);
+      const restartAt = Date.now();
+      await system.startMember(0, false);
+      await system.waitForCluster(2);
+      const quorumAt = Date.now();
+      await sleep(o.afterMs);
+      await load.stop();
+      const alone = load.attempts.filter((a) => a.startedAt >= faultAt && a.startedAt < restartAt);
+      const notes = [
+        `${alone.filter((a) => a.status === 201).length} writes acknowledged by the survivor before it knew it was alone`,
+        `a second member back ${seconds(quorumAt - restartAt)} after its restart`,
+        'recovery: the restart to the first acknowledged write',
+      ];
+      // Refused: any write answered while the survivor was alone, including one sent just before the kill.
+      const refused = (a: Attempt) => a.status === 503 && a.startedAt + a.ms >= faultAt && a.startedAt < quorumAt;
+      const result = await account(system, load, { id: 'R1', fault: SCENARIOS.R1!.fault, recoveryMs: load.firstAckAfter(restartAt) ?? null, notes }, refused, 'while one member was alone');
+      await repair(system);
       return result;
     },
   },
@@ -190,7 +251,8 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
         await sleep(o.afterMs);
       }
       await load.stop();
-      const result = await account(system, load, { id: 'R4', fault: SCENARIOS.R4!.fault, recoveryMs: Math.max(...safeTimes), notes: [`restart to cluster-safe: ${safeTimes.map((s) => `${(s / 1000).toFixed(1)} s`).join(', ')}`] });
+      const notes = [`restart to cluster-safe: ${safeTimes.map((s) => `${(s / 1000).toFixed(1)} s`).join(', ')}`];
+      const result = await account(system, load, { id: 'R4', fault: SCENARIOS.R4!.fault, recoveryMs: Math.max(...safeTimes), notes }, (a) => a.status === 503, 'while one member was alone');
       await repair(system);
       return result;
     },
@@ -212,7 +274,7 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
       await sleep(o.afterMs);
       await load.stop();
       const outage = load.failures((a) => a.startedAt < t);
-      const result = await account(system, load, { id: 'R5', fault: SCENARIOS.R5!.fault, recoveryMs: load.firstAckAfter(t) ?? null, notes: [] }, (s) => s === 503);
+      const result = await account(system, load, { id: 'R5', fault: SCENARIOS.R5!.fault, recoveryMs: load.firstAckAfter(t) ?? null, notes: [] }, (a) => a.status === 503);
       result.notes.push(`slowest 503 during the outage: ${Math.max(0, ...outage.map((a) => a.ms))} ms`);
       result.notes.push('recovery: cluster of three back to the first acknowledged write');
       const samePids = system.logging.every((p, i) => p!.running && p!.pid === pids[i]);
@@ -253,7 +315,7 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
   R8: {
     fault: '4 concurrent full reads of a large map while writing; a member SIGKILLed during them',
     run: async (system, o) => {
-      const hz = await connect(system.ports.members.map((p) => `127.0.0.1:${p}`), system.clusterName, createLogger({ service: 'chaos', level: 'silent' }));
+      const hz = await connect(system.memberAddresses, system.clusterName, createLogger({ service: 'chaos', level: 'silent' }));
       try {
         const prefix = `r8-${Date.now()}-`;
         await addMessages(new HazelcastMessageStore(hz, system.mapName), o.r8Messages, (i) => `${prefix}${i}`);
@@ -286,11 +348,80 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
       }
     },
   },
+  R9: {
+    fault: 'network partition: one member cut off from the other two (clients still reach all three), then healed',
+    run: async (system, o) => {
+      const why = partitionUnsupported();
+      if (why) throw new Error(`R9 cannot run here: ${why}`);
+      if (new Set(system.memberAddresses.map((a) => a.split(':')[0])).size < system.memberAddresses.length) {
+        throw new Error('R9 needs a system whose members have their own addresses (memberHosts: PARTITION_HOSTS)');
+      }
+      const load = newLoad(system, 'r9', o);
+      await sleep(o.beforeMs);
+      const [left, isolated, right] = system.memberAddresses as [string, string, string];
+      const partition = new Partition();
+      const cutAt = Date.now();
+      partition.isolate(isolated, [left, right]);
+      let seenMs: number;
+      let healedAt: number;
+      let dropped: number;
+      try {
+        await waitFor(undefined, 'both sides to see the partition', async () => {
+          const [a, b, c] = await memberViews(system);
+          return b?.clusterSize === 1 && a?.clusterSize === 2 && c?.clusterSize === 2 ? true : undefined;
+        }, 60_000, 200);
+        seenMs = Date.now() - cutAt;
+        await sleep(o.splitMs);
+      } finally {
+        dropped = partition.droppedPackets();
+        partition.heal();
+        healedAt = Date.now();
+      }
+      const whole = await waitForWholeCluster(system, 'one cluster of three after the partition healed', 120_000).catch(() => null);
+      await sleep(o.afterMs);
+      await load.stop();
+      const during = load.attempts.filter((a) => a.startedAt >= cutAt && a.startedAt < healedAt);
+      const notes = [
+        `both sides saw the split ${seconds(seenMs)} after the cut`,
+        whole === null ? 'the isolated member did NOT rejoin within 120 s' : `one cluster of three, safe, ${seconds(whole)} after the heal`,
+        `${during.filter((a) => a.status === 201).length}/${during.length} writes acknowledged during the partition`,
+        `${dropped.toLocaleString('en-US')} packets between members dropped`,
+      ];
+      const result = await account(system, load, { id: 'R9', fault: SCENARIOS.R9!.fault, recoveryMs: whole, notes }, (a) => a.status === 503 && a.startedAt + a.ms >= cutAt, 'during the partition');
+      const { same, counts } = await sameOnEveryInstance(system, load.prefix);
+      result.notes.push(same ? `every logging instance reads the same ${counts[0]} messages` : `logging instances read different sets: ${counts.join(', ')} messages`);
+      if (!same || whole === null) result.failed += 1;
+      return result;
+    },
+  },
+  R10: {
+    fault: 'SIGSTOP a member under load (a long GC pause, a frozen VM), then SIGCONT',
+    run: async (system, o) => {
+      const load = newLoad(system, 'r10', o);
+      await sleep(o.beforeMs);
+      const paused = system.members[1]!;
+      paused.kill('SIGSTOP');
+      await sleep(o.pauseMs);
+      paused.kill('SIGCONT');
+      const whole = await waitForWholeCluster(system, 'one cluster of three after SIGCONT', 120_000).catch(() => null);
+      await sleep(o.afterMs);
+      await load.stop();
+      const notes = [
+        `paused ${seconds(o.pauseMs)}`,
+        whole === null ? 'the paused member did NOT rejoin within 120 s' : `one cluster of three, safe, ${seconds(whole)} after SIGCONT`,
+      ];
+      const result = await account(system, load, { id: 'R10', fault: SCENARIOS.R10!.fault, recoveryMs: whole, notes });
+      const { same, counts } = await sameOnEveryInstance(system, load.prefix);
+      result.notes.push(same ? `every logging instance reads the same ${counts[0]} messages` : `logging instances read different sets: ${counts.join(', ')} messages`);
+      if (!same || whole === null) result.failed += 1;
+      return result;
+    },
+  },
 };
 
 /** Runs the named scenarios in order on a started system. */
 export async function runChaos(system: LocalSystem, ids: string[], options: ChaosOptions = {}): Promise<ChaosResult[]> {
-  const o: Required<ChaosOptions> = { clients: 32, ratePerSecond: 250, beforeMs: 2_000, afterMs: 3_000, r8Messages: 500_000, log: () => undefined, ...options };
+  const o: Required<ChaosOptions> = { clients: 32, ratePerSecond: 250, beforeMs: 2_000, afterMs: 3_000, r8Messages: 500_000, splitMs: 15_000, pauseMs: 20_000, log: () => undefined, ...options };
   const results: ChaosResult[] = [];
   for (const id of ids) {
     const scenario = SCENARIOS[id];

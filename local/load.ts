@@ -63,6 +63,11 @@ export class WriteLoad {
     }
   }
 
+  /** What every message of this load starts with. */
+  get prefix(): string {
+    return `${this.o.prefix}-`;
+  }
+
   /** Stops issuing new requests and waits for those in flight. */
   async stop(): Promise<void> {
     this.stopped = true;

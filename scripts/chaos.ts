@@ -1,6 +1,6 @@
 /**
  * `npm run chaos`: starts the whole system on free loopback ports (beside any running `npm start`),
- * runs the fault scenarios R1–R8 under a paced write load, prints the table and writes the figures
+ * runs the fault scenarios R1–R10 under a paced write load, prints the table and writes the figures
  * to .run/chaos.json. Exits non-zero if any acknowledged message was lost or any request failed
  * unexpectedly. `npm run chaos -- R1 R2` runs a subset.
  */
@@ -10,15 +10,26 @@ import { join } from 'node:path';
 import { LocalSystem, freeSystemPorts } from '../local/system.js';
 import { REPO_ROOT } from '../local/hazelcast.js';
 import { SCENARIOS, formatTable, runChaos } from '../local/chaos.js';
+import { PARTITION_HOSTS, partitionUnsupported } from '../local/partition.js';
 
 async function main(): Promise<void> {
-  const ids = process.argv.slice(2).filter((a) => /^R\d$/.test(a));
-  const chosen = ids.length ? ids : Object.keys(SCENARIOS).sort((a, b) => (a === 'R5' ? 1 : b === 'R5' ? -1 : a.localeCompare(b)));
+  const ids = process.argv.slice(2).filter((a) => /^R\d+$/.test(a));
+  // R5 (every member down) last: it loses what is stored, on purpose.
+  const order = (id: string) => (id === 'R5' ? Infinity : Number(id.slice(1)));
+  let chosen = ids.length ? ids : Object.keys(SCENARIOS).sort((a, b) => order(a) - order(b));
+  const noPartitions = partitionUnsupported();
+  if (noPartitions && chosen.includes('R9')) {
+    if (ids.includes('R9') || process.env.CI) throw new Error(`R9 cannot run: ${noPartitions}`);
+    process.stdout.write(`\n  ⚠ SKIPPING R9 (network partition): ${noPartitions}.\n\n`);
+    chosen = chosen.filter((id) => id !== 'R9');
+  }
   const dir = mkdtempSync(join(tmpdir(), 'lab-chaos-'));
   const system = new LocalSystem({
     ports: await freeSystemPorts(),
     runDir: dir,
     clusterName: `lab-chaos-${process.pid}`,
+    // Each member on its own loopback address, so R9 can cut the links between them.
+    memberHosts: PARTITION_HOSTS,
     logLevel: 'warn',
     onState: (name, state) => state === 'failed' && process.stdout.write(`  ✘ ${name} failed\n`),
   });
