@@ -12,6 +12,7 @@ import { StreamedReads, jsonArray, ndjson } from '../../lib/http/stream.js';
 import { MESSAGE_FIELDS, idTextLine, recordLine } from '../../lib/message-lines.js';
 import type { MessageStore, PutOutcome, StoredMessage } from './store.js';
 import { instrumentStore } from './store-metrics.js';
+import { instrumentMemberViews, type MemberViews } from './member-views.js';
 
 export interface LoggingAppDeps {
   store: MessageStore;
@@ -20,6 +21,8 @@ export interface LoggingAppDeps {
   instanceName: string;
   bodyLimitBytes: number;
   isReady: () => boolean;
+  /** Each member's own view of the cluster, for `/logging/cluster` and the metrics; none when not given. */
+  memberViews?: MemberViews;
   /** Streamed reads that may run at once (default 8); one more is refused with 503. */
   maxConcurrentReads?: number;
   /** Bound on one streamed read (ms, default 300,000). */
@@ -77,6 +80,7 @@ export function createApp(deps: LoggingAppDeps): Koa<AppState> {
   const { logger, metrics, instanceName, bodyLimitBytes, isReady, maxClockSkewMs = 60_000, now = () => new Date() } = deps;
   // Every Hazelcast operation is timed and its failures counted on the service's registry.
   const store = instrumentStore(deps.store, metrics.registry);
+  if (deps.memberViews) instrumentMemberViews(deps.memberViews, metrics.registry);
   const router = new Router<AppState>();
   const reads = new StreamedReads({ maxConcurrent: deps.maxConcurrentReads ?? 8, deadlineMs: deps.readDeadlineMs ?? 300_000, registry: metrics.registry });
 
@@ -106,8 +110,10 @@ export function createApp(deps: LoggingAppDeps): Koa<AppState> {
     await reads.send(ctx, (signal) => store.read(page, { signal }), format === 'ndjson' ? ndjson(encode) : jsonArray(encode), { capped: isLargeRead(page) });
   });
 
+  /** The store's summary and, when known, each member's own view (a member split off shows only there). */
   router.get('/logging/cluster', async (ctx) => {
-    ctx.body = await store.summary();
+    const [summary, memberViews] = await Promise.all([store.summary(), deps.memberViews?.views()]);
+    ctx.body = memberViews ? { ...summary, memberViews } : summary;
   });
 
   return createServiceApp({ logger, metrics, router, isReady });

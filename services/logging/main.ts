@@ -5,6 +5,8 @@ import { serve } from '../../lib/http/server.js';
 import { HazelcastConnection } from '../../lib/hazelcast.js';
 import { createApp } from './app.js';
 import { HazelcastMessageStore } from './store.js';
+import { MemberViews } from './member-views.js';
+import { ServiceClient } from '../../lib/service-client.js';
 import { loadLoggingConfig, type LoggingConfig } from './config.js';
 import type { RunningService } from '../../lib/lifecycle.js';
 
@@ -23,6 +25,9 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
     },
     logger,
   );
+  // Health probes of the members: one attempt each, no retry (a member that does not answer is news).
+  const probes = new ServiceClient({ timeoutMs: 1_000, policy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, cooldownMs: 0 }, logger });
+  const memberViews = new MemberViews({ configured: config.HZ_MEMBERS, clientMembers: () => hz.members().map((m) => m.address), client: probes });
   let draining = false;
   const app = createApp({
     store: new HazelcastMessageStore(hz, config.HZ_MAP_NAME, {
@@ -35,13 +40,17 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
     instanceName,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     isReady: () => !draining && hz.isConnected(),
+    memberViews,
     maxConcurrentReads: config.MAX_CONCURRENT_READS,
     readDeadlineMs: config.READ_DEADLINE_MS,
     maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
   });
   return serve(app, config, logger, {
     onStopping: () => (draining = true),
-    afterClose: () => hz.shutdown(),
+    afterClose: async () => {
+      probes.close();
+      await hz.shutdown();
+    },
   });
 }
 

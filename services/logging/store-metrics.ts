@@ -115,6 +115,11 @@ export function instrumentStore(store: MessageStore, registry: Registry, statsTi
 
   statsGauge('hazelcast_map_size', 'Entries in the messages map (NaN when the cluster did not answer in time).', (s) => s?.mapSize ?? Number.NaN);
   statsGauge('hazelcast_cluster_size', 'Hazelcast members the client currently sees.', (s) => s?.clusterSize ?? 0);
+  // A cluster of n members keeps at most n - 1 backups of each entry: below backup-count + 1
+  // members, an entry lives in fewer places than configured (and one more loss may lose it).
+  statsGauge('hazelcast_backups_missing', 'Backups of each entry the cluster the client sees is too small to keep (backup count + 1 - members; 0 when whole).', (s) =>
+    s?.backupCount === undefined || !s.connected ? Number.NaN : Math.max(0, s.backupCount + 1 - s.clusterSize),
+  );
   statsGauge('hazelcast_client_connected', '1 while the Hazelcast client is connected to the cluster, else 0.', (s) => (s?.connected ? 1 : 0));
   statsGauge('hazelcast_store_used_bytes', 'Estimate of the heap the messages take on each member (capacity.ts); NaN until known.', (s) => s?.usedBytes ?? Number.NaN);
   statsGauge('hazelcast_store_capacity_bytes', "The most the messages may take in each member's heap; beyond it writes get 507 STORE_FULL.", (s) => s?.capacityBytes ?? Number.NaN);

@@ -2,7 +2,7 @@
  * Where messages live. The service talks to a `MessageStore`; production uses the Hazelcast map,
  * unit tests an in-memory one (test/support).
  */
-import { Aggregators, Predicates, QueryError, type IMap } from 'hazelcast-client';
+import { Aggregators, Predicates, QueryError, SplitBrainProtectionError, type IMap } from 'hazelcast-client';
 import type { Page } from '../../lib/paging.js';
 import { unavailable } from '../../lib/errors.js';
 import { HazelcastConnection, isHazelcastUnavailable } from '../../lib/hazelcast.js';
@@ -54,6 +54,8 @@ export interface StoreStats {
   /** The estimate of the heap the messages take on each member, and the most they may take (bytes). */
   usedBytes?: number | null;
   capacityBytes?: number;
+  /** The map's synchronous backups as configured (ClusterSummary.backupCount); undefined when not told. */
+  backupCount?: number;
 }
 
 export interface ReadOptions {
@@ -325,9 +327,10 @@ export class HazelcastMessageStore implements MessageStore {
   async stats(): Promise<StoreStats> {
     const connected = this.hz.isConnected();
     const clusterSize = this.hz.members().length;
-    if (!connected) return { connected, mapSize: null, clusterSize };
+    const { backupCount } = this.options;
+    if (!connected) return { connected, mapSize: null, clusterSize, backupCount };
     const mapSize = await this.guard(async () => (await this.map()).size());
-    return { connected, mapSize, clusterSize, usedBytes: this.capacity?.usedBytes ?? null, capacityBytes: this.capacity?.capacityBytes };
+    return { connected, mapSize, clusterSize, backupCount, usedBytes: this.capacity?.usedBytes ?? null, capacityBytes: this.capacity?.capacityBytes };
   }
 
   private proxy: IMap<string, StoredValue> | undefined;
@@ -384,11 +387,14 @@ export class HazelcastMessageStore implements MessageStore {
     });
   }
 
-  /** Cluster failures become 503s; anything else is a bug and stays a 500. */
+  /** Cluster failures become 503s (STORE_MINORITY for a write refused on a minority side); anything else is a bug and stays a 500. */
   private async guard<T>(op: () => Promise<T>): Promise<T> {
     try {
       return await op();
     } catch (err) {
+      // A member on the smaller side of a split (hazelcast.yaml: split-brain-protection) refuses
+      // writes until it is back in the larger cluster: another instance may reach that one.
+      if (err instanceof SplitBrainProtectionError) throw unavailable('STORE_MINORITY', 'this side of the Hazelcast cluster has too few members to accept writes', err);
       if (isHazelcastUnavailable(err)) throw unavailable('STORE_UNAVAILABLE', 'the message store is unavailable', err);
       throw err;
     }
