@@ -633,7 +633,7 @@ describe('Helm chart charts/lab (real helm)', function () {
     it('has Chart.yaml, a values.yaml, values.schema.json, _helpers.tpl, NOTES.txt, one template per component and templates/tests/', () => {
       const templates = readdirSync(join(CHART_DIR, 'templates')).sort();
       expect(templates).to.include.members([
-        '_helpers.tpl', 'NOTES.txt', 'hazelcast.yaml', 'logging.yaml', 'facade.yaml', 'messages.yaml', 'config-server.yaml',
+        '_helpers.tpl', 'NOTES.txt', 'hazelcast-statefulset.yaml', 'logging.yaml', 'facade.yaml', 'messages.yaml', 'config-server.yaml',
         'management-center.yaml', 'networkpolicies.yaml', 'serviceaccount.yaml', 'tests',
       ]);
       expect(readdirSync(join(CHART_DIR, 'templates', 'tests'))).to.have.length.greaterThan(0);
