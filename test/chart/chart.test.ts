@@ -20,7 +20,9 @@ import { messagesSettings, loadMessagesConfig } from '../../services/messages/co
 import { configServerSettings, loadConfigServerConfig } from '../../services/config-server/config.js';
 import { parseRegistry } from '../../services/config-server/registry.js';
 import { isUuid, newMessageId } from '../../lib/ids.js';
-import { CHART_DIR, helmRun, helmTemplate, requireHelm, KUBE_VERSION, type K8sObject, type Rendering, type SetValues } from './support/helm.js';
+import {
+  CHART_DIR, helmRun, helmTemplate, objectsBySource, requireHelm, KUBE_VERSION, type K8sObject, type Rendering, type SetValues,
+} from './support/helm.js';
 import { COMPONENT, containersOf, envOf, followService, get, ofKind, podOf, pods } from './support/manifests.js';
 import { SCHEMA_KUBERNETES_VERSION, validateAll } from './support/kube-schema.js';
 import { hardeningViolations, restrictedViolations } from './support/pod-security.js';
@@ -630,14 +632,45 @@ describe('Helm chart charts/lab (real helm)', function () {
   });
 
   describe('chart files', () => {
-    it('has Chart.yaml, a values.yaml, values.schema.json, _helpers.tpl, NOTES.txt, one template per component and templates/tests/', () => {
+    it('has Chart.yaml, a values.yaml, values.schema.json, _helpers.tpl, NOTES.txt, one template per object and templates/tests/', () => {
       const templates = readdirSync(join(CHART_DIR, 'templates')).sort();
       expect(templates).to.include.members([
-        '_helpers.tpl', 'NOTES.txt', 'hazelcast-statefulset.yaml', 'logging.yaml', 'facade.yaml', 'messages.yaml', 'config-server.yaml',
-        'management-center.yaml', 'networkpolicies.yaml', 'serviceaccount.yaml', 'tests',
+        '_helpers.tpl', 'NOTES.txt', 'hazelcast-statefulset.yaml', 'logging-deployment.yaml', 'facade-deployment.yaml',
+        'messages-deployment.yaml', 'config-server-deployment.yaml', 'management-center-deployment.yaml', 'networkpolicies.yaml',
+        'serviceaccount.yaml', 'tests',
       ]);
       expect(readdirSync(join(CHART_DIR, 'templates', 'tests'))).to.have.length.greaterThan(0);
       for (const f of ['Chart.yaml', 'values.yaml', 'values.schema.json', 'README.md']) expect(readdirSync(CHART_DIR)).to.include(f);
+    });
+
+    it('renders one object per template file, named <component>-<kind>.yaml (release-wide objects and the helm test aside)', () => {
+      const KIND: Record<string, string> = {
+        ConfigMap: 'configmap', Service: 'service', StatefulSet: 'statefulset', Deployment: 'deployment',
+        PodDisruptionBudget: 'pdb', HorizontalPodAutoscaler: 'hpa',
+      };
+      // One NetworkPolicy per component from one table of who may talk to whom; the release's ServiceAccount; `helm test`.
+      const ownNames: Record<string, string> = {
+        'templates/networkpolicies.yaml': 'NetworkPolicy',
+        'templates/serviceaccount.yaml': 'ServiceAccount',
+        'templates/tests/smoke-test.yaml': 'Pod',
+      };
+      const seen = new Set<string>();
+      for (const [scenario, r] of Object.entries(rendered)) {
+        for (const [source, objects] of objectsBySource(r.text)) {
+          seen.add(source);
+          const at = `${scenario}: ${source}`;
+          if (ownNames[source]) {
+            expect(new Set(objects.map((o) => o.kind)), at).to.deep.equal(new Set([ownNames[source]]));
+            continue;
+          }
+          expect(objects.map((o) => `${o.kind}/${o.metadata.name}`), at).to.have.length(1);
+          const [o] = objects as [K8sObject];
+          const headless = o.kind === 'Service' && o.spec.clusterIP === 'None' ? '-headless' : '';
+          expect(source, at).to.equal(`templates/${o.metadata.labels[COMPONENT]}-${KIND[o.kind]}${headless}.yaml`);
+        }
+      }
+      const files = readdirSync(join(CHART_DIR, 'templates'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml'));
+      expect(files.map((f) => `templates/${f}`).filter((f) => !seen.has(f)), 'template files no scenario renders').to.deep.equal([]);
     });
 
     it('keeps appVersion equal to package.json\'s version and the member image tag equal to config.hazelcastVersion', () => {

@@ -305,6 +305,18 @@ spec:
 {{- end -}}
 
 {{/*
+The registry config-server serves, under the facade's names for logging and messages: logging as its
+headless Service (expanded through DNS to one URL per ready pod), messages as a URL list.
+*/}}
+{{- define "lab.registry" -}}
+{{- $logging := dict "dns" (include "lab.logging.headlessService" .) "port" (int .Values.logging.port) "path" "/logging" -}}
+{{- $messagesHost := include "lab.componentName" (dict "root" . "component" "messages") -}}
+{{- $messages := list (printf "http://%s:%v/messages" $messagesHost .Values.messages.port) -}}
+{{- $names := .Values.facade.settings -}}
+{{- toPrettyJson (dict $names.LOGGING_SERVICE_NAME $logging $names.MESSAGES_SERVICE_NAME $messages) -}}
+{{- end -}}
+
+{{/*
 Synchronous backups of the messages map: with three members every entry lives on all three, so
 any two may die at once. One definition for the member config and logging's HZ_BACKUP_COUNT (which
 the dashboard shows, since a client cannot read a map's configuration).

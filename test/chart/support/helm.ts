@@ -66,6 +66,17 @@ export function parseManifests(text: string): K8sObject[] {
     .filter((o): o is K8sObject => o !== null && typeof o === 'object');
 }
 
+/** The objects of a rendering by the template file that rendered them (`templates/...`, from helm's `# Source:` lines). */
+export function objectsBySource(text: string): Map<string, K8sObject[]> {
+  const bySource = new Map<string, K8sObject[]>();
+  for (const chunk of text.split(/^---$/m)) {
+    const source = /^# Source: [^/]+\/(.+)$/m.exec(chunk)?.[1];
+    const objects = parseManifests(chunk);
+    if (source && objects.length > 0) bySource.set(source, [...(bySource.get(source) ?? []), ...objects]);
+  }
+  return bySource;
+}
+
 /** `helm template` of charts/lab; rejects with helm's own message when it fails (e.g. a schema error). */
 export async function helmTemplate(helm: string, o: TemplateOptions = {}): Promise<Rendering> {
   const args = [
