@@ -12,7 +12,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { parse as parseYaml, parseDocument, visit, isMap, isScalar, type Pair } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { HAZELCAST_VERSION, REPO_ROOT } from '../../local/hazelcast.js';
 import { facadeSettings, loadFacadeConfig } from '../../services/facade/config.js';
 import { loggingSettings, loadLoggingConfig } from '../../services/logging/config.js';
@@ -27,6 +27,7 @@ import { COMPONENT, containersOf, envOf, followService, get, ofKind, podOf, pods
 import { SCHEMA_KUBERNETES_VERSION, validateAll } from './support/kube-schema.js';
 import { hardeningViolations, restrictedViolations } from './support/pod-security.js';
 import { mayConnect, releaseNamespace, type Endpoint } from './support/network.js';
+import { describedProperties, describingNode, valueDocs } from './support/values-doc.js';
 
 /** Value scenarios, each rendered once. */
 const SCENARIOS: Record<string, { set?: SetValues; release?: string; namespace?: string }> = {
@@ -120,6 +121,7 @@ describe('Helm chart charts/lab (real helm)', function () {
         [{ 'logging.settings.HOST': '1.2.3.4' }, /'HOST' not allowed/],
         [{ 'facade.settings.CONFIG_SERVER_URL': 'http://x' }, /'CONFIG_SERVER_URL' not allowed/],
         [{ 'facade.settings.RETRY_MAX_ATTEMPTS': 0 }, /RETRY_MAX_ATTEMPTS/],
+        [{ 'facade.settings.LOG_LEVEL': 'loud' }, /LOG_LEVEL/],
         [{ 'hazelcast.terminationGracePeriodSeconds': 10 }, /terminationGracePeriodSeconds/],
       ];
       for (const [set, message] of cases) {
@@ -682,22 +684,24 @@ describe('Helm chart charts/lab (real helm)', function () {
     });
 
     it('comments every value in values.yaml (a "# --" comment documents the whole value beneath it)', () => {
-      const doc = parseDocument(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'));
-      const undocumented: string[] = [];
-      visit(doc, {
-        Pair(_key, pair, path) {
-          const parent = path[path.length - 1];
-          const first = isMap(parent) && parent.items[0] === pair;
-          const p = pair as Pair;
-          const comment = (isScalar(p.key) ? p.key.commentBefore : undefined) ?? (first && isMap(parent) ? parent.commentBefore : undefined) ?? (p.value as { comment?: string } | null)?.comment;
-          const name = String(isScalar(p.key) ? p.key.value : p.key);
-          if (!comment) undocumented.push(name);
-          // A "--" comment documents the value as a whole (resources, maps, lists): skip its inside.
-          if (comment && comment.trimStart().startsWith('--') && isMap(p.value)) return visit.SKIP;
-          return undefined;
-        },
-      });
-      expect(undocumented).to.deep.equal([]);
+      const undocumented = valueDocs(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')).filter((v) => !v.comment);
+      expect(undocumented.map((v) => v.path.join('.'))).to.deep.equal([]);
+    });
+
+    it("describes every value in values.schema.json with its comment in values.yaml, and nothing else", () => {
+      const schema = JSON.parse(readFileSync(join(CHART_DIR, 'values.schema.json'), 'utf8'));
+      const checked = new Set<object>();
+      const drift: string[] = [];
+      for (const { path, comment } of valueDocs(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'))) {
+        const node = describingNode(schema, path);
+        if (node) checked.add(node);
+        const description = node?.description?.replace(/\s+/g, ' ').trim();
+        if (description !== comment) drift.push(`${path.join('.')}\n  values.yaml: ${comment}\n  schema:      ${description}`);
+      }
+      expect(drift, drift.join('\n')).to.deep.equal([]);
+      // A description that no comment checks would drift unseen (a definition's property no value uses, say).
+      const unchecked = describedProperties(schema).filter((p) => !checked.has(p.node)).map((p) => p.at);
+      expect(unchecked).to.deep.equal([]);
     });
 
     it('has a schema that rejects unknown keys at every level of values', () => {
