@@ -556,6 +556,118 @@ describe('Helm chart charts/lab (real helm)', function () {
     });
   });
 
+  describe('escape hatches per component: podAnnotations, extraEnv, affinity, nodeSelector, tolerations', () => {
+    /** The components that have them: values key → component label. */
+    const HATCHED = {
+      facade: 'facade', logging: 'logging', messages: 'messages', configServer: 'config-server',
+      hazelcast: 'hazelcast', managementCenter: 'management-center',
+    } as const;
+    /** A component's hatches, each marked `hatch-<component>` so that one in the wrong place shows where it came from. */
+    const hatchesOf = (component: string) => {
+      const mark = `hatch-${component}`;
+      const matchExpressions = [{ key: mark, operator: 'Exists' }];
+      return {
+        podAnnotations: { 'lab.test/hatch': mark },
+        extraEnv: [{ name: 'HATCH', value: mark }],
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions }] } } },
+        nodeSelector: { [mark]: 'yes' },
+        tolerations: [{ key: mark, operator: 'Exists', effect: 'NoSchedule' }],
+      };
+    };
+    const everyHatch = Object.fromEntries(Object.entries(HATCHED).flatMap(([key, component]) =>
+      Object.entries(hatchesOf(component)).map(([hatch, value]) => [`${key}.${hatch}`, value])));
+    const marksIn = (value: unknown) => Object.values(HATCHED).filter((c) => JSON.stringify(value).includes(`"hatch-${c}"`));
+    let hatched: K8sObject[];
+
+    before(async () => {
+      hatched = (await helmTemplate(helm, { set: { 'managementCenter.enabled': true }, setJson: everyHatch })).objects;
+    });
+
+    it("puts each component's hatches on its pod template, as valid Kubernetes objects", async () => {
+      for (const component of Object.values(HATCHED)) {
+        const pod = podOf(hatched, component);
+        const want = hatchesOf(component);
+        expect(pod.annotations, component).to.include(want.podAnnotations);
+        expect(pod.spec.containers[0].env.at(-1), component).to.deep.equal(want.extraEnv[0]);
+        expect(pod.spec.affinity, component).to.deep.equal(want.affinity);
+        expect(pod.spec.nodeSelector, component).to.deep.equal(want.nodeSelector);
+        expect(pod.spec.tolerations, component).to.deep.equal(want.tolerations);
+      }
+      expect(await validateAll(hatched)).to.deep.equal([]);
+    });
+
+    it('puts them nowhere else: no other workload, not the helm test pod, no Service, policy or ConfigMap', () => {
+      for (const o of hatched) {
+        // Every component's pods belong to a Deployment or a StatefulSet; the helm test is a bare Pod.
+        const own = ['Deployment', 'StatefulSet'].includes(o.kind) ? [o.metadata.labels[COMPONENT]] : [];
+        expect(marksIn(o), `${o.kind}/${o.metadata.name}`).to.deep.equal(own);
+      }
+    });
+
+    it("keeps the chart's own annotations over clashing podAnnotations, and a component's scheduling over the chart-wide", async () => {
+      const { objects } = await helmTemplate(helm, {
+        setJson: {
+          'hazelcast.podAnnotations': { 'checksum/config': 'mine', team: 'lab' },
+          'facade.podAnnotations': { 'prometheus.io/port': '1' },
+          nodeSelector: { disk: 'ssd' },
+          tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'lab', effect: 'NoSchedule' }],
+          'logging.nodeSelector': { zone: 'a' },
+          'logging.tolerations': [{ key: 'logging', operator: 'Exists' }],
+        },
+      });
+      const members = podOf(objects, 'hazelcast');
+      expect(members.annotations).to.deep.equal({ ...podOf(objectsOf('defaults'), 'hazelcast').annotations, team: 'lab' });
+      expect(podOf(objects, 'facade').annotations['prometheus.io/port']).to.equal('8080');
+      for (const p of pods(objects)) {
+        const at = `${p.owner.kind}/${p.owner.metadata.name}`;
+        const logging = p.labels[COMPONENT] === 'logging';
+        expect(p.spec.nodeSelector, at).to.deep.equal(logging ? { zone: 'a' } : { disk: 'ssd' });
+        expect(p.spec.tolerations.map((t: any) => t.key), at).to.deep.equal(logging ? ['logging'] : ['dedicated']);
+      }
+    });
+
+    it('refuses an extraEnv variable the chart sets itself, naming it', async () => {
+      const mc = podOf(objectsOf('Management Center on'), 'management-center').spec.containers[0];
+      const cases: [string, string][] = [
+        ['facade', 'PORT'], ['logging', 'HZ_MEMBERS'], ['messages', 'MESSAGES_TEXT'], ['configServer', 'REGISTRY_FILE'],
+        // Named in the templates, not derived from the rendered env: every one of them is tried.
+        ...Object.keys(envOf(hazelcastContainer(objectsOf('defaults')))).map((name): [string, string] => ['hazelcast', name]),
+        ...Object.keys(envOf(mc)).map((name): [string, string] => ['managementCenter', name]),
+      ];
+      const errors = await Promise.all(cases.map(([key, name]) =>
+        helmTemplate(helm, { set: { 'managementCenter.enabled': true }, setJson: { [`${key}.extraEnv`]: [{ name, value: 'x' }] } })
+          .then(() => 'accepted', (err: Error) => err.message)));
+      cases.forEach(([key, name], i) => {
+        const component = HATCHED[key as keyof typeof HATCHED];
+        expect(errors[i], `${key}.extraEnv ${name}`).to.match(new RegExp(`${component}: extraEnv sets ${name}, which the chart sets`));
+      });
+    });
+
+    it('rejects hatches of the wrong shape', async () => {
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ 'facade.extraEnv': [{ value: 'no name' }] }, /facade\/extraEnv\/0/],
+        [{ 'logging.tolerations': [{ key: 'a', operater: 'Exists' }] }, /logging\/tolerations\/0.*operater/s],
+        [{ 'hazelcast.affinity': { podAntiAfinity: {} } }, /hazelcast\/affinity.*podAntiAfinity/s],
+        [{ 'messages.podAnnotations': { replicas: 3 } }, /messages\/podAnnotations\/replicas/],
+      ];
+      for (const [setJson, message] of cases) {
+        const error = await helmTemplate(helm, { setJson }).then(() => 'accepted', (err: Error) => err.message);
+        expect(error, JSON.stringify(setJson)).to.match(message);
+      }
+    });
+
+    it('leaves the defaults as they were: only the chart\'s annotations, no scheduling constraints, spreading where it was', () => {
+      for (const p of pods(objectsOf('defaults'))) {
+        const at = `${p.owner.kind}/${p.owner.metadata.name}`;
+        expect(Object.keys(p.annotations).filter((k) => !/^(checksum\/config|prometheus\.io\/|helm\.sh\/)/.test(k)), at).to.deep.equal([]);
+        expect(p.spec.nodeSelector, at).to.equal(undefined);
+        expect(p.spec.tolerations, at).to.equal(undefined);
+        const spreads = ['facade', 'logging', 'hazelcast'].includes(p.labels[COMPONENT]!);
+        expect(p.spec.affinity ? Object.keys(p.spec.affinity) : [], at).to.deep.equal(spreads ? ['podAntiAffinity'] : []);
+      }
+    });
+  });
+
   describe('helm test', () => {
     it('is a test-hook pod on the lab image that posts and reads through the facade and checks the cluster size through it', () => {
       const objects = objectsOf('defaults');

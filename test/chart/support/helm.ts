@@ -49,6 +49,8 @@ export interface TemplateOptions {
   release?: string;
   namespace?: string;
   set?: SetValues;
+  /** Values given as JSON (`--set-json`): lists and objects, e.g. a component's tolerations. */
+  setJson?: Record<string, unknown>;
   /** Leave out the `helm test` pod, as `--skip-tests` does. */
   skipTests?: boolean;
   chartDir?: string;
@@ -85,6 +87,7 @@ export async function helmTemplate(helm: string, o: TemplateOptions = {}): Promi
     '--kube-version', KUBE_VERSION,
     ...(o.skipTests ? ['--skip-tests'] : []),
     ...setArgs(o.set),
+    ...Object.entries(o.setJson ?? {}).flatMap(([k, v]) => ['--set-json', `${k}=${JSON.stringify(v)}`]),
   ];
   try {
     const { stdout } = await run(helm, args, { maxBuffer: 16 * 1024 * 1024 });
