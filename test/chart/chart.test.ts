@@ -12,7 +12,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { parse as parseYaml, parseDocument, visit, isMap, isScalar, type Pair } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { HAZELCAST_VERSION, REPO_ROOT } from '../../local/hazelcast.js';
 import { facadeSettings, loadFacadeConfig } from '../../services/facade/config.js';
 import { loggingSettings, loadLoggingConfig } from '../../services/logging/config.js';
@@ -20,11 +20,14 @@ import { messagesSettings, loadMessagesConfig } from '../../services/messages/co
 import { configServerSettings, loadConfigServerConfig } from '../../services/config-server/config.js';
 import { parseRegistry } from '../../services/config-server/registry.js';
 import { isUuid, newMessageId } from '../../lib/ids.js';
-import { CHART_DIR, helmRun, helmTemplate, requireHelm, KUBE_VERSION, type K8sObject, type Rendering, type SetValues } from './support/helm.js';
+import {
+  CHART_DIR, helmRun, helmTemplate, objectsBySource, requireHelm, KUBE_VERSION, type K8sObject, type Rendering, type SetValues,
+} from './support/helm.js';
 import { COMPONENT, containersOf, envOf, followService, get, ofKind, podOf, pods } from './support/manifests.js';
 import { SCHEMA_KUBERNETES_VERSION, validateAll } from './support/kube-schema.js';
 import { hardeningViolations, restrictedViolations } from './support/pod-security.js';
 import { mayConnect, releaseNamespace, type Endpoint } from './support/network.js';
+import { describedProperties, describingNode, valueDocs } from './support/values-doc.js';
 
 /** Value scenarios, each rendered once. */
 const SCENARIOS: Record<string, { set?: SetValues; release?: string; namespace?: string }> = {
@@ -118,6 +121,7 @@ describe('Helm chart charts/lab (real helm)', function () {
         [{ 'logging.settings.HOST': '1.2.3.4' }, /'HOST' not allowed/],
         [{ 'facade.settings.CONFIG_SERVER_URL': 'http://x' }, /'CONFIG_SERVER_URL' not allowed/],
         [{ 'facade.settings.RETRY_MAX_ATTEMPTS': 0 }, /RETRY_MAX_ATTEMPTS/],
+        [{ 'facade.settings.LOG_LEVEL': 'loud' }, /LOG_LEVEL/],
         [{ 'hazelcast.terminationGracePeriodSeconds': 10 }, /terminationGracePeriodSeconds/],
       ];
       for (const [set, message] of cases) {
@@ -552,6 +556,118 @@ describe('Helm chart charts/lab (real helm)', function () {
     });
   });
 
+  describe('escape hatches per component: podAnnotations, extraEnv, affinity, nodeSelector, tolerations', () => {
+    /** The components that have them: values key → component label. */
+    const HATCHED = {
+      facade: 'facade', logging: 'logging', messages: 'messages', configServer: 'config-server',
+      hazelcast: 'hazelcast', managementCenter: 'management-center',
+    } as const;
+    /** A component's hatches, each marked `hatch-<component>` so that one in the wrong place shows where it came from. */
+    const hatchesOf = (component: string) => {
+      const mark = `hatch-${component}`;
+      const matchExpressions = [{ key: mark, operator: 'Exists' }];
+      return {
+        podAnnotations: { 'lab.test/hatch': mark },
+        extraEnv: [{ name: 'HATCH', value: mark }],
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions }] } } },
+        nodeSelector: { [mark]: 'yes' },
+        tolerations: [{ key: mark, operator: 'Exists', effect: 'NoSchedule' }],
+      };
+    };
+    const everyHatch = Object.fromEntries(Object.entries(HATCHED).flatMap(([key, component]) =>
+      Object.entries(hatchesOf(component)).map(([hatch, value]) => [`${key}.${hatch}`, value])));
+    const marksIn = (value: unknown) => Object.values(HATCHED).filter((c) => JSON.stringify(value).includes(`"hatch-${c}"`));
+    let hatched: K8sObject[];
+
+    before(async () => {
+      hatched = (await helmTemplate(helm, { set: { 'managementCenter.enabled': true }, setJson: everyHatch })).objects;
+    });
+
+    it("puts each component's hatches on its pod template, as valid Kubernetes objects", async () => {
+      for (const component of Object.values(HATCHED)) {
+        const pod = podOf(hatched, component);
+        const want = hatchesOf(component);
+        expect(pod.annotations, component).to.include(want.podAnnotations);
+        expect(pod.spec.containers[0].env.at(-1), component).to.deep.equal(want.extraEnv[0]);
+        expect(pod.spec.affinity, component).to.deep.equal(want.affinity);
+        expect(pod.spec.nodeSelector, component).to.deep.equal(want.nodeSelector);
+        expect(pod.spec.tolerations, component).to.deep.equal(want.tolerations);
+      }
+      expect(await validateAll(hatched)).to.deep.equal([]);
+    });
+
+    it('puts them nowhere else: no other workload, not the helm test pod, no Service, policy or ConfigMap', () => {
+      for (const o of hatched) {
+        // Every component's pods belong to a Deployment or a StatefulSet; the helm test is a bare Pod.
+        const own = ['Deployment', 'StatefulSet'].includes(o.kind) ? [o.metadata.labels[COMPONENT]] : [];
+        expect(marksIn(o), `${o.kind}/${o.metadata.name}`).to.deep.equal(own);
+      }
+    });
+
+    it("keeps the chart's own annotations over clashing podAnnotations, and a component's scheduling over the chart-wide", async () => {
+      const { objects } = await helmTemplate(helm, {
+        setJson: {
+          'hazelcast.podAnnotations': { 'checksum/config': 'mine', team: 'lab' },
+          'facade.podAnnotations': { 'prometheus.io/port': '1' },
+          nodeSelector: { disk: 'ssd' },
+          tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'lab', effect: 'NoSchedule' }],
+          'logging.nodeSelector': { zone: 'a' },
+          'logging.tolerations': [{ key: 'logging', operator: 'Exists' }],
+        },
+      });
+      const members = podOf(objects, 'hazelcast');
+      expect(members.annotations).to.deep.equal({ ...podOf(objectsOf('defaults'), 'hazelcast').annotations, team: 'lab' });
+      expect(podOf(objects, 'facade').annotations['prometheus.io/port']).to.equal('8080');
+      for (const p of pods(objects)) {
+        const at = `${p.owner.kind}/${p.owner.metadata.name}`;
+        const logging = p.labels[COMPONENT] === 'logging';
+        expect(p.spec.nodeSelector, at).to.deep.equal(logging ? { zone: 'a' } : { disk: 'ssd' });
+        expect(p.spec.tolerations.map((t: any) => t.key), at).to.deep.equal(logging ? ['logging'] : ['dedicated']);
+      }
+    });
+
+    it('refuses an extraEnv variable the chart sets itself, naming it', async () => {
+      const mc = podOf(objectsOf('Management Center on'), 'management-center').spec.containers[0];
+      const cases: [string, string][] = [
+        ['facade', 'PORT'], ['logging', 'HZ_MEMBERS'], ['messages', 'MESSAGES_TEXT'], ['configServer', 'REGISTRY_FILE'],
+        // Named in the templates, not derived from the rendered env: every one of them is tried.
+        ...Object.keys(envOf(hazelcastContainer(objectsOf('defaults')))).map((name): [string, string] => ['hazelcast', name]),
+        ...Object.keys(envOf(mc)).map((name): [string, string] => ['managementCenter', name]),
+      ];
+      const errors = await Promise.all(cases.map(([key, name]) =>
+        helmTemplate(helm, { set: { 'managementCenter.enabled': true }, setJson: { [`${key}.extraEnv`]: [{ name, value: 'x' }] } })
+          .then(() => 'accepted', (err: Error) => err.message)));
+      cases.forEach(([key, name], i) => {
+        const component = HATCHED[key as keyof typeof HATCHED];
+        expect(errors[i], `${key}.extraEnv ${name}`).to.match(new RegExp(`${component}: extraEnv sets ${name}, which the chart sets`));
+      });
+    });
+
+    it('rejects hatches of the wrong shape', async () => {
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ 'facade.extraEnv': [{ value: 'no name' }] }, /facade\/extraEnv\/0/],
+        [{ 'logging.tolerations': [{ key: 'a', operater: 'Exists' }] }, /logging\/tolerations\/0.*operater/s],
+        [{ 'hazelcast.affinity': { podAntiAfinity: {} } }, /hazelcast\/affinity.*podAntiAfinity/s],
+        [{ 'messages.podAnnotations': { replicas: 3 } }, /messages\/podAnnotations\/replicas/],
+      ];
+      for (const [setJson, message] of cases) {
+        const error = await helmTemplate(helm, { setJson }).then(() => 'accepted', (err: Error) => err.message);
+        expect(error, JSON.stringify(setJson)).to.match(message);
+      }
+    });
+
+    it('leaves the defaults as they were: only the chart\'s annotations, no scheduling constraints, spreading where it was', () => {
+      for (const p of pods(objectsOf('defaults'))) {
+        const at = `${p.owner.kind}/${p.owner.metadata.name}`;
+        expect(Object.keys(p.annotations).filter((k) => !/^(checksum\/config|prometheus\.io\/|helm\.sh\/)/.test(k)), at).to.deep.equal([]);
+        expect(p.spec.nodeSelector, at).to.equal(undefined);
+        expect(p.spec.tolerations, at).to.equal(undefined);
+        const spreads = ['facade', 'logging', 'hazelcast'].includes(p.labels[COMPONENT]!);
+        expect(p.spec.affinity ? Object.keys(p.spec.affinity) : [], at).to.deep.equal(spreads ? ['podAntiAffinity'] : []);
+      }
+    });
+  });
+
   describe('helm test', () => {
     it('is a test-hook pod on the lab image that posts and reads through the facade and checks the cluster size through it', () => {
       const objects = objectsOf('defaults');
@@ -630,14 +746,45 @@ describe('Helm chart charts/lab (real helm)', function () {
   });
 
   describe('chart files', () => {
-    it('has Chart.yaml, a values.yaml, values.schema.json, _helpers.tpl, NOTES.txt, one template per component and templates/tests/', () => {
+    it('has Chart.yaml, a values.yaml, values.schema.json, _helpers.tpl, NOTES.txt, one template per object and templates/tests/', () => {
       const templates = readdirSync(join(CHART_DIR, 'templates')).sort();
       expect(templates).to.include.members([
-        '_helpers.tpl', 'NOTES.txt', 'hazelcast.yaml', 'logging.yaml', 'facade.yaml', 'messages.yaml', 'config-server.yaml',
-        'management-center.yaml', 'networkpolicies.yaml', 'serviceaccount.yaml', 'tests',
+        '_helpers.tpl', 'NOTES.txt', 'hazelcast-statefulset.yaml', 'logging-deployment.yaml', 'facade-deployment.yaml',
+        'messages-deployment.yaml', 'config-server-deployment.yaml', 'management-center-deployment.yaml', 'networkpolicies.yaml',
+        'serviceaccount.yaml', 'tests',
       ]);
       expect(readdirSync(join(CHART_DIR, 'templates', 'tests'))).to.have.length.greaterThan(0);
       for (const f of ['Chart.yaml', 'values.yaml', 'values.schema.json', 'README.md']) expect(readdirSync(CHART_DIR)).to.include(f);
+    });
+
+    it('renders one object per template file, named <component>-<kind>.yaml (release-wide objects and the helm test aside)', () => {
+      const KIND: Record<string, string> = {
+        ConfigMap: 'configmap', Service: 'service', StatefulSet: 'statefulset', Deployment: 'deployment',
+        PodDisruptionBudget: 'pdb', HorizontalPodAutoscaler: 'hpa',
+      };
+      // One NetworkPolicy per component from one table of who may talk to whom; the release's ServiceAccount; `helm test`.
+      const ownNames: Record<string, string> = {
+        'templates/networkpolicies.yaml': 'NetworkPolicy',
+        'templates/serviceaccount.yaml': 'ServiceAccount',
+        'templates/tests/smoke-test.yaml': 'Pod',
+      };
+      const seen = new Set<string>();
+      for (const [scenario, r] of Object.entries(rendered)) {
+        for (const [source, objects] of objectsBySource(r.text)) {
+          seen.add(source);
+          const at = `${scenario}: ${source}`;
+          if (ownNames[source]) {
+            expect(new Set(objects.map((o) => o.kind)), at).to.deep.equal(new Set([ownNames[source]]));
+            continue;
+          }
+          expect(objects.map((o) => `${o.kind}/${o.metadata.name}`), at).to.have.length(1);
+          const [o] = objects as [K8sObject];
+          const headless = o.kind === 'Service' && o.spec.clusterIP === 'None' ? '-headless' : '';
+          expect(source, at).to.equal(`templates/${o.metadata.labels[COMPONENT]}-${KIND[o.kind]}${headless}.yaml`);
+        }
+      }
+      const files = readdirSync(join(CHART_DIR, 'templates'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml'));
+      expect(files.map((f) => `templates/${f}`).filter((f) => !seen.has(f)), 'template files no scenario renders').to.deep.equal([]);
     });
 
     it('keeps appVersion equal to package.json\'s version and the member image tag equal to config.hazelcastVersion', () => {
@@ -649,22 +796,24 @@ describe('Helm chart charts/lab (real helm)', function () {
     });
 
     it('comments every value in values.yaml (a "# --" comment documents the whole value beneath it)', () => {
-      const doc = parseDocument(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'));
-      const undocumented: string[] = [];
-      visit(doc, {
-        Pair(_key, pair, path) {
-          const parent = path[path.length - 1];
-          const first = isMap(parent) && parent.items[0] === pair;
-          const p = pair as Pair;
-          const comment = (isScalar(p.key) ? p.key.commentBefore : undefined) ?? (first && isMap(parent) ? parent.commentBefore : undefined) ?? (p.value as { comment?: string } | null)?.comment;
-          const name = String(isScalar(p.key) ? p.key.value : p.key);
-          if (!comment) undocumented.push(name);
-          // A "--" comment documents the value as a whole (resources, maps, lists): skip its inside.
-          if (comment && comment.trimStart().startsWith('--') && isMap(p.value)) return visit.SKIP;
-          return undefined;
-        },
-      });
-      expect(undocumented).to.deep.equal([]);
+      const undocumented = valueDocs(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')).filter((v) => !v.comment);
+      expect(undocumented.map((v) => v.path.join('.'))).to.deep.equal([]);
+    });
+
+    it("describes every value in values.schema.json with its comment in values.yaml, and nothing else", () => {
+      const schema = JSON.parse(readFileSync(join(CHART_DIR, 'values.schema.json'), 'utf8'));
+      const checked = new Set<object>();
+      const drift: string[] = [];
+      for (const { path, comment } of valueDocs(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'))) {
+        const node = describingNode(schema, path);
+        if (node) checked.add(node);
+        const description = node?.description?.replace(/\s+/g, ' ').trim();
+        if (description !== comment) drift.push(`${path.join('.')}\n  values.yaml: ${comment}\n  schema:      ${description}`);
+      }
+      expect(drift, drift.join('\n')).to.deep.equal([]);
+      // A description that no comment checks would drift unseen (a definition's property no value uses, say).
+      const unchecked = describedProperties(schema).filter((p) => !checked.has(p.node)).map((p) => p.at);
+      expect(unchecked).to.deep.equal([]);
     });
 
     it('has a schema that rejects unknown keys at every level of values', () => {

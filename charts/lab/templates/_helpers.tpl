@@ -98,24 +98,68 @@ seccompProfile:
 {{/*
 Pod-spec fields every pod of the release shares: no service-account token (no pod talks to the
 Kubernetes API; Hazelcast discovers members through DNS), no injected *_SERVICE_HOST variables
-(each service reads only its own validated settings), and the shared scheduling values.
+(each service reads only its own validated settings), and where the pod may run: its component's
+nodeSelector and tolerations when set, else the chart-wide ones.
+(dict "root" $ "values" .Values.logging); the helm test pod, of no component, passes an empty "values".
 */}}
 {{- define "lab.podCommon" -}}
-serviceAccountName: {{ include "lab.fullname" . }}
+{{- $root := .root -}}
+serviceAccountName: {{ include "lab.fullname" $root }}
 automountServiceAccountToken: false
 enableServiceLinks: false
-{{- with .Values.imagePullSecrets }}
+{{- with $root.Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.nodeSelector }}
+{{- with .values.nodeSelector | default $root.Values.nodeSelector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.tolerations }}
+{{- with .values.tolerations | default $root.Values.tolerations }}
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- end -}}
+
+{{/*
+A pod's affinity, or nothing: its component's `affinity` when set, else, for a component that
+spreads (facade, logging, the members), preferred anti-affinity over nodes.
+(dict "ctx" (dict "root" $ "component" "logging") "affinity" .Values.logging.affinity "spread" true)
+*/}}
+{{- define "lab.affinity" -}}
+{{- if .affinity -}}
+{{- toYaml .affinity -}}
+{{- else if .spread -}}
+{{- include "lab.spreadOverNodes" .ctx -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+A pod template's annotations, or nothing: the component's podAnnotations under the chart's own (a
+config checksum, Prometheus's), which win on a clash so that no user value hides one the chart
+relies on. (dict "own" (dict "checksum/config" ...) "extra" .Values.logging.podAnnotations)
+*/}}
+{{- define "lab.podAnnotations" -}}
+{{- with merge (deepCopy .own) (deepCopy (.extra | default dict)) -}}
+{{- toYaml . -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+A component's extraEnv as list items, or nothing. They come after the chart's variables, so they
+may refer to them as $(NAME). A name the chart sets already fails the rendering: the duplicate
+would silently replace the chart's value, and server-side apply refuses it.
+(dict "component" "logging" "extraEnv" .Values.logging.extraEnv "taken" (list "HOST" "PORT" ...))
+*/}}
+{{- define "lab.extraEnv" -}}
+{{- range .extraEnv -}}
+{{- if has .name $.taken -}}
+{{- fail (printf "%s: extraEnv sets %s, which the chart sets itself; change the value it comes from instead" $.component .name) -}}
+{{- end -}}
+{{- end -}}
+{{- with .extraEnv -}}
+{{- toYaml . -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Spreads a component's pods over nodes when it can (preferred anti-affinity), never blocking scheduling. */}}
@@ -168,6 +212,11 @@ port, probes on /healthz and /readyz, resources, and the restricted security con
       protocol: TCP
   env:
     {{- include "lab.serviceEnv" . | nindent 4 }}
+    {{- $taken := list }}
+    {{- range include "lab.serviceEnv" . | fromYamlArray }}{{ $taken = append $taken .name }}{{ end }}
+    {{- with include "lab.extraEnv" (dict "component" .name "extraEnv" .service.extraEnv "taken" $taken) }}
+    {{- . | nindent 4 }}
+    {{- end }}
   livenessProbe:
     httpGet:
       path: /healthz
@@ -195,7 +244,8 @@ port, probes on /healthz and /readyz, resources, and the restricted security con
 {{- end -}}
 
 {{/*
-The Deployment of a lab service (facade, logging, messages, config-server).
+The Deployment of a lab service (facade, logging, messages, config-server), with the service's own
+podAnnotations, extraEnv, affinity, nodeSelector and tolerations from its values.
 (dict "root" $ "name" "logging" "service" .Values.logging "computed" (list ...)
       "volumeMounts" (list ...) "volumes" (list ...) "annotations" (dict ...) "spread" true)
 */}}
@@ -226,22 +276,23 @@ spec:
     metadata:
       labels:
         {{- include "lab.labels" $ctx | nindent 8 }}
-      {{- $annotations := .annotations | default dict }}
+      {{- $own := .annotations | default dict }}
       {{- if $root.Values.metrics.scrapeAnnotations }}
-      {{- $annotations = merge (dict "prometheus.io/scrape" "true" "prometheus.io/port" (toString .service.port) "prometheus.io/path" "/metrics") $annotations }}
+      {{- $scrape := dict "prometheus.io/scrape" "true" "prometheus.io/port" (toString .service.port) "prometheus.io/path" "/metrics" }}
+      {{- $own = merge $scrape $own }}
       {{- end }}
-      {{- with $annotations }}
+      {{- with include "lab.podAnnotations" (dict "own" $own "extra" .service.podAnnotations) }}
       annotations:
-        {{- toYaml . | nindent 8 }}
+        {{- . | nindent 8 }}
       {{- end }}
     spec:
-      {{- include "lab.podCommon" $root | nindent 6 }}
+      {{- include "lab.podCommon" (dict "root" $root "values" .service) | nindent 6 }}
       terminationGracePeriodSeconds: {{ $root.Values.terminationGracePeriodSeconds }}
       securityContext:
         {{- include "lab.podSecurityContext" (dict "uid" $root.Values.image.runAsUser) | nindent 8 }}
-      {{- if .spread }}
+      {{- with include "lab.affinity" (dict "ctx" $ctx "affinity" .service.affinity "spread" .spread) }}
       affinity:
-        {{- include "lab.spreadOverNodes" $ctx | nindent 8 }}
+        {{- . | nindent 8 }}
       {{- end }}
       containers:
         {{- include "lab.serviceContainer" . | nindent 8 }}
@@ -305,10 +356,94 @@ spec:
 {{- end -}}
 
 {{/*
+The registry config-server serves, under the facade's names for logging and messages: logging as its
+headless Service (expanded through DNS to one URL per ready pod), messages as a URL list.
+*/}}
+{{- define "lab.registry" -}}
+{{- $logging := dict "dns" (include "lab.logging.headlessService" .) "port" (int .Values.logging.port) "path" "/logging" -}}
+{{- $messagesHost := include "lab.componentName" (dict "root" . "component" "messages") -}}
+{{- $messages := list (printf "http://%s:%v/messages" $messagesHost .Values.messages.port) -}}
+{{- $names := .Values.facade.settings -}}
+{{- toPrettyJson (dict $names.LOGGING_SERVICE_NAME $logging $names.MESSAGES_SERVICE_NAME $messages) -}}
+{{- end -}}
+
+{{/*
 Synchronous backups of the messages map: with three members every entry lives on all three, so
 any two may die at once. One definition for the member config and logging's HZ_BACKUP_COUNT (which
 the dashboard shows, since a client cannot read a map's configuration).
 */}}
 {{- define "lab.hazelcast.backupCount" -}}
 2
+{{- end -}}
+
+{{/*
+The members' hazelcast.yaml: the ConfigMap holds it, and the StatefulSet's checksum/config annotation
+is its hash, so a changed configuration rolls the members.
+*/}}
+{{- define "lab.hazelcast.config" -}}
+{{- $hz := .Values.hazelcast -}}
+# Hazelcast {{ $hz.image.tag }} member configuration, rendered by the lab chart.
+hazelcast:
+  cluster-name: {{ $hz.clusterName }}
+  properties:
+    # No usage statistics leave the cluster.
+    hazelcast.phone.home.enabled: false
+    # SIGTERM (pod deletion, rollout, drain) migrates the member's partitions away before it leaves,
+    # bounded so the member is done before the kubelet's SIGKILL.
+    hazelcast.shutdownhook.enabled: true
+    hazelcast.shutdownhook.policy: GRACEFUL
+    hazelcast.graceful.shutdown.max.wait: {{ include "lab.hazelcast.gracefulWaitSeconds" . }}
+    # A member that vanished without a goodbye (SIGKILL, node loss) is declared dead after this long.
+    hazelcast.heartbeat.interval.seconds: 2
+    hazelcast.max.no.heartbeat.seconds: {{ $hz.maxNoHeartbeatSeconds }}
+    # No query may answer with more than about this many entries (the smallest limit Hazelcast
+    # takes): a read's key window that holds more is refused, and the reader narrows it.
+    hazelcast.query.result.size.limit: 100000
+  network:
+    port:
+      auto-increment: false
+      port: {{ $hz.port }}
+    join:
+      auto-detection:
+        enabled: false
+      multicast:
+        enabled: false
+      # DNS lookup mode: the members' addresses come from the headless Service, no API access needed.
+      kubernetes:
+        enabled: true
+        service-dns: {{ include "lab.hazelcast.headlessService" . }}.{{ .Release.Namespace }}.svc.{{ .Values.clusterDomain }}
+        service-port: {{ $hz.port }}
+    # /hazelcast/health/* serves the probes.
+    rest-api:
+      enabled: true
+      endpoint-groups:
+        HEALTH_CHECK:
+          enabled: true
+  map:
+    {{ $hz.mapName }}:
+      # Every entry on three members, synchronously: any two may die at once and no
+      # acknowledged message is lost (the lab relied on the default of one backup).
+      backup-count: {{ include "lab.hazelcast.backupCount" . }}
+      async-backup-count: 0
+      # Members keep no deserialised copy of a value after an indexed query (the default,
+      # INDEX-ONLY, grew the heap by about 40 % after the first full read of a million).
+      cache-deserialized-values: NEVER
+      # Values are JSON and no query reads inside them, so members keep no parsed description
+      # of each value: 411 instead of 724 bytes a message at a million (docs/capacity.md).
+      metadata-policy: "OFF"
+      # Keys are UUIDv7 strings, so key order is creation order: reads walk this index in key
+      # windows, each an O(window) range scan, never the whole map.
+      indexes:
+        - type: SORTED
+          attributes:
+            - __key
+    # One entry, `floor`: a key at or below every message key, where a full read starts.
+    {{ $hz.mapName }}-meta:
+      backup-count: {{ include "lab.hazelcast.backupCount" . }}
+      async-backup-count: 0
+{{- end -}}
+
+{{/* The member's graceful-shutdown bound: the pod's grace period less a margin for the JVM to exit. */}}
+{{- define "lab.hazelcast.gracefulWaitSeconds" -}}
+{{- sub .Values.hazelcast.terminationGracePeriodSeconds 15 -}}
 {{- end -}}

@@ -49,6 +49,8 @@ export interface TemplateOptions {
   release?: string;
   namespace?: string;
   set?: SetValues;
+  /** Values given as JSON (`--set-json`): lists and objects, e.g. a component's tolerations. */
+  setJson?: Record<string, unknown>;
   /** Leave out the `helm test` pod, as `--skip-tests` does. */
   skipTests?: boolean;
   chartDir?: string;
@@ -66,6 +68,17 @@ export function parseManifests(text: string): K8sObject[] {
     .filter((o): o is K8sObject => o !== null && typeof o === 'object');
 }
 
+/** The objects of a rendering by the template file that rendered them (`templates/...`, from helm's `# Source:` lines). */
+export function objectsBySource(text: string): Map<string, K8sObject[]> {
+  const bySource = new Map<string, K8sObject[]>();
+  for (const chunk of text.split(/^---$/m)) {
+    const source = /^# Source: [^/]+\/(.+)$/m.exec(chunk)?.[1];
+    const objects = parseManifests(chunk);
+    if (source && objects.length > 0) bySource.set(source, [...(bySource.get(source) ?? []), ...objects]);
+  }
+  return bySource;
+}
+
 /** `helm template` of charts/lab; rejects with helm's own message when it fails (e.g. a schema error). */
 export async function helmTemplate(helm: string, o: TemplateOptions = {}): Promise<Rendering> {
   const args = [
@@ -74,6 +87,7 @@ export async function helmTemplate(helm: string, o: TemplateOptions = {}): Promi
     '--kube-version', KUBE_VERSION,
     ...(o.skipTests ? ['--skip-tests'] : []),
     ...setArgs(o.set),
+    ...Object.entries(o.setJson ?? {}).flatMap(([k, v]) => ['--set-json', `${k}=${JSON.stringify(v)}`]),
   ];
   try {
     const { stdout } = await run(helm, args, { maxBuffer: 16 * 1024 * 1024 });
