@@ -189,11 +189,31 @@ describe('Helm chart charts/lab (real helm)', function () {
         'cache-deserialized-values': 'NEVER',
         'metadata-policy': 'OFF',
         indexes: [{ type: 'SORTED', attributes: ['__key'] }],
+        'split-brain-protection-ref': 'lab-majority',
+        'merge-policy': { 'class-name': 'PutIfAbsentMergePolicy' },
       });
       expect(config.properties['hazelcast.query.result.size.limit']).to.equal(100_000);
-      expect(config.map['messages-meta']).to.deep.equal({ 'backup-count': 2, 'async-backup-count': 0 });
+      expect(config.map['messages-meta']).to.deep.equal({
+        'backup-count': 2,
+        'async-backup-count': 0,
+        'split-brain-protection-ref': 'lab-majority',
+        'merge-policy': { 'class-name': 'PutIfAbsentMergePolicy' },
+      });
       expect(config.network['rest-api']).to.deep.equal({ enabled: true, 'endpoint-groups': { HEALTH_CHECK: { enabled: true } } });
       expect(config.properties['hazelcast.phone.home.enabled']).to.equal(false);
+    });
+
+    it('refuses writes on a side of a split with fewer than 2 members by default, and merges back within seconds; both are values', async () => {
+      const { config } = memberConfigOf(objectsOf('defaults'));
+      expect(config['split-brain-protection']).to.deep.equal({ 'lab-majority': { enabled: true, 'minimum-cluster-size': 2, 'protect-on': 'WRITE' } });
+      expect(config.properties['hazelcast.merge.first.run.delay.seconds']).to.equal(10);
+      expect(config.properties['hazelcast.merge.next.run.delay.seconds']).to.equal(5);
+      const strict = memberConfigOf((await helmTemplate(helm, { set: { 'hazelcast.splitBrainProtection.protectOn': 'READ_WRITE' } })).objects).config;
+      expect(strict['split-brain-protection']['lab-majority']['protect-on']).to.equal('READ_WRITE');
+      const off = memberConfigOf((await helmTemplate(helm, { set: { 'hazelcast.splitBrainProtection.enabled': false } })).objects).config;
+      expect(off['split-brain-protection']).to.equal(undefined);
+      expect(off.map.messages['split-brain-protection-ref']).to.equal(undefined);
+      expect(off.map['messages-meta']['split-brain-protection-ref']).to.equal(undefined);
     });
 
     it('shuts members down gracefully, within a bound derived from terminationGracePeriodSeconds', async () => {

@@ -19,15 +19,28 @@ describe('hazelcast/hazelcast.yaml', () => {
     expect(config.map['${lab.map.name}']['cache-deserialized-values']).to.equal('NEVER');
     expect(config.map['${lab.map.name}']['metadata-policy']).to.equal('OFF');
     expect(config.properties['hazelcast.query.result.size.limit']).to.equal(100_000);
-    expect(config.map['${lab.map.name}-meta']).to.deep.equal({ 'backup-count': 2, 'async-backup-count': 0 });
+    expect(config.map['${lab.map.name}-meta']).to.include({ 'backup-count': 2, 'async-backup-count': 0 });
   });
 
   it('joins over loopback TCP-IP only, with phone-home off and the health endpoints on', () => {
     expect(config.network.join.multicast.enabled).to.equal(false);
     expect(config.network.join['tcp-ip'].enabled).to.equal(true);
-    expect(config.network.interfaces.interfaces).to.deep.equal(['127.0.0.1']);
+    // One loopback address, the one local/hazelcast.ts gives (127.0.0.1, or a member's own 127.0.0.x).
+    expect(config.properties['hazelcast.local.localAddress']).to.equal('${lab.member.host}');
+    expect(config.network['public-address']).to.equal('${lab.member.host}:${lab.member.port}');
     expect(config.properties['hazelcast.socket.bind.any']).to.equal(false);
+    expect(config.properties['hazelcast.socket.client.bind.any']).to.equal(false);
     expect(config.properties['hazelcast.phone.home.enabled']).to.equal(false);
     expect(config.network['rest-api']['endpoint-groups'].HEALTH_CHECK.enabled).to.equal(true);
+  });
+
+  it('refuses writes on a side of a split with fewer than 2 members, on both maps, and merges back within seconds, put-if-absent', () => {
+    expect(config['split-brain-protection']['lab-majority']).to.deep.equal({ enabled: true, 'minimum-cluster-size': 2, 'protect-on': 'WRITE' });
+    for (const name of ['${lab.map.name}', '${lab.map.name}-meta']) {
+      expect(config.map[name]['split-brain-protection-ref'], name).to.equal('lab-majority');
+      expect(config.map[name]['merge-policy']['class-name'], name).to.equal('PutIfAbsentMergePolicy');
+    }
+    expect(config.properties['hazelcast.merge.first.run.delay.seconds']).to.be.at.most(10);
+    expect(config.properties['hazelcast.merge.next.run.delay.seconds']).to.be.at.most(5);
   });
 });

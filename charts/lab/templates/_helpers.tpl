@@ -396,6 +396,9 @@ hazelcast:
     # A member that vanished without a goodbye (SIGKILL, node loss) is declared dead after this long.
     hazelcast.heartbeat.interval.seconds: 2
     hazelcast.max.no.heartbeat.seconds: {{ $hz.maxNoHeartbeatSeconds }}
+    # After a split, the smaller side looks for the larger one this soon, and this often, and merges into it.
+    hazelcast.merge.first.run.delay.seconds: {{ $hz.mergeFirstRunDelaySeconds }}
+    hazelcast.merge.next.run.delay.seconds: {{ $hz.mergeNextRunDelaySeconds }}
     # No query may answer with more than about this many entries (the smallest limit Hazelcast
     # takes): a read's key window that holds more is refused, and the reader narrows it.
     hazelcast.query.result.size.limit: 100000
@@ -419,12 +422,29 @@ hazelcast:
       endpoint-groups:
         HEALTH_CHECK:
           enabled: true
+  {{- with $hz.splitBrainProtection }}
+  {{- if .enabled }}
+  # A side of a split with fewer members than this refuses {{ .protectOn }} operations on the maps below.
+  split-brain-protection:
+    lab-majority:
+      enabled: true
+      minimum-cluster-size: {{ .minimumMembers }}
+      protect-on: {{ .protectOn }}
+  {{- end }}
+  {{- end }}
   map:
     {{ $hz.mapName }}:
       # Every entry on three members, synchronously: any two may die at once and no
       # acknowledged message is lost (the lab relied on the default of one backup).
       backup-count: {{ include "lab.hazelcast.backupCount" . }}
       async-backup-count: 0
+      {{- if $hz.splitBrainProtection.enabled }}
+      split-brain-protection-ref: lab-majority
+      {{- end }}
+      # On a merge, the smaller side's entry is added only where the larger side lacks its key: keys
+      # are message ids, unique and never rewritten, so nothing stored is ever overwritten.
+      merge-policy:
+        class-name: PutIfAbsentMergePolicy
       # Members keep no deserialised copy of a value after an indexed query (the default,
       # INDEX-ONLY, grew the heap by about 40 % after the first full read of a million).
       cache-deserialized-values: NEVER
@@ -441,6 +461,12 @@ hazelcast:
     {{ $hz.mapName }}-meta:
       backup-count: {{ include "lab.hazelcast.backupCount" . }}
       async-backup-count: 0
+      {{- if $hz.splitBrainProtection.enabled }}
+      split-brain-protection-ref: lab-majority
+      {{- end }}
+      # The floor and the capacity charge: the larger side's values stand.
+      merge-policy:
+        class-name: PutIfAbsentMergePolicy
 {{- end -}}
 
 {{/* The member's graceful-shutdown bound: the pod's grace period less a margin for the JVM to exit. */}}
