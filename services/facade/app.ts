@@ -17,7 +17,7 @@ import type { RegistryClient } from './registry-client.js';
 import { ClusterViewer } from './cluster.js';
 import { LoggingReader } from './logging-reader.js';
 import type { ReadLine } from '../../lib/message-lines.js';
-import { DASHBOARD_FILES, DASHBOARD_HEADERS, DASHBOARD_PAGE, type Asset } from './dashboard/assets.js';
+import { addDashboardRoutes } from './dashboard/files.js';
 
 export interface FacadeAppDeps {
   logger: Logger;
@@ -170,23 +170,7 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
     ctx.body = await viewer.view(ctx.state.requestId);
   });
 
-  const sendAsset = (ctx: Koa.ParameterizedContext<AppState>, asset: Asset) => {
-    ctx.set(DASHBOARD_HEADERS);
-    ctx.type = asset.type;
-    ctx.etag = asset.etag;
-    ctx.status = 200; // `fresh` compares validators only for a successful answer
-    if (ctx.fresh) {
-      ctx.status = 304;
-      return;
-    }
-    ctx.body = asset.body;
-  };
-  router.get('/', (ctx) => sendAsset(ctx, DASHBOARD_PAGE));
-  router.get('/dashboard/:file', (ctx) => {
-    const asset = DASHBOARD_FILES.get(ctx.params.file ?? '');
-    if (!asset) throw new HttpError(404, 'NOT_FOUND', 'no such dashboard file');
-    sendAsset(ctx, asset);
-  });
+  addDashboardRoutes(router);
 
   return createServiceApp({ logger, metrics, router });
 }

@@ -8,7 +8,7 @@ import { createApp as createFacade } from '../../services/facade/app.js';
 import { createApp as createConfigServer } from '../../services/config-server/app.js';
 import type { RegistryEntry } from '../../services/config-server/registry.js';
 import { readinessUrl } from '../../services/facade/cluster.js';
-import { DASHBOARD_FILES } from '../../services/facade/dashboard/assets.js';
+import { DASHBOARD_FILES } from '../../services/facade/dashboard/files.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { unavailable } from '../../lib/errors.js';
 import { newMessageId } from '../../lib/ids.js';
