@@ -6,7 +6,7 @@
  * `Stopper`: by process handle, by pid, or by a person running `kubectl delete pod`.
  */
 import type { ClusterView, HazelcastView } from '../services/facade/cluster.js';
-import type { StoredMessage } from '../services/logging/store.js';
+import type { StoredMessage } from '../lib/contract.js';
 import { keyToNumber, numberToKey } from '../services/logging/key-range.js';
 import { pageQuery } from '../lib/paging.js';
 import { setTimeout as sleep } from 'node:timers/promises';

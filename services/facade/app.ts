@@ -16,7 +16,7 @@ import { StreamedReads, jsonArray } from '../../lib/http/stream.js';
 import type { RegistryClient } from './registry-client.js';
 import { ClusterViewer } from './cluster.js';
 import { LoggingReader } from './logging-reader.js';
-import type { ReadLine } from '../../lib/message-lines.js';
+import { errorAnswer, parseAnswer, parseRequest, postMessageBody, type ReadLine } from '../../lib/contract.js';
 import { addDashboardRoutes } from './dashboard/files.js';
 
 export interface FacadeAppDeps {
@@ -42,28 +42,6 @@ export interface FacadeAppDeps {
   readSilenceMs?: number;
 }
 
-/** The `error.message` of another service's JSON error answer, if it has one. */
-function upstreamMessage(text: string): string | undefined {
-  try {
-    const message = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
-    return typeof message === 'string' ? message : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Extracts `msg` from a parsed body of any accepted type. */
-export function messageFrom(body: unknown, isText: boolean): string {
-  let msg: unknown;
-  if (isText) msg = body;
-  else if (typeof body === 'object' && body !== null && !Array.isArray(body)) msg = (body as Record<string, unknown>).msg;
-  else throw badRequest('INVALID_BODY', 'body must be an object with a "msg" field');
-  if (msg === undefined) throw badRequest('MISSING_MSG', 'msg is required');
-  if (typeof msg !== 'string') throw badRequest('INVALID_MSG', 'msg must be a string');
-  if (msg.trim() === '') throw badRequest('EMPTY_MSG', 'msg must not be empty');
-  return msg;
-}
-
 export function createApp(deps: FacadeAppDeps): Koa<AppState> {
   const { logger, metrics, registry, client, loggingService, messagesService, bodyLimitBytes, newId = newMessageId } = deps;
 
@@ -76,7 +54,8 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
     // The lab's clients post forms; JSON and plain text are accepted too.
     parseBody(['form', 'json', 'text'], bodyLimitBytes),
     async (ctx) => {
-      const msg = messageFrom(ctx.request.body, ctx.request.is('text/plain') !== false);
+      const body = ctx.request.is('text/plain') !== false ? { msg: ctx.request.body } : ctx.request.body;
+      const { msg } = parseRequest(postMessageBody, body);
       const uuid = newId();
       const { requestId } = ctx.state;
       const instances = await registry.instances(loggingService, requestId);
@@ -96,7 +75,10 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
       }
       const { status } = result.response;
       if (status === 409) throw new HttpError(409, 'UUID_CONFLICT', 'the message id is already taken');
-      if (status === 507) throw new HttpError(507, 'STORE_FULL', upstreamMessage(result.response.text) ?? 'the message store is full', { expose: true });
+      if (status === 507) {
+        const message = parseAnswer(errorAnswer, result.response.text)?.error.message ?? 'the message store is full';
+        throw new HttpError(507, 'STORE_FULL', message, { expose: true });
+      }
       if (status !== 200 && status !== 201) {
         throw new HttpError(502, 'BAD_GATEWAY', `logging answered ${status}`, { cause: result.response.text });
       }
@@ -117,7 +99,7 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
       stub = readStub(requestId, log, signal);
       return logging.read(page, { requestId, signal, fields: 'text' });
     };
-    // Each text goes out as the JSON logging sent it: nothing is parsed or encoded again here.
+    // Each text goes out as the JSON its checked line gave (lib/contract.ts): nothing is parsed again here.
     const format = {
       ...jsonArray((m: ReadLine) => m.json),
       open: '{"logging-service":[',

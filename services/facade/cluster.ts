@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../../lib/log.js';
 import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
-import type { ClusterSummary } from '../logging/store.js';
+import { clusterSummary, parseAnswer, registryLists, type ClusterSummary } from '../../lib/contract.js';
 import type { RegistryClient } from './registry-client.js';
 
 /** Bound on one readiness probe or registry read for the cluster view; a dead instance costs no more. */
@@ -33,7 +33,6 @@ export interface RegistryEntryView {
 }
 
 export interface HazelcastView extends ClusterSummary {
-  backupCount: number | null;
   clusterSize: number;
   /** Sum of the members' owned entries; equals `mapSize` unless partitions are moving. */
   ownedEntriesTotal: number;
@@ -137,17 +136,8 @@ export class ClusterViewer {
     if (configServerUrl) {
       const r = await probe(this.deps.client, `${configServerUrl}/services`, this.deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, requestId);
       if (r.status === 200) {
-        try {
-          const parsed = JSON.parse(r.text) as unknown;
-          if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-            const lists = Object.fromEntries(
-              Object.entries(parsed).filter((e): e is [string, string[]] => Array.isArray(e[1]) && e[1].every((u) => typeof u === 'string')),
-            );
-            return { lists, configServer: { url: configServerUrl, reachable: true, error: null } };
-          }
-        } catch {
-          // reported below as a malformed answer
-        }
+        const lists = parseAnswer(registryLists, r.text);
+        if (lists) return { lists, configServer: { url: configServerUrl, reachable: true, error: null } };
         error = 'malformed registry';
       } else {
         error = r.detail;
@@ -168,22 +158,11 @@ export class ClusterViewer {
     try {
       const { instance, response } = await this.deps.client.callAny(candidates, (url) => `${url}/cluster`, { requestId });
       if (response.status !== 200) return { hazelcast: null, error: `logging answered ${response.status}` };
-      const s = JSON.parse(response.text) as ClusterSummary;
-      if (!Array.isArray(s.members) || typeof s.mapSize !== 'number') return { hazelcast: null, error: 'logging sent a malformed summary' };
-      return {
-        hazelcast: {
-          connected: s.connected,
-          mapName: s.mapName,
-          mapSize: s.mapSize,
-          entriesCounted: s.entriesCounted === 'estimated' ? 'estimated' : 'exact',
-          backupCount: typeof s.backupCount === 'number' ? s.backupCount : null,
-          clusterSize: s.members.length,
-          ownedEntriesTotal: s.members.reduce((n, m) => n + m.ownedEntries, 0),
-          members: [...s.members].sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true })),
-          reportedBy: instance,
-        },
-        error: null,
-      };
+      const summary = parseAnswer(clusterSummary, response.text);
+      if (!summary) return { hazelcast: null, error: 'logging sent a malformed summary' };
+      const members = [...summary.members].sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }));
+      const ownedEntriesTotal = members.reduce((n, m) => n + m.ownedEntries, 0);
+      return { hazelcast: { ...summary, members, clusterSize: members.length, ownedEntriesTotal, reportedBy: instance }, error: null };
     } catch (err) {
       this.deps.logger.warn({ requestId, err: (err as Error).message }, 'cluster summary unavailable');
       const why = err instanceof UpstreamError ? (err.status ? `HTTP ${err.status}` : err.reason) : 'malformed answer';

@@ -1,6 +1,6 @@
 /**
  * The facade's reads from the logging service. A read of any size is one streamed request
- * (`GET /logging?format=ndjson`), taken apart line by line as it arrives: the facade holds what
+ * (`GET /logging?format=ndjson`), checked line by line as it arrives: the facade holds what
  * one network chunk brings, and backpressure reaches logging and, through it, the members.
  * A read starts on another instance only where the first could not have started it
  * (`retryIfNotStarted`); a read cut short (its instance died mid-read) goes on from the last
@@ -9,7 +9,7 @@
 import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
 import type { Page } from '../../lib/paging.js';
 import { ServiceClient, UpstreamError, readLines, retryIfNotStarted } from '../../lib/service-client.js';
-import { MESSAGE_FIELDS, readLine, type ReadLine } from '../../lib/message-lines.js';
+import { MESSAGE_FIELDS, readLine, type ReadLine } from '../../lib/contract.js';
 import type { RegistryClient } from './registry-client.js';
 
 /** What a read passes on of each message: its text (as JSON), or its whole record. */
@@ -36,7 +36,7 @@ export interface ReadRequest {
   onInstance?: (instance: string) => void;
 }
 
-/** One line of logging's answer, taken apart by position (lib/message-lines.ts). */
+/** One line of logging's answer, checked against the contract. */
 function parseLine(line: string, fields: ReadFields): ReadLine {
   const read = readLine(line, fields === 'text');
   if (!read) throw new HttpError(502, 'BAD_GATEWAY', 'logging sent a malformed message');

@@ -5,7 +5,7 @@ import { LoggingReader } from '../../services/facade/logging-reader.js';
 import { ServiceClient } from '../../lib/service-client.js';
 import { HttpError } from '../../lib/errors.js';
 import { newMessageId } from '../../lib/ids.js';
-import { idTextLine } from '../../lib/message-lines.js';
+import { idTextLine } from '../../lib/contract.js';
 import { silentLogger } from '../support/fakes.js';
 
 const stored = Array.from({ length: 23 }, (_, i) => ({ uuid: newMessageId(), msg: `m${i}` }));
