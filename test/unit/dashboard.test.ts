@@ -7,7 +7,7 @@ import vm from 'node:vm';
 import { createApp as createFacade } from '../../services/facade/app.js';
 import { createApp as createConfigServer } from '../../services/config-server/app.js';
 import type { RegistryEntry } from '../../services/config-server/registry.js';
-import { readinessUrl } from '../../services/facade/cluster.js';
+import { readinessUrl } from '../../services/facade/cluster-view.js';
 import { DASHBOARD_FILES } from '../../services/facade/dashboard/files.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { unavailable } from '../../lib/errors.js';

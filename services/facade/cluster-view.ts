@@ -1,12 +1,15 @@
 /**
- * What the dashboard and `npm run scenario` see: one view of the whole system — config-server's
- * registry with each instance's readiness, and the Hazelcast cluster as one logging instance's
- * client sees it (members, entries each owns, map size, backup count). Its cost is O(members and
- * instances): the entries per member come from logging's summary, which never lists a large map.
+ * What the dashboard and `npm run scenario` see (`GET /facade/cluster`): one view of the whole
+ * system — config-server's registry with each instance's readiness, and the Hazelcast cluster as
+ * one logging instance's client sees it (members, entries each owns, map size, backup count). Its
+ * cost is O(members and instances): the entries per member come from logging's summary, which
+ * never lists a large map.
  */
 import type { Logger } from '../../lib/log.js';
+import { HttpError } from '../../lib/errors.js';
 import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
-import { clusterSummary, parseAnswer, registryLists, type ClusterSummary } from '../../lib/contract.js';
+import { parseAnswer, registryLists, type ClusterSummary } from '../../lib/contract.js';
+import type { LoggingClient } from './logging-client.js';
 import type { RegistryClient } from './registry-client.js';
 
 /** Bound on one readiness probe or registry read for the cluster view; a dead instance costs no more. */
@@ -52,7 +55,9 @@ export interface ClusterView {
 
 export interface ClusterDeps {
   registry: Pick<RegistryClient, 'instances'>;
+  /** For the readiness probes and config-server's registry. */
   client: ServiceClient;
+  logging: Pick<LoggingClient, 'summary'>;
   logger: Logger;
   loggingService: string;
   messagesService: string;
@@ -156,14 +161,12 @@ export class ClusterViewer {
     const ready = logging.filter((i) => i.health === 'ready').map((i) => i.url);
     const candidates = ready.length > 0 ? ready : logging.map((i) => i.url);
     try {
-      const { instance, response } = await this.deps.client.callAny(candidates, (url) => `${url}/cluster`, { requestId });
-      if (response.status !== 200) return { hazelcast: null, error: `logging answered ${response.status}` };
-      const summary = parseAnswer(clusterSummary, response.text);
-      if (!summary) return { hazelcast: null, error: 'logging sent a malformed summary' };
+      const { instance, summary } = await this.deps.logging.summary(candidates, requestId);
       const members = [...summary.members].sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }));
       const ownedEntriesTotal = members.reduce((n, m) => n + m.ownedEntries, 0);
       return { hazelcast: { ...summary, members, clusterSize: members.length, ownedEntriesTotal, reportedBy: instance }, error: null };
     } catch (err) {
+      if (err instanceof HttpError) return { hazelcast: null, error: err.message };
       this.deps.logger.warn({ requestId, err: (err as Error).message }, 'cluster summary unavailable');
       const why = err instanceof UpstreamError ? (err.status ? `HTTP ${err.status}` : err.reason) : 'malformed answer';
       return { hazelcast: null, error: `no logging instance could report the cluster (last: ${why})` };
