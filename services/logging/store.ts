@@ -87,7 +87,7 @@ export function apportion(total: number, weights: number[]): number[] {
 export interface HazelcastStoreOptions {
   /** The map's backup count as the member configuration declares it; reported in the summary. */
   backupCount?: number;
-  /** Entries one read window should hold (default 2,000: the fastest of 1,000, 2,000 and 5,000 in npm run bench). */
+  /** Entries one read window should hold (default 2,000, the fastest size in npm run bench: docs/reads-and-capacity.md). */
   windowEntries?: number;
   /** Keys up to this far ahead of this clock are read (default 60 s); logging refuses later ones. */
   maxClockSkewMs?: number;
@@ -304,7 +304,8 @@ export class HazelcastMessageStore implements MessageStore {
 
   /**
    * The map's proxy, made once: the client keeps a proxy valid across reconnects, and asking the
-   * proxy manager on every request was ~1% of a POST. Still 503 while the client is shutting down.
+   * proxy manager on every request showed in a POST's profile (docs/performance.md). Still 503
+   * while the client is shutting down.
    * Reads need the sorted index on `__key` that the member configuration declares
    * (hazelcast/hazelcast.yaml, the chart's ConfigMap); without it every window would scan the map.
    */
