@@ -4,7 +4,7 @@
  */
 import { build } from 'hdr-histogram-js';
 import type { IMap } from 'hazelcast-client';
-import type { StoredValue } from '../services/logging/store.js';
+import type { StoredValue } from '../lib/contract.js';
 import { monotonicUs, type Measurement } from './measurement.js';
 import { ProgressLine, fmtInt } from './progress.js';
 

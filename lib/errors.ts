@@ -3,6 +3,8 @@
  * whether that message is safe to show to the client (`expose`). The error middleware turns it into
  * `{"error": {"code", "message"}}`; anything else becomes an opaque 500.
  */
+import type { ErrorAnswer } from './contract.js';
+
 export interface HttpErrorOptions {
   /** Show `message` to the client; defaults to true below 500 and false from 500 up. */
   expose?: boolean;
@@ -70,7 +72,7 @@ export function toHttpError(err: unknown): HttpError {
   return new HttpError(500, 'INTERNAL', 'internal error', { expose: false, cause: err });
 }
 
-/** The JSON body for an error; internal messages are replaced by a generic one. */
-export function errorBody(err: HttpError): { error: { code: string; message: string } } {
+/** The JSON body for an error (lib/contract.ts); internal messages are replaced by a generic one. */
+export function errorBody(err: HttpError): ErrorAnswer {
   return { error: { code: err.code, message: err.expose ? err.message : 'internal error' } };
 }

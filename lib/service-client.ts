@@ -178,9 +178,9 @@ export class ServiceClient {
       headers['content-length'] = Buffer.byteLength(body);
     }
     const secure = url.startsWith('https:');
-    // node:http on the pooled keep-alive agents rather than node-fetch: on the facade's hot path
-    // node-fetch cost 0.37 ms of CPU per call (its body streams, Headers and AbortSignal), which
-    // capped POST /facade at 948 req/s; with node:http the facade does 1,573 (npm run bench).
+    // node:http on the pooled keep-alive agents rather than node-fetch: node-fetch's machinery per
+    // call (body streams, Headers, an AbortSignal) was the largest cost on the facade's hot path.
+    // The profile and the A/B run: docs/performance.md, "What profiling changed".
     return new Promise<UpstreamResponse>((resolve, reject) => {
       const fail = (err: unknown) => {
         clearTimeout(timer);

@@ -6,7 +6,8 @@
 import { v7 as uuidv7 } from 'uuid';
 import { HazelcastConnection } from '../lib/hazelcast.js';
 import type { Logger } from '../lib/log.js';
-import type { HazelcastMessageStore, StoredMessage } from '../services/logging/store.js';
+import type { HazelcastMessageStore } from '../services/logging/store.js';
+import type { StoredMessage } from '../lib/contract.js';
 
 /** Where progress goes, e.g. a bench progress line. */
 export interface Progress {

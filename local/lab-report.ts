@@ -5,8 +5,8 @@
  * read-back before and after members are stopped. How members are stopped is the caller's
  * `Stopper`: by process handle, by pid, or by a person running `kubectl delete pod`.
  */
-import type { ClusterView, HazelcastView } from '../services/facade/cluster.js';
-import type { StoredMessage } from '../services/logging/store.js';
+import type { ClusterView, HazelcastView } from '../services/facade/cluster-view.js';
+import type { StoredMessage } from '../lib/contract.js';
 import { keyToNumber, numberToKey } from '../services/logging/key-range.js';
 import { pageQuery } from '../lib/paging.js';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -5,6 +5,7 @@ import { createServiceApp, type AppState } from '../../lib/http/app.js';
 import type { Logger } from '../../lib/log.js';
 import type { HttpMetrics } from '../../lib/metrics.js';
 import { badRequest, notFound } from '../../lib/errors.js';
+import type { InstanceList, RegistryLists } from '../../lib/contract.js';
 import { expandEntry, resolveAll, SERVICE_NAME, type Registry, type Resolve } from './registry.js';
 
 export interface ConfigServerAppDeps {
@@ -35,14 +36,14 @@ export function createApp({ logger, metrics, registry, resolve = resolveAll, dns
     const reg = registry();
     const names = [...reg.keys()].sort();
     const lists = await Promise.all(names.map((n) => expand(n, reg)));
-    ctx.body = Object.fromEntries(names.map((n, i) => [n, lists[i]]));
+    ctx.body = Object.fromEntries(names.map((n, i) => [n, lists[i]!])) satisfies RegistryLists;
   });
   router.get('/services/:name', async (ctx) => {
     const name = ctx.params.name ?? '';
     if (!SERVICE_NAME.test(name)) throw badRequest('INVALID_NAME', 'service names are lower-case letters, digits and dashes');
     const reg = registry();
     if (!reg.has(name)) throw notFound(`unknown service: ${name}`);
-    ctx.body = await expand(name, reg);
+    ctx.body = (await expand(name, reg)) satisfies InstanceList;
   });
   return createServiceApp({ logger, metrics, router });
 }

@@ -1,23 +1,25 @@
 /**
  * The facade, the only public entry point. `POST /facade` gives a message its id and stores it on
  * a random logging instance; `GET /facade` reads every message back with the messages-service text.
+ * The dashboard (`/`) and its two JSON endpoints, `/facade/messages` and `/facade/cluster`, show
+ * the stored messages in detail and the system around them.
  */
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { createServiceApp, type AppState } from '../../lib/http/app.js';
+import { createServiceApp, type AppContext, type AppState } from '../../lib/http/app.js';
 import { parseBody } from '../../lib/http/body.js';
 import type { Logger } from '../../lib/log.js';
 import type { HttpMetrics } from '../../lib/metrics.js';
-import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
+import { badRequest } from '../../lib/errors.js';
 import { newMessageId } from '../../lib/ids.js';
 import { isLargeRead, parsePage } from '../../lib/paging.js';
-import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
+import { ServiceClient } from '../../lib/service-client.js';
 import { StreamedReads, jsonArray } from '../../lib/http/stream.js';
+import { parseRequest, postMessageBody, type ReadLine } from '../../lib/contract.js';
 import type { RegistryClient } from './registry-client.js';
-import { ClusterViewer } from './cluster.js';
-import { LoggingReader } from './logging-reader.js';
-import type { ReadLine } from '../../lib/message-lines.js';
-import { DASHBOARD_FILES, DASHBOARD_HEADERS, DASHBOARD_PAGE, type Asset } from './dashboard/assets.js';
+import { ClusterViewer } from './cluster-view.js';
+import { LoggingClient } from './logging-client.js';
+import { addDashboardRoutes } from './dashboard/files.js';
 
 export interface FacadeAppDeps {
   logger: Logger;
@@ -42,109 +44,24 @@ export interface FacadeAppDeps {
   readSilenceMs?: number;
 }
 
-/** The `error.message` of another service's JSON error answer, if it has one. */
-function upstreamMessage(text: string): string | undefined {
-  try {
-    const message = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
-    return typeof message === 'string' ? message : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Extracts `msg` from a parsed body of any accepted type. */
-export function messageFrom(body: unknown, isText: boolean): string {
-  let msg: unknown;
-  if (isText) msg = body;
-  else if (typeof body === 'object' && body !== null && !Array.isArray(body)) msg = (body as Record<string, unknown>).msg;
-  else throw badRequest('INVALID_BODY', 'body must be an object with a "msg" field');
-  if (msg === undefined) throw badRequest('MISSING_MSG', 'msg is required');
-  if (typeof msg !== 'string') throw badRequest('INVALID_MSG', 'msg must be a string');
-  if (msg.trim() === '') throw badRequest('EMPTY_MSG', 'msg must not be empty');
-  return msg;
-}
-
 export function createApp(deps: FacadeAppDeps): Koa<AppState> {
-  const { logger, metrics, registry, client, loggingService, messagesService, bodyLimitBytes, newId = newMessageId } = deps;
-
-  const router = new Router<AppState>();
-  const reads = new StreamedReads({ maxConcurrent: deps.maxConcurrentReads ?? 4, deadlineMs: deps.readDeadlineMs ?? 300_000, registry: metrics.registry });
-  const logging = new LoggingReader({ registry, client, loggingService, silenceMs: deps.readSilenceMs ?? 8_000 });
-
-  router.post(
-    '/facade',
-    // The lab's clients post forms; JSON and plain text are accepted too.
-    parseBody(['form', 'json', 'text'], bodyLimitBytes),
-    async (ctx) => {
-      const msg = messageFrom(ctx.request.body, ctx.request.is('text/plain') !== false);
-      const uuid = newId();
-      const { requestId } = ctx.state;
-      const instances = await registry.instances(loggingService, requestId);
-      if (instances.length === 0) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance is registered');
-      let result;
-      try {
-        // The uuid is fixed before the first attempt, so a retry replays the same put: never a duplicate.
-        result = await client.callAny(instances, (url) => url, {
-          method: 'POST',
-          json: { uuid, msg },
-          requestId,
-          deadline: Date.now() + (deps.requestDeadlineMs ?? 15_000),
-        });
-      } catch (err) {
-        if (err instanceof UpstreamError) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could store the message', err);
-        throw err;
-      }
-      const { status } = result.response;
-      if (status === 409) throw new HttpError(409, 'UUID_CONFLICT', 'the message id is already taken');
-      if (status === 507) throw new HttpError(507, 'STORE_FULL', upstreamMessage(result.response.text) ?? 'the message store is full', { expose: true });
-      if (status !== 200 && status !== 201) {
-        throw new HttpError(502, 'BAD_GATEWAY', `logging answered ${status}`, { cause: result.response.text });
-      }
-      ctx.status = 201;
-      ctx.body = { message: { uuid, msg }, response: { success: 'Message Was Logged' }, loggedBy: result.instance };
-    },
-  );
-
-  /**
-   * Every message (or one page) in creation order, streamed in the lab's JSON shape as logging
-   * streams it (logging-reader.ts); the messages-service text is fetched alongside, written last.
-   */
-  router.get('/facade', async (ctx) => {
-    const page = parsePage(ctx.query);
-    const { requestId, log } = ctx.state;
-    let stub: Promise<string | null> = Promise.resolve(null);
-    const open = (signal: AbortSignal) => {
-      stub = readStub(requestId, log, signal);
-      return logging.read(page, { requestId, signal, fields: 'text' });
-    };
-    // Each text goes out as the JSON logging sent it: nothing is parsed or encoded again here.
-    const format = {
-      ...jsonArray((m: ReadLine) => m.json),
-      open: '{"logging-service":[',
-      close: async () => `],"messages-service":${JSON.stringify(await stub)}}`,
-    };
-    await reads.send(ctx, open, format, { capped: isLargeRead(page) });
+  const { logger, metrics, registry, client, loggingService, messagesService } = deps;
+  const logging = new LoggingClient({
+    registry,
+    client,
+    loggingService,
+    silenceMs: deps.readSilenceMs ?? 8_000,
+    storeDeadlineMs: deps.requestDeadlineMs,
   });
-
-  /** The stub's text, or null when the messages service cannot be reached: the messages still come back. */
-  async function readStub(requestId: string, log: Logger, signal: AbortSignal): Promise<string | null> {
-    try {
-      const instances = await registry.instances(messagesService, requestId);
-      if (instances.length === 0) return null;
-      const { response } = await client.callAny(instances, (url) => url, { requestId, signal });
-      return response.status === 200 ? response.text : null;
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'messages service unavailable');
-      return null;
-    }
-  }
-
-  // ---- Dashboard and its JSON endpoints ------------------------------------------------------
-  // `/` is a self-contained page (no outside resource, strict CSP) fed by the two endpoints below.
-
+  const reads = new StreamedReads({
+    maxConcurrent: deps.maxConcurrentReads ?? 4,
+    deadlineMs: deps.readDeadlineMs ?? 300_000,
+    registry: metrics.registry,
+  });
   const viewer = new ClusterViewer({
     registry,
     client,
+    logging,
     logger,
     loggingService,
     messagesService,
@@ -152,41 +69,89 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
     probeTimeoutMs: deps.probeTimeoutMs,
   });
 
-  /** Stored messages with their details: `{messages: [{uuid, msg, loggedBy, storedAt}], readFrom}`. */
-  router.get('/facade/messages', async (ctx) => {
+  const router = new Router<AppState>();
+  // The lab's clients post forms; JSON and plain text are accepted too.
+  router.post('/facade', parseBody(['form', 'json', 'text'], deps.bodyLimitBytes), postMessage(logging, deps.newId ?? newMessageId));
+  router.get('/facade', readMessages(logging, reads, (requestId, log, signal) => readStub(deps, requestId, log, signal)));
+  router.get('/facade/messages', readRecords(logging, reads));
+  router.get('/facade/cluster', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await viewer.view(ctx.state.requestId);
+  });
+  addDashboardRoutes(router);
+  return createServiceApp({ logger, metrics, router });
+}
+
+type Handler = (ctx: AppContext) => Promise<void>;
+
+/** `POST /facade`: the message gets its id here and is stored on a logging instance (logging-client.ts). */
+function postMessage(logging: LoggingClient, newId: () => string): Handler {
+  return async (ctx) => {
+    const body = ctx.request.is('text/plain') !== false ? { msg: ctx.request.body } : ctx.request.body;
+    const { msg } = parseRequest(postMessageBody, body);
+    const uuid = newId();
+    const loggedBy = await logging.store({ uuid, msg }, ctx.state.requestId);
+    ctx.status = 201;
+    ctx.body = { message: { uuid, msg }, response: { success: 'Message Was Logged' }, loggedBy };
+  };
+}
+
+/**
+ * `GET /facade`: every message (or one page) in creation order, streamed in the lab's JSON shape as
+ * logging streams it; the messages-service text is fetched alongside, written last.
+ */
+function readMessages(
+  logging: LoggingClient,
+  reads: StreamedReads,
+  readStub: (requestId: string, log: Logger, signal: AbortSignal) => Promise<string | null>,
+): Handler {
+  return async (ctx) => {
+    const page = parsePage(ctx.query);
+    const { requestId, log } = ctx.state;
+    let stub: Promise<string | null> = Promise.resolve(null);
+    const open = (signal: AbortSignal) => {
+      stub = readStub(requestId, log, signal);
+      return logging.read(page, { requestId, signal, fields: 'text' });
+    };
+    // Each text goes out as the JSON its checked line gave (lib/contract.ts): nothing is parsed again here.
+    const format = {
+      ...jsonArray((m: ReadLine) => m.json),
+      open: '{"logging-service":[',
+      close: async () => `],"messages-service":${JSON.stringify(await stub)}}`,
+    };
+    await reads.send(ctx, open, format, { capped: isLargeRead(page) });
+  };
+}
+
+/** `GET /facade/messages`, the dashboard's list: `{messages: [{uuid, msg, loggedBy, storedAt}], readFrom}`. */
+function readRecords(logging: LoggingClient, reads: StreamedReads): Handler {
+  return async (ctx) => {
     const page = parsePage(ctx.query);
     const { instance } = ctx.query;
     if (instance !== undefined && typeof instance !== 'string') throw badRequest('UNKNOWN_INSTANCE', 'give one instance');
     const { requestId } = ctx.state;
     let readFrom: string | undefined;
-    const open = (signal: AbortSignal) => logging.read(page, { requestId, signal, fields: 'record', instance, onInstance: (i) => (readFrom ??= i) });
+    const open = (signal: AbortSignal) =>
+      logging.read(page, { requestId, signal, fields: 'record', instance, onInstance: (i) => (readFrom ??= i) });
     const format = { ...jsonArray((m: ReadLine) => m.json), open: '{"messages":[', close: () => `],"readFrom":${JSON.stringify(readFrom ?? null)}}` };
     await reads.send(ctx, open, format, { capped: isLargeRead(page) });
-  });
-
-  /** Registry with each instance's readiness, and the Hazelcast members with the entries each owns. */
-  router.get('/facade/cluster', async (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = await viewer.view(ctx.state.requestId);
-  });
-
-  const sendAsset = (ctx: Koa.ParameterizedContext<AppState>, asset: Asset) => {
-    ctx.set(DASHBOARD_HEADERS);
-    ctx.type = asset.type;
-    ctx.etag = asset.etag;
-    ctx.status = 200; // `fresh` compares validators only for a successful answer
-    if (ctx.fresh) {
-      ctx.status = 304;
-      return;
-    }
-    ctx.body = asset.body;
   };
-  router.get('/', (ctx) => sendAsset(ctx, DASHBOARD_PAGE));
-  router.get('/dashboard/:file', (ctx) => {
-    const asset = DASHBOARD_FILES.get(ctx.params.file ?? '');
-    if (!asset) throw new HttpError(404, 'NOT_FOUND', 'no such dashboard file');
-    sendAsset(ctx, asset);
-  });
+}
 
-  return createServiceApp({ logger, metrics, router });
+/** The stub's text, or null when the messages service cannot be reached: the messages still come back. */
+async function readStub(
+  { registry, client, messagesService }: Pick<FacadeAppDeps, 'registry' | 'client' | 'messagesService'>,
+  requestId: string,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<string | null> {
+  try {
+    const instances = await registry.instances(messagesService, requestId);
+    if (instances.length === 0) return null;
+    const { response } = await client.callAny(instances, (url) => url, { requestId, signal });
+    return response.status === 200 ? response.text : null;
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'messages service unavailable');
+    return null;
+  }
 }

@@ -8,6 +8,7 @@
 import type { Logger } from '../../lib/log.js';
 import { unavailable } from '../../lib/errors.js';
 import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
+import { instanceList, parseAnswer } from '../../lib/contract.js';
 
 interface Entry {
   urls: string[];
@@ -61,10 +62,8 @@ export class RegistryClient {
     try {
       const res = await this.client.request(`${this.configServerUrl}/services/${encodeURIComponent(service)}`, { requestId });
       if (res.status !== 200) throw new UpstreamError(this.configServerUrl, 'network', `config-server answered ${res.status} for ${service}`);
-      const urls = JSON.parse(res.text) as unknown;
-      if (!Array.isArray(urls) || !urls.every((u) => typeof u === 'string')) {
-        throw new UpstreamError(this.configServerUrl, 'network', `config-server sent a malformed list for ${service}`);
-      }
+      const urls = parseAnswer(instanceList, res.text);
+      if (!urls) throw new UpstreamError(this.configServerUrl, 'network', `config-server sent a malformed list for ${service}`);
       const previous = this.cache.get(service);
       if (previous && previous.urls.join() !== urls.join()) {
         this.logger.info({ service, urls }, 'instance list changed');

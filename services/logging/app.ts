@@ -6,11 +6,12 @@ import { parseBody } from '../../lib/http/body.js';
 import type { Logger } from '../../lib/log.js';
 import type { HttpMetrics } from '../../lib/metrics.js';
 import { HttpError, badRequest } from '../../lib/errors.js';
-import { isUuidV7, uuidV7Millis } from '../../lib/ids.js';
+import { uuidV7Millis } from '../../lib/ids.js';
 import { isLargeRead, parsePage } from '../../lib/paging.js';
 import { StreamedReads, jsonArray, ndjson } from '../../lib/http/stream.js';
-import { MESSAGE_FIELDS, idTextLine, recordLine } from '../../lib/message-lines.js';
-import type { MessageStore, PutOutcome, StoredMessage } from './store.js';
+import { MESSAGE_FIELDS, idTextLine, logRequest, parseRequest, recordLine } from '../../lib/contract.js';
+import type { LogRequest, StoredMessage } from '../../lib/contract.js';
+import type { MessageStore, PutOutcome } from './store.js';
 import { instrumentStore } from './store-metrics.js';
 import { instrumentMemberViews, type MemberViews } from './member-views.js';
 
@@ -37,20 +38,17 @@ const STATUS: Record<PutOutcome, number> = { created: 201, replayed: 200, confli
 const LOGGED_MSG_CHARS = 200;
 
 /**
- * Validates the body of `POST /logging`. The uuid must be a UUIDv7 (the facade's ids) whose time
- * is not more than `maxClockSkewMs` ahead of `nowMs`: reads walk the map in key order up to that
- * bound, so every stored key is one that a read reaches.
+ * Validates the body of `POST /logging` (lib/contract.ts), then the uuid's time: not more than
+ * `maxClockSkewMs` ahead of `nowMs`, since reads walk the map in key order up to that bound, so
+ * every stored key is one that a read reaches.
+ * @throws HttpError 400 INVALID_BODY, INVALID_UUID, INVALID_MSG or EMPTY_MSG
  */
-export function parseLogRequest(body: unknown, nowMs = Date.now(), maxClockSkewMs = 60_000): { uuid: string; msg: string } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw badRequest('INVALID_BODY', 'body must be a JSON object {"uuid": "...", "msg": "..."}');
+export function parseLogRequest(body: unknown, nowMs = Date.now(), maxClockSkewMs = 60_000): LogRequest {
+  const request = parseRequest(logRequest, body);
+  if (uuidV7Millis(request.uuid) > nowMs + maxClockSkewMs) {
+    throw badRequest('INVALID_UUID', `uuid's time lies more than ${maxClockSkewMs} ms in the future`);
   }
-  const { uuid, msg } = body as Record<string, unknown>;
-  if (!isUuidV7(uuid)) throw badRequest('INVALID_UUID', 'uuid must be a UUIDv7 string');
-  if (uuidV7Millis(uuid) > nowMs + maxClockSkewMs) throw badRequest('INVALID_UUID', `uuid's time lies more than ${maxClockSkewMs} ms in the future`);
-  if (typeof msg !== 'string') throw badRequest('INVALID_MSG', 'msg must be a string');
-  if (msg.trim() === '') throw badRequest('EMPTY_MSG', 'msg must not be empty');
-  return { uuid: uuid.toLowerCase(), msg };
+  return request;
 }
 
 type MessageField = (typeof MESSAGE_FIELDS)[number];
@@ -70,7 +68,7 @@ export function messageEncoder(fields: unknown): (m: StoredMessage) => string {
     throw badRequest('INVALID_FIELDS', `fields must be all, or a comma-separated list of ${MESSAGE_FIELDS.join(', ')}`);
   }
   if (list.length === 1 && list[0] === 'msg') return (m) => JSON.stringify(m.msg);
-  // The facade's reads: the shape it takes apart without parsing (lib/message-lines.ts).
+  // The facade's reads: the lines it checks one by one (lib/contract.ts).
   if (list.length === 2 && list.includes('uuid') && list.includes('msg')) return (m) => idTextLine(m.uuid, m.msg);
   const picked = MESSAGE_FIELDS.filter((f) => list.includes(f));
   return (m) => `{${picked.map((f) => `"${f}":${JSON.stringify(m[f])}`).join(',')}}`;

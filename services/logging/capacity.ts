@@ -20,9 +20,9 @@ export interface SharedCounter {
 }
 
 /**
- * What one message adds to each member's heap beyond its text, measured (docs/capacity.md): the
- * map record, the key, the JSON value's framing and metadata, and the key index. With three
- * members and backup-count 2 every member holds every entry.
+ * What one message adds to each member's heap beyond its text, measured (docs/reads-and-capacity.md,
+ * Capacity): the map record, the key, the JSON value's framing and metadata, and the key index.
+ * With three members and backup-count 2 every member holds every entry.
  */
 export const ENTRY_OVERHEAD_BYTES = 400;
 

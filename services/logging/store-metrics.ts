@@ -5,7 +5,8 @@
 import type { Registry } from 'prom-client';
 import { prom } from '../../lib/metrics.js';
 import { HttpError } from '../../lib/errors.js';
-import type { MessageStore, StoreStats, StoredMessage } from './store.js';
+import type { MessageStore, StoreStats } from './store.js';
+import type { StoredMessage } from '../../lib/contract.js';
 
 /** The store operations measured; a closed set, used as a label. */
 export type StoreOperation = 'put' | 'read' | 'summary' | 'size';

@@ -8,41 +8,11 @@ import { unavailable } from '../../lib/errors.js';
 import { HazelcastConnection, isHazelcastUnavailable } from '../../lib/hazelcast.js';
 import { TooManyInWindow, keyToNumber, lastKeyOfMs, walkKeys, type WindowStats } from './key-range.js';
 import { StoreCapacity, entryCostBytes, type SharedCounter } from './capacity.js';
+import type { ClusterSummary, StoredMessage, StoredValue } from '../../lib/contract.js';
 
-
-/** What the map holds under each message's uuid. */
-export interface StoredValue {
-  msg: string;
-  /** The logging instance that stored it first. */
-  loggedBy: string;
-  /** When it was stored, ISO 8601. */
-  storedAt: string;
-}
-
-export interface StoredMessage extends StoredValue {
-  uuid: string;
-}
 
 /** created: new entry; replayed: same uuid and msg again; conflict: same uuid, different msg. */
 export type PutOutcome = 'created' | 'replayed' | 'conflict';
-
-/** How the stored entries spread over the cluster's members (the lab's Management Center "Entries" table). */
-export interface ClusterSummary {
-  connected: boolean;
-  mapName: string;
-  mapSize: number;
-  members: { address: string; uuid: string; ownedEntries: number }[];
-  /**
-   * exact: every key's owner was looked up (small maps only); estimated: the map size shared out
-   * by the partitions each member owns (keys hash evenly over partitions).
-   */
-  entriesCounted?: 'exact' | 'estimated';
-  /**
-   * Synchronous backups the member configuration declares for the map. The client cannot read a
-   * map's configuration, so this is what the service was told (null: not told).
-   */
-  backupCount?: number | null;
-}
 
 /** Cheap figures for metrics: no entry is read. */
 export interface StoreStats {
@@ -119,7 +89,7 @@ export function apportion(total: number, weights: number[]): number[] {
 export interface HazelcastStoreOptions {
   /** The map's backup count as the member configuration declares it; reported in the summary. */
   backupCount?: number;
-  /** Entries one read window should hold (default 2,000: the fastest of 1,000, 2,000 and 5,000 in npm run bench). */
+  /** Entries one read window should hold (default 2,000, the fastest size in npm run bench: docs/reads-and-capacity.md). */
   windowEntries?: number;
   /** Keys up to this far ahead of this clock are read (default 60 s); logging refuses later ones. */
   maxClockSkewMs?: number;
@@ -337,7 +307,8 @@ export class HazelcastMessageStore implements MessageStore {
 
   /**
    * The map's proxy, made once: the client keeps a proxy valid across reconnects, and asking the
-   * proxy manager on every request was ~1% of a POST. Still 503 while the client is shutting down.
+   * proxy manager on every request showed in a POST's profile (docs/performance.md). Still 503
+   * while the client is shutting down.
    * Reads need the sorted index on `__key` that the member configuration declares
    * (hazelcast/hazelcast.yaml, the chart's ConfigMap); without it every window would scan the map.
    */

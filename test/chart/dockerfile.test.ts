@@ -82,6 +82,9 @@ describe('the Dockerfile, replayed without an engine', function () {
     const own = filesUnder(root).filter((f) => !f.startsWith('node_modules/'));
     expect(own.filter((f) => /\.ts$|\.test\.js$|^dist\/(test|local)\//.test(f))).to.deep.equal([]);
     expect(own).to.include.members(['package.json', 'dist/bin/lab.js']);
+    // The dashboard's static files, which the build copies beside the compiled facade.
+    const dashboard = ['index.html', 'dashboard.js', 'dashboard.css', 'favicon.svg'].map((f) => `dist/services/facade/dashboard/public/${f}`);
+    expect(own).to.include.members(dashboard);
     expect(runtime.env.NODE_ENV).to.equal('production');
   });
 

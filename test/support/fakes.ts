@@ -2,7 +2,8 @@
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../lib/log.js';
 import type { Page } from '../../lib/paging.js';
-import { outcomeOf, type ClusterSummary, type MessageStore, type PutOutcome, type StoredMessage, type StoredValue } from '../../services/logging/store.js';
+import { outcomeOf, type MessageStore, type PutOutcome } from '../../services/logging/store.js';
+import type { ClusterSummary, StoredMessage, StoredValue } from '../../lib/contract.js';
 
 /** A logger whose lines are kept in `lines` (parsed) instead of printed. */
 export function captureLogger(service = 'test'): { logger: Logger; lines: Record<string, unknown>[] } {
@@ -48,6 +49,13 @@ export class InMemoryMessageStore implements MessageStore {
 
   async summary(): Promise<ClusterSummary> {
     if (this.failWith) throw this.failWith;
-    return { connected: true, mapName: 'messages', mapSize: this.map.size, members: [{ address: 'memory', uuid: '0', ownedEntries: this.map.size }] };
+    return {
+      connected: true,
+      mapName: 'messages',
+      mapSize: this.map.size,
+      members: [{ address: 'memory', uuid: '0', ownedEntries: this.map.size }],
+      entriesCounted: 'exact',
+      backupCount: null,
+    };
   }
 }

@@ -6,7 +6,7 @@ import { v7 } from 'uuid';
 import { newMessageId } from '../../lib/ids.js';
 import { InMemoryMessageStore, captureLogger } from '../support/fakes.js';
 import { eventually } from '../support/eventually.js';
-import type { StoredMessage } from '../../services/logging/store.js';
+import type { StoredMessage } from '../../lib/contract.js';
 import { get, postJson, postRaw, serve } from '../support/http.js';
 
 describe('logging app (in-memory store)', () => {

@@ -1,11 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { LoggingReader } from '../../services/facade/logging-reader.js';
+import { LoggingClient } from '../../services/facade/logging-client.js';
 import { ServiceClient } from '../../lib/service-client.js';
 import { HttpError } from '../../lib/errors.js';
 import { newMessageId } from '../../lib/ids.js';
-import { idTextLine } from '../../lib/message-lines.js';
+import { idTextLine } from '../../lib/contract.js';
 import { silentLogger } from '../support/fakes.js';
 
 const stored = Array.from({ length: 23 }, (_, i) => ({ uuid: newMessageId(), msg: `m${i}` }));
@@ -37,7 +37,8 @@ describe('the facade reading from logging', () => {
   after(() => client.close());
 
   const read = async (instances: string[]) => {
-    const reader = new LoggingReader({ registry: { instances: async () => instances }, client, loggingService: 'logging', silenceMs: 2_000 });
+    const registry = { instances: async () => instances };
+    const reader = new LoggingClient({ registry, client, loggingService: 'logging', silenceMs: 2_000 });
     const out: string[] = [];
     for await (const batch of reader.read({}, { requestId: 'r', fields: 'text' })) out.push(...batch.map((m) => JSON.parse(m.json) as string));
     return out;
@@ -73,7 +74,7 @@ describe('the facade reading from logging', () => {
     try {
       const freshAsked: boolean[] = [];
       const registry = { instances: async (_s: string, _r?: string, fresh = false) => (freshAsked.push(fresh), fresh ? ['http://old/logging', a.url] : ['http://old/logging']) };
-      const reader = new LoggingReader({ registry, client, loggingService: 'logging', silenceMs: 2_000 });
+      const reader = new LoggingClient({ registry, client, loggingService: 'logging', silenceMs: 2_000 });
       const out: string[] = [];
       for await (const batch of reader.read({}, { requestId: 'r', fields: 'text', instance: a.url })) out.push(...batch.map((m) => JSON.parse(m.json) as string));
       expect(out).to.have.length(stored.length);

@@ -1,15 +1,19 @@
 /**
- * The facade's reads from the logging service. A read of any size is one streamed request
- * (`GET /logging?format=ndjson`), taken apart line by line as it arrives: the facade holds what
- * one network chunk brings, and backpressure reaches logging and, through it, the members.
- * A read starts on another instance only where the first could not have started it
- * (`retryIfNotStarted`); a read cut short (its instance died mid-read) goes on from the last
- * message received, on another instance, never repeating what was sent.
+ * Everything the facade asks of the logging service, on a random registered instance: store a
+ * message, read messages, summarise the cluster. Every answer is checked against the contract
+ * (lib/contract.ts) before use.
+ *
+ * A read of any size is one streamed request (`GET /logging?format=ndjson`), checked line by line
+ * as it arrives: the facade holds what one network chunk brings, and backpressure reaches logging
+ * and, through it, the members. A read starts on another instance only where the first could not
+ * have started it (`retryIfNotStarted`); a read cut short (its instance died mid-read) goes on from
+ * the last message received, on another instance, never repeating what was sent.
  */
 import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
 import type { Page } from '../../lib/paging.js';
 import { ServiceClient, UpstreamError, readLines, retryIfNotStarted } from '../../lib/service-client.js';
-import { MESSAGE_FIELDS, readLine, type ReadLine } from '../../lib/message-lines.js';
+import { MESSAGE_FIELDS, clusterSummary, errorAnswer, parseAnswer, readLine } from '../../lib/contract.js';
+import type { ClusterSummary, LogRequest, ReadLine } from '../../lib/contract.js';
 import type { RegistryClient } from './registry-client.js';
 
 /** What a read passes on of each message: its text (as JSON), or its whole record. */
@@ -18,12 +22,14 @@ export type ReadFields = 'text' | 'record';
 /** A read cut short this many times in a row without a message in between ends with 503. */
 const MAX_FRUITLESS_RESUMES = 3;
 
-export interface LoggingReaderDeps {
+export interface LoggingClientDeps {
   registry: Pick<RegistryClient, 'instances'>;
   client: ServiceClient;
   loggingService: string;
-  /** Bound on the wait for logging's answer, and on each wait for more of it (ms). */
+  /** Bound on the wait for logging's answer to a read, and on each wait for more of it (ms). */
   silenceMs: number;
+  /** Bound on a whole store, every attempt included (ms, default 15,000). */
+  storeDeadlineMs?: number;
 }
 
 export interface ReadRequest {
@@ -36,15 +42,53 @@ export interface ReadRequest {
   onInstance?: (instance: string) => void;
 }
 
-/** One line of logging's answer, taken apart by position (lib/message-lines.ts). */
+/** One line of logging's answer, checked against the contract. */
 function parseLine(line: string, fields: ReadFields): ReadLine {
   const read = readLine(line, fields === 'text');
   if (!read) throw new HttpError(502, 'BAD_GATEWAY', 'logging sent a malformed message');
   return read;
 }
 
-export class LoggingReader {
-  constructor(private readonly deps: LoggingReaderDeps) {}
+export class LoggingClient {
+  constructor(private readonly deps: LoggingClientDeps) {}
+
+  /**
+   * Stores a message on a random instance, on another after a failure. The uuid is fixed before
+   * the first attempt, so a retry replays the same put: never a duplicate.
+   * @returns the instance that stored it
+   * @throws HttpError 503 when none could, 409 UUID_CONFLICT, 507 STORE_FULL, 502 for another answer
+   */
+  async store(message: LogRequest, requestId: string): Promise<string> {
+    const instances = await this.instances(undefined, requestId);
+    let result;
+    try {
+      const deadline = Date.now() + (this.deps.storeDeadlineMs ?? 15_000);
+      result = await this.deps.client.callAny(instances, (url) => url, { method: 'POST', json: message, requestId, deadline });
+    } catch (err) {
+      if (err instanceof UpstreamError) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could store the message', err);
+      throw err;
+    }
+    const { status, text } = result.response;
+    if (status === 409) throw new HttpError(409, 'UUID_CONFLICT', 'the message id is already taken');
+    if (status === 507) {
+      const message = parseAnswer(errorAnswer, text)?.error.message ?? 'the message store is full';
+      throw new HttpError(507, 'STORE_FULL', message, { expose: true });
+    }
+    if (status !== 200 && status !== 201) throw new HttpError(502, 'BAD_GATEWAY', `logging answered ${status}`, { cause: text });
+    return result.instance;
+  }
+
+  /**
+   * The cluster summary from the first of `candidates` to answer, another after a failure.
+   * @throws UpstreamError when none answered; HttpError 502 for another status or a malformed summary
+   */
+  async summary(candidates: readonly string[], requestId: string): Promise<{ instance: string; summary: ClusterSummary }> {
+    const { instance, response } = await this.deps.client.callAny(candidates, (url) => `${url}/cluster`, { requestId });
+    if (response.status !== 200) throw new HttpError(502, 'BAD_GATEWAY', `logging answered ${response.status}`);
+    const summary = parseAnswer(clusterSummary, response.text);
+    if (!summary) throw new HttpError(502, 'BAD_GATEWAY', 'logging sent a malformed summary');
+    return { instance, summary };
+  }
 
   /**
    * The messages after `page.after`, up to `page.limit`, in creation order, in batches of what

@@ -1,12 +1,15 @@
 /**
- * What the dashboard and `npm run scenario` see: one view of the whole system — config-server's
- * registry with each instance's readiness, and the Hazelcast cluster as one logging instance's
- * client sees it (members, entries each owns, map size, backup count). Its cost is O(members and
- * instances): the entries per member come from logging's summary, which never lists a large map.
+ * What the dashboard and `npm run scenario` see (`GET /facade/cluster`): one view of the whole
+ * system — config-server's registry with each instance's readiness, and the Hazelcast cluster as
+ * one logging instance's client sees it (members, entries each owns, map size, backup count). Its
+ * cost is O(members and instances): the entries per member come from logging's summary, which
+ * never lists a large map.
  */
 import type { Logger } from '../../lib/log.js';
+import { HttpError } from '../../lib/errors.js';
 import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
-import type { ClusterSummary } from '../logging/store.js';
+import { parseAnswer, registryLists, type ClusterSummary } from '../../lib/contract.js';
+import type { LoggingClient } from './logging-client.js';
 import type { RegistryClient } from './registry-client.js';
 
 /** Bound on one readiness probe or registry read for the cluster view; a dead instance costs no more. */
@@ -33,7 +36,6 @@ export interface RegistryEntryView {
 }
 
 export interface HazelcastView extends ClusterSummary {
-  backupCount: number | null;
   clusterSize: number;
   /** Sum of the members' owned entries; equals `mapSize` unless partitions are moving. */
   ownedEntriesTotal: number;
@@ -53,7 +55,9 @@ export interface ClusterView {
 
 export interface ClusterDeps {
   registry: Pick<RegistryClient, 'instances'>;
+  /** For the readiness probes and config-server's registry. */
   client: ServiceClient;
+  logging: Pick<LoggingClient, 'summary'>;
   logger: Logger;
   loggingService: string;
   messagesService: string;
@@ -137,17 +141,8 @@ export class ClusterViewer {
     if (configServerUrl) {
       const r = await probe(this.deps.client, `${configServerUrl}/services`, this.deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, requestId);
       if (r.status === 200) {
-        try {
-          const parsed = JSON.parse(r.text) as unknown;
-          if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-            const lists = Object.fromEntries(
-              Object.entries(parsed).filter((e): e is [string, string[]] => Array.isArray(e[1]) && e[1].every((u) => typeof u === 'string')),
-            );
-            return { lists, configServer: { url: configServerUrl, reachable: true, error: null } };
-          }
-        } catch {
-          // reported below as a malformed answer
-        }
+        const lists = parseAnswer(registryLists, r.text);
+        if (lists) return { lists, configServer: { url: configServerUrl, reachable: true, error: null } };
         error = 'malformed registry';
       } else {
         error = r.detail;
@@ -166,25 +161,12 @@ export class ClusterViewer {
     const ready = logging.filter((i) => i.health === 'ready').map((i) => i.url);
     const candidates = ready.length > 0 ? ready : logging.map((i) => i.url);
     try {
-      const { instance, response } = await this.deps.client.callAny(candidates, (url) => `${url}/cluster`, { requestId });
-      if (response.status !== 200) return { hazelcast: null, error: `logging answered ${response.status}` };
-      const s = JSON.parse(response.text) as ClusterSummary;
-      if (!Array.isArray(s.members) || typeof s.mapSize !== 'number') return { hazelcast: null, error: 'logging sent a malformed summary' };
-      return {
-        hazelcast: {
-          connected: s.connected,
-          mapName: s.mapName,
-          mapSize: s.mapSize,
-          entriesCounted: s.entriesCounted === 'estimated' ? 'estimated' : 'exact',
-          backupCount: typeof s.backupCount === 'number' ? s.backupCount : null,
-          clusterSize: s.members.length,
-          ownedEntriesTotal: s.members.reduce((n, m) => n + m.ownedEntries, 0),
-          members: [...s.members].sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true })),
-          reportedBy: instance,
-        },
-        error: null,
-      };
+      const { instance, summary } = await this.deps.logging.summary(candidates, requestId);
+      const members = [...summary.members].sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }));
+      const ownedEntriesTotal = members.reduce((n, m) => n + m.ownedEntries, 0);
+      return { hazelcast: { ...summary, members, clusterSize: members.length, ownedEntriesTotal, reportedBy: instance }, error: null };
     } catch (err) {
+      if (err instanceof HttpError) return { hazelcast: null, error: err.message };
       this.deps.logger.warn({ requestId, err: (err as Error).message }, 'cluster summary unavailable');
       const why = err instanceof UpstreamError ? (err.status ? `HTTP ${err.status}` : err.reason) : 'malformed answer';
       return { hazelcast: null, error: `no logging instance could report the cluster (last: ${why})` };

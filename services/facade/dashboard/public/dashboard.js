@@ -1,10 +1,9 @@
-/**
- * The dashboard's script, plain ES2020 for the browser. It polls `/facade/cluster` and
- * `/facade/messages` and renders every value with `textContent` / text nodes — never as markup — so
- * a message like `<img src=x onerror=…>` shows its characters and runs nothing.
- * (Kept in a String.raw literal: the code below uses no backticks and no dollar-brace.)
+/*
+ * The dashboard's script, plain ES2020 for the browser, served as it is by the facade. It polls
+ * /facade/cluster and /facade/messages and renders every value with textContent / text nodes,
+ * never as markup, so a message like <img src=x onerror=…> shows its characters and runs nothing.
  */
-export const DASHBOARD_JS = String.raw`'use strict';
+'use strict';
 (function () {
   var POLL_MS = 2000;
   /** A page of the message list; the list is read incrementally with ?after=<last uuid>. */
@@ -261,4 +260,3 @@ export const DASHBOARD_JS = String.raw`'use strict';
   $('post-form').addEventListener('submit', onSubmit);
   tick();
 })();
-`;
