@@ -140,6 +140,18 @@ export function readLine(line: string, text: boolean): ReadLine | undefined {
 
 // ---- what else the facade reads ----------------------------------------------------------------
 
+/** One member's own view of its cluster, `/hazelcast/health` as a logging instance probed it. */
+export const memberView = z.object({
+  /** `host:port` as probed. */
+  address: z.string(),
+  /** Members in the cluster this member belongs to, by its own account; null when it did not answer. */
+  clusterSize: z.number().int().nonnegative().nullable(),
+  nodeState: z.string().nullable(),
+  /** In the cluster the reporting instance's client is connected to. */
+  inClientCluster: z.boolean(),
+});
+export type MemberView = z.infer<typeof memberView>;
+
 /**
  * How the stored entries spread over the cluster's members (the lab's Management Center "Entries"
  * table), `GET /logging/cluster`.
@@ -159,9 +171,16 @@ export const clusterSummary = z.object({
    * map's configuration, so this is what the service was told (null: not told).
    */
   backupCount: z.number().int().nonnegative().nullable().default(null),
+  /**
+   * Each member's own account of its cluster, from its health endpoint: a member split off from
+   * the client's cluster (a partition, a long pause) shows only here. Empty from an older logging.
+   */
+  memberViews: z.array(memberView).default([]),
 });
 /** A summary whole: as logging sends it, and as the facade reads it (an older logging's with the defaults). */
 export type ClusterSummary = z.output<typeof clusterSummary>;
+/** What the store reports; logging adds the members' own views, which the map cannot know. */
+export type StoreSummary = Omit<ClusterSummary, 'memberViews'>;
 
 /** One service's instance URLs, `GET /services/<name>`. */
 export const instanceList = z.array(z.string());

@@ -12,19 +12,10 @@ import { lookup } from 'node:dns/promises';
 import { prom } from '../../lib/metrics.js';
 import type { Registry } from 'prom-client';
 import type { ServiceClient } from '../../lib/service-client.js';
+import type { MemberView } from '../../lib/contract.js';
 
 /** A cap on the members probed per call, whatever DNS answers. */
 export const MAX_MEMBERS_PROBED = 16;
-
-export interface MemberView {
-  /** `host:port` as probed. */
-  address: string;
-  /** Members in the cluster this member belongs to, by its own account; null when it did not answer. */
-  clusterSize: number | null;
-  nodeState: string | null;
-  /** In the cluster this instance's client is connected to. */
-  inClientCluster: boolean;
-}
 
 export interface MemberViewsDeps {
   /** The configured member addresses (`host:port`; a name may stand for several members). */

@@ -8,7 +8,7 @@ import { unavailable } from '../../lib/errors.js';
 import { HazelcastConnection, isHazelcastUnavailable } from '../../lib/hazelcast.js';
 import { TooManyInWindow, keyToNumber, lastKeyOfMs, walkKeys, type WindowStats } from './key-range.js';
 import { StoreCapacity, entryCostBytes, type SharedCounter } from './capacity.js';
-import type { ClusterSummary, StoredMessage, StoredValue } from '../../lib/contract.js';
+import type { StoreSummary, StoredMessage, StoredValue } from '../../lib/contract.js';
 
 
 /** created: new entry; replayed: same uuid and msg again; conflict: same uuid, different msg. */
@@ -45,7 +45,7 @@ export interface MessageStore {
    */
   read(page: Page, options?: ReadOptions): AsyncIterable<StoredMessage[]>;
   /** Members and how many entries each owns; their sum is the map size. */
-  summary(): Promise<ClusterSummary>;
+  summary(): Promise<StoreSummary>;
   /** Map and cluster size for the metrics; optional so a simple store can leave it out. */
   stats?(): Promise<StoreStats>;
 }
@@ -266,7 +266,7 @@ export class HazelcastMessageStore implements MessageStore {
    * EXACT_COUNT_MAX_ENTRIES, beyond that the size shared out by the partitions each member owns.
    * Cost beyond that size: one size query and the client's partition table, O(members).
    */
-  async summary(): Promise<ClusterSummary> {
+  async summary(): Promise<StoreSummary> {
     return this.guard(async () => {
       const map = await this.map();
       const mapSize = await map.size();

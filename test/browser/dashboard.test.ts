@@ -17,6 +17,7 @@ import { eventually } from '../support/eventually.js';
 import { postForm } from '../support/http.js';
 import { missingTool } from '../support/tools.js';
 import { withTexts } from '../support/png.js';
+import { PARTITION_HOSTS, Partition, partitionUnsupported } from '../../local/partition.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(REPO_ROOT, '.run', 'dashboard.png');
@@ -35,7 +36,9 @@ describe('dashboard in a browser', function () {
 
   before(async function () {
     if (!existsSync(CHROMIUM)) missingTool(this, 'browser tests', `Chromium not found at ${CHROMIUM}; install Debian's chromium package (apt-get install chromium)`);
-    system = await createTestSystem(UPDATE_DOCS ? { ports: LAB_PORTS, clusterName: 'lab' } : {});
+    // Members on their own loopback addresses, so that one can be cut off from the others; the
+    // README's screenshot shows them as npm start runs them, all on 127.0.0.1.
+    system = await createTestSystem(UPDATE_DOCS ? { ports: LAB_PORTS, clusterName: 'lab' } : { memberHosts: PARTITION_HOSTS });
     await system.start();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -112,6 +115,31 @@ describe('dashboard in a browser', function () {
       expect(await memberRows().count()).to.equal(2);
       expect(await page.locator('#members tbody tr.gone td.address').allTextContents()).to.deep.equal([address]);
     }, { timeoutMs: 15_000, intervalMs: 250 });
+  });
+
+  it('shows that two members keep fewer backups than configured', async () => {
+    await eventually(async () => expect(await page.textContent('#backup-count')).to.equal('2 below it: 2 members keep 1'), { timeoutMs: 15_000, intervalMs: 250 });
+  });
+
+  it('shows a member cut off from the cluster as alone, and as a member again once the cut heals', async function () {
+    const why = UPDATE_DOCS ? 'members share 127.0.0.1 in the screenshot run' : partitionUnsupported();
+    if (why) missingTool(this, 'the dashboard partition test', why);
+    const partition = new Partition();
+    partition.isolate(system.memberAddress(1), [system.memberAddress(2)]);
+    try {
+      // Two members cut apart: each is a cluster of one, and whichever one the logging clients
+      // do not use is shown alone, by its own account.
+      await eventually(async () => {
+        expect(await page.locator('#members tbody tr.apart td.state .badge').allTextContents()).to.deep.equal(['alone']);
+        expect(await page.textContent('#member-count')).to.equal('1');
+      }, { timeoutMs: 30_000, intervalMs: 250 });
+    } finally {
+      partition.heal();
+    }
+    await eventually(async () => {
+      expect(await page.locator('#members tbody tr.apart').count()).to.equal(0);
+      expect(await page.textContent('#member-count')).to.equal('2');
+    }, { timeoutMs: 45_000, intervalMs: 250 });
   });
 
   it('loaded nothing from outside the facade and raised no script error', () => {

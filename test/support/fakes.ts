@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../lib/log.js';
 import type { Page } from '../../lib/paging.js';
 import { outcomeOf, type MessageStore, type PutOutcome } from '../../services/logging/store.js';
-import type { ClusterSummary, StoredMessage, StoredValue } from '../../lib/contract.js';
+import type { StoreSummary, StoredMessage, StoredValue } from '../../lib/contract.js';
 
 /** A logger whose lines are kept in `lines` (parsed) instead of printed. */
 export function captureLogger(service = 'test'): { logger: Logger; lines: Record<string, unknown>[] } {
@@ -47,7 +47,7 @@ export class InMemoryMessageStore implements MessageStore {
     }
   }
 
-  async summary(): Promise<ClusterSummary> {
+  async summary(): Promise<StoreSummary> {
     if (this.failWith) throw this.failWith;
     return {
       connected: true,

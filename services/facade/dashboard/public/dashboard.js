@@ -85,9 +85,22 @@
         row.title = m.uuid;
         rows.push(row);
       });
+      // A member that answers but is not in this cluster split off (a partition, a long pause) and
+      // has not merged back yet: it is shown by its own account, in place of its old row.
+      var apart = new Map();
+      hz.memberViews.forEach(function (v) {
+        if (!v.inClientCluster && v.clusterSize !== null) apart.set(v.address, v);
+      });
       seenMembers.forEach(function (address, uuid) {
-        if (live.has(uuid)) return;
+        if (live.has(uuid) || apart.has(address)) return;
         rows.push(el('tr', 'member gone', [el('td', 'mono address', [address]), el('td', 'mono', [shortUuid(uuid)]), el('td', 'num state', ['gone']), el('td', 'state', ['left the cluster'])]));
+      });
+      apart.forEach(function (v) {
+        var state = v.clusterSize === 1 ? 'alone' : 'apart: in a cluster of ' + v.clusterSize;
+        var row = el('tr', 'member apart', [el('td', 'mono address', [v.address]), el('td', 'mono', ['']), el('td', 'num state', [badge('warn', state)]),
+          el('td', 'state', ['split off; writes refused there until it merges back'])]);
+        row.title = 'this member answers, but is not in the cluster the logging instances use';
+        rows.push(row);
       });
       setText('member-count', String(hz.members.length));
       setText('map-name', hz.mapName);
@@ -96,6 +109,10 @@
       $('backup-count').title = hz.backupCount === null
         ? 'the logging service was not told the backup count the member configuration declares'
         : 'synchronous backups of each entry, as the member configuration declares';
+      // n members keep at most n - 1 backups of an entry: fewer than configured, and one more loss may lose some.
+      if (hz.backupCount !== null && hz.members.length > 0 && hz.members.length - 1 < hz.backupCount) {
+        $('backup-count').append(' ', badge('warn', 'below it: ' + hz.members.length + ' members keep ' + (hz.members.length - 1)));
+      }
       setText('owned-total', String(hz.ownedEntriesTotal));
       $('owned-check').replaceChildren(hz.ownedEntriesTotal === hz.mapSize
         ? badge('ok', '= map size')
