@@ -20,6 +20,8 @@ export interface HazelcastSettings {
   connectTimeoutMs: number;
   /** Bound on one operation, retries inside the client included. */
   invocationTimeoutMs: number;
+  /** A member silent this long is taken for dead: its connection closes and waiting operations go elsewhere. */
+  heartbeatTimeoutMs: number;
   /** Cap on the wait between reconnect attempts. */
   reconnectMaxBackoffMs: number;
   /** Shown in the cluster's client list. */
@@ -100,8 +102,8 @@ export class HazelcastConnection {
       properties: {
         'hazelcast.client.invocation.timeout.millis': s.invocationTimeoutMs,
         'hazelcast.client.invocation.retry.pause.millis': 100,
-        'hazelcast.client.heartbeat.interval': 2_000,
-        'hazelcast.client.heartbeat.timeout': 10_000,
+        'hazelcast.client.heartbeat.interval': 1_000,
+        'hazelcast.client.heartbeat.timeout': s.heartbeatTimeoutMs,
         'hazelcast.client.statistics.enabled': false,
       },
       lifecycleListeners: [(state: LifecycleState) => this.onState(state)],

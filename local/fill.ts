@@ -20,7 +20,7 @@ export interface Progress {
  */
 export async function connect(members: string[], clusterName: string, logger: Logger, timeoutMs = 60_000): Promise<HazelcastConnection> {
   const hz = await HazelcastConnection.start(
-    { clusterName, members, connectTimeoutMs: 5_000, invocationTimeoutMs: 30_000, reconnectMaxBackoffMs: 2_000, instanceName: `filler-${process.pid}` },
+    { clusterName, members, connectTimeoutMs: 5_000, invocationTimeoutMs: 30_000, heartbeatTimeoutMs: 6_000, reconnectMaxBackoffMs: 2_000, instanceName: `filler-${process.pid}` },
     logger,
   );
   const deadline = Date.now() + timeoutMs;

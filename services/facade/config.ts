@@ -15,7 +15,7 @@ export const facadeSettings = {
    * Bound on one call to another service. Above logging's HZ_INVOCATION_TIMEOUT_MS, so that while
    * the cluster replaces a dead member, a slow but working instance answers before it is given up.
    */
-  UPSTREAM_TIMEOUT_MS: millis(8_000),
+  UPSTREAM_TIMEOUT_MS: millis(12_000),
   /** Attempts per request across different instances, the first included. */
   RETRY_MAX_ATTEMPTS: count(4, 1, 20),
   RETRY_BASE_DELAY_MS: millis(20, 0),

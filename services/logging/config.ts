@@ -16,8 +16,18 @@ export const loggingSettings = {
    */
   HZ_BACKUP_COUNT: count(2, 0, 6),
   HZ_CONNECT_TIMEOUT_MS: millis(5_000),
-  /** Bound on one map operation; covers the seconds the cluster needs to replace a killed member. */
-  HZ_INVOCATION_TIMEOUT_MS: millis(6_000),
+  /**
+   * A member silent this long is taken for dead by this client: its connection closes, and
+   * operations waiting on it go again to the member that takes its partitions over. As the
+   * members' own hazelcast.max.no.heartbeat.seconds (6 s locally).
+   */
+  HZ_HEARTBEAT_TIMEOUT_MS: millis(6_000),
+  /**
+   * Bound on one map operation, the client's retries included. Above HZ_HEARTBEAT_TIMEOUT_MS, so an
+   * operation caught on a member that stopped (SIGKILL, a pause) is retried on the one that takes
+   * over instead of failing.
+   */
+  HZ_INVOCATION_TIMEOUT_MS: millis(10_000),
   HZ_RECONNECT_MAX_BACKOFF_MS: millis(2_000),
   /** Large reads (`GET /logging` with no limit, or one above 1,000) that may stream at once; one more gets 503 and Retry-After. */
   MAX_CONCURRENT_READS: count(8, 1, 1_000),

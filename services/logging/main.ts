@@ -19,6 +19,7 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
       members: config.HZ_MEMBERS,
       connectTimeoutMs: config.HZ_CONNECT_TIMEOUT_MS,
       invocationTimeoutMs: config.HZ_INVOCATION_TIMEOUT_MS,
+      heartbeatTimeoutMs: config.HZ_HEARTBEAT_TIMEOUT_MS,
       reconnectMaxBackoffMs: config.HZ_RECONNECT_MAX_BACKOFF_MS,
       instanceName,
       registry: metrics.registry,

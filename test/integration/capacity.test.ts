@@ -27,7 +27,7 @@ describe('capacity of the store on the real system', function () {
 
   it('reads entries an earlier version stored (no floor yet) together with the new ones', async () => {
     const old = await HazelcastConnection.start(
-      { clusterName: system.clusterName, members: system.memberAddresses, connectTimeoutMs: 5_000, invocationTimeoutMs: 10_000, reconnectMaxBackoffMs: 1_000, instanceName: 'earlier-version' },
+      { clusterName: system.clusterName, members: system.memberAddresses, connectTimeoutMs: 5_000, invocationTimeoutMs: 10_000, heartbeatTimeoutMs: 6_000, reconnectMaxBackoffMs: 1_000, instanceName: 'earlier-version' },
       silentLogger(),
     );
     try {
