@@ -1,11 +1,38 @@
 /**
  * The bench's open loop: the scheduler keeps sending through a stall and charges the stall to every
- * request it delayed (no coordinated omission).
+ * request it delayed (no coordinated omission), and the chart is a pure function of its figures.
  */
 import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { runOpenLoop } from '../../bench/open-loop.js';
+import { runOpenLoop, type OpenLoopFigures, type OpenLoopPoint } from '../../bench/open-loop.js';
+import { figuresFromSvg, logTicks, renderOpenLoopSvg } from '../../bench/open-loop-chart.js';
+import { openLoopTarget } from '../../bench/report.js';
+
+const point = (percent: number, offeredRps: number, p50: number, p99: number, over: Partial<OpenLoopPoint> = {}): OpenLoopPoint => ({
+  percent,
+  offeredRps,
+  achievedRps: offeredRps,
+  durationSec: 12,
+  requests: Math.round(offeredRps * 12),
+  latencyMs: { p50, p90: (p50 + p99) / 2, p99, max: p99 * 2 },
+  errors: 0,
+  non2xx: 0,
+  sendLagMs: { p99: 1, max: 3 },
+  maxInFlight: 9,
+  ...over,
+});
+
+const figures = (points: OpenLoopPoint[]): OpenLoopFigures => ({
+  date: '2026-12-01',
+  command: 'npm run bench -- --only open-loop --out "a&b<c>.json"',
+  machine: '2 × AMD EPYC · Node v20.20.2',
+  route: 'POST /facade',
+  closedLoop: { rps: 800, connections: 32, p99Ms: 87 },
+  durationSec: 12,
+  target: { p99Ms: 25, percent: 50 },
+  points,
+});
 
 describe('open-loop load', () => {
   it('keeps sending through a stall and measures each request from its due time', async () => {
@@ -53,5 +80,51 @@ describe('open-loop load', () => {
     expect(p.latencyMs.p99).to.be.NaN;
     const refused = await runOpenLoop({ request: { url, method: 'GET', headers: {} }, percent: 25, rateRps: 40, durationSec: 0.25 });
     expect(refused).to.include({ requests: 10, errors: 10 });
+  });
+});
+
+describe('open-loop target', () => {
+  it('passes at p99 ≤ 25 ms with no errors at 50 % of the maximum, misses otherwise, and is n/a when not run', () => {
+    expect(openLoopTarget(figures([point(25, 200, 2, 30), point(50, 400, 3, 25)])).verdict).to.equal('PASS');
+    expect(openLoopTarget(figures([point(50, 400, 3, 25.1)])).verdict).to.equal('MISS');
+    expect(openLoopTarget(figures([point(50, 400, 3, 10, { errors: 1 })])).verdict).to.equal('MISS');
+    expect(openLoopTarget(figures([point(50, 400, NaN, NaN, { errors: 9 })])).measured).to.equal('no answer at 400 req/s, 9 errors');
+    expect(openLoopTarget(figures([point(25, 200, 2, 3)])).verdict).to.equal('n/a');
+    expect(openLoopTarget(undefined)).to.deep.include({ verdict: 'n/a', measured: 'not measured' });
+  });
+});
+
+describe('open-loop chart', () => {
+  const f = figures([point(25, 200, 2.5, 12), point(50, 400, 3.1, 24), point(75, 600, 6, 140), point(90, 720, 35, 1400)]);
+
+  it('is the same bytes for the same figures, and carries them so they can be read back', () => {
+    const svg = renderOpenLoopSvg(f);
+    expect(renderOpenLoopSvg(f)).to.equal(svg);
+    expect(figuresFromSvg(svg)).to.deep.equal(f);
+    expect(() => figuresFromSvg('<svg/>')).to.throw(/metadata/);
+  });
+
+  it('labels both axes, draws p50 and p99 with a marker per rate, the 25 ms target and the verdict', () => {
+    const svg = renderOpenLoopSvg(f);
+    expect(svg).to.include('latency, ms (log scale)');
+    expect(svg).to.include('offered load: requests/s, and % of the closed-loop maximum');
+    for (const label of ['200', '400', '600', '720', '25 %', '50 %', '90 %', '100 %', 'target: p99 ≤ 25 ms']) expect(svg).to.include(`>${label}</text>`);
+    expect(svg.match(/<polyline /g)).to.have.length(2);
+    expect(svg.match(/<circle /g)).to.have.length(8);
+    expect(svg).to.include('stroke-dasharray="6 4"');
+    expect(svg).to.include('p99 24.0 ms at 400 req/s, 0 errors — met');
+    expect(svg).to.include('Produced by: npm run bench -- --only open-loop --out &quot;a&amp;b&lt;c&gt;.json&quot;');
+  });
+
+  it('leaves a rate that got no answer out of the lines', () => {
+    const svg = renderOpenLoopSvg(figures([point(25, 200, 2, 9), point(50, 400, NaN, NaN, { errors: 4800 })]));
+    expect(svg.match(/<circle /g)).to.have.length(2);
+    expect(svg).to.include('no answer at 400 req/s, 4,800 errors — not met');
+  });
+
+  it('puts the log axis on the 1-2-5 series around the values', () => {
+    expect(logTicks(2.5, 1400)).to.deep.equal([2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000]);
+    expect(logTicks(0.3, 25)).to.deep.equal([0.2, 0.5, 1, 2, 5, 10, 20, 50]);
+    expect(logTicks(1, 10)).to.deep.equal([1, 2, 5, 10]);
   });
 });
