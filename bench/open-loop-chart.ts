@@ -20,7 +20,8 @@ const P99 = '#c2410c';
 const P50 = '#1d4ed8';
 const METADATA_ID = 'open-loop-figures';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Text as element content (never as an attribute: those hold only numbers and colours here). */
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const unesc = (s: string) => s.replace(/&quot;/g, '"').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&amp;/g, '&');
 const n = (x: number) => (Math.round(x * 10) / 10).toString();
 const finite = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x);
@@ -52,8 +53,9 @@ export function renderOpenLoopSvg(f: OpenLoopFigures): string {
 
   line(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
   line(`  <title>${esc(`${f.route}, open loop: p50 and p99 latency against offered load`)}</title>`);
-  line(`  <desc>${esc(`Target: ${verdict}. Produced by: ${f.command}`)}</desc>`);
-  line(`  <metadata id="${METADATA_ID}">${esc(JSON.stringify(f))}</metadata>`);
+  line(`  <desc>${esc(`Target: ${verdict}.`)}\n    ${esc(`Produced by: ${f.command}`)}</desc>`);
+  // Indented, so a re-run's figures read as a diff.
+  line(`  <metadata id="${METADATA_ID}">\n${esc(JSON.stringify(f, null, 2))}\n  </metadata>`);
   line(`  <rect width="${W}" height="${H}" fill="#ffffff"/>`);
   line(`  <text x="${PLOT.left}" y="22" font-size="14" font-weight="bold">${esc(`${f.route}, open loop: latency against offered load`)}</text>`);
   const closed = `closed-loop maximum ${fmtInt(f.closedLoop.rps)} req/s at ${f.closedLoop.connections} connections`;

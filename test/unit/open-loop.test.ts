@@ -113,7 +113,7 @@ describe('open-loop chart', () => {
     expect(svg.match(/<circle /g)).to.have.length(8);
     expect(svg).to.include('stroke-dasharray="6 4"');
     expect(svg).to.include('p99 24.0 ms at 400 req/s, 0 errors — met');
-    expect(svg).to.include('Produced by: npm run bench -- --only open-loop --out &quot;a&amp;b&lt;c&gt;.json&quot;');
+    expect(svg).to.include('Produced by: npm run bench -- --only open-loop --out "a&amp;b&lt;c&gt;.json"');
   });
 
   it('leaves a rate that got no answer out of the lines', () => {
