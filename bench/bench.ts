@@ -30,7 +30,9 @@ import type { Measurement, Skipped } from './measurement.js';
 import { runHttp, stopRunningLoad, type HttpScenario } from './http-load.js';
 import { addMessages, connect, runHazelcast, stopHazelcastLoad, storedValue, type MessageMap } from './hazelcast-load.js';
 import { ProgressLine, fmtInt, note } from './progress.js';
-import { openLoopTarget, ratios, renderCpu, renderMillion, renderOpenLoop, renderRatios, renderResults, renderRss, renderTargets, targets } from './report.js';
+import {
+  openLoopTarget, ratios, renderCpu, renderMillion, renderOpenLoop, renderRatios, renderResults, renderRss, renderTargets, targets,
+} from './report.js';
 import { runOpenLoop, stopOpenLoad, type OpenLoopFigures, type OpenLoopPoint, type OpenLoopRequest } from './open-loop.js';
 import { renderOpenLoopSvg } from './open-loop-chart.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -292,7 +294,8 @@ class Bench {
       await this.e2ePost();
     }
     const max = this.measurements.find((m) => m.id === 'e2e-post')!;
-    if (max.rps <= 0 || max.errors + max.non2xx > 0) return this.skip('open-loop', 'open loop', `the closed-loop run had ${max.errors + max.non2xx} errors`);
+    const failed = max.errors + max.non2xx;
+    if (max.rps <= 0 || failed > 0) return this.skip('open-loop', 'open loop', `the closed-loop run had ${failed} errors`);
     this.mapSize = undefined;
     const { url, headers, body } = this.formPost('open-loop', 'open-loop', 'POST /facade (form)');
     const request: OpenLoopRequest = { url, method: 'POST', headers: headers!, body: body! };
@@ -304,7 +307,8 @@ class Bench {
     const points: OpenLoopPoint[] = [];
     for (const percent of percents) {
       this.checkNotStopping();
-      points.push(await runOpenLoop({ request, percent, rateRps: rate(percent), durationSec: seconds, label: `${percent} % of the maximum` }));
+      const label = `${percent} % of the maximum`;
+      points.push(await runOpenLoop({ request, percent, rateRps: rate(percent), durationSec: seconds, label }));
     }
     const m = this.machine();
     this.openLoop = {
@@ -443,10 +447,21 @@ class Bench {
     const out = resolve(this.o.out);
     mkdirSync(dirname(out), { recursive: true });
     const { remote, ...settings } = this.o;
-    writeFileSync(
-      out,
-      `${JSON.stringify({ startedAt: this.startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, command: this.command, options: settings, target: remote ?? { ownSystem: this.system?.ports }, measurements: ordered, skipped: this.skipped, ratios: ratioList, targets: targetList, million: this.million && { ...this.million, targets: millionTargets(this.million) }, openLoop: this.openLoop }, null, 2)}\n`,
-    );
+    const results = {
+      startedAt: this.startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      machine,
+      command: this.command,
+      options: settings,
+      target: remote ?? { ownSystem: this.system?.ports },
+      measurements: ordered,
+      skipped: this.skipped,
+      ratios: ratioList,
+      targets: targetList,
+      million: this.million && { ...this.million, targets: millionTargets(this.million) },
+      openLoop: this.openLoop,
+    };
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     const lines = [
       '',
       `lab benchmark · ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB · Node ${machine.node} · Hazelcast ${machine.hazelcast} (client ${machine.hazelcastClient})`,

@@ -51,15 +51,18 @@ export function renderOpenLoopSvg(f: OpenLoopFigures): string {
   const out: string[] = [];
   const line = (s: string) => out.push(s);
 
-  line(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
+  const size = `width="${W}" height="${H}" viewBox="0 0 ${W} ${H}"`;
+  line(`<svg xmlns="http://www.w3.org/2000/svg" ${size} font-family="sans-serif" font-size="11">`);
   line(`  <title>${esc(`${f.route}, open loop: p50 and p99 latency against offered load`)}</title>`);
   line(`  <desc>${esc(`Target: ${verdict}.`)}\n    ${esc(`Produced by: ${f.command}`)}</desc>`);
   // Indented, so a re-run's figures read as a diff.
   line(`  <metadata id="${METADATA_ID}">\n${esc(JSON.stringify(f, null, 2))}\n  </metadata>`);
   line(`  <rect width="${W}" height="${H}" fill="#ffffff"/>`);
-  line(`  <text x="${PLOT.left}" y="22" font-size="14" font-weight="bold">${esc(`${f.route}, open loop: latency against offered load`)}</text>`);
+  const title = esc(`${f.route}, open loop: latency against offered load`);
+  line(`  <text x="${PLOT.left}" y="22" font-size="14" font-weight="bold">${title}</text>`);
   const closed = `closed-loop maximum ${fmtInt(f.closedLoop.rps)} req/s at ${f.closedLoop.connections} connections`;
-  line(`  <text x="${PLOT.left}" y="40" fill="#444">${esc(`${f.date} · ${f.machine} · ${closed} · ${n(f.durationSec)} s per rate`)}</text>`);
+  const subtitle = esc(`${f.date} · ${f.machine} · ${closed} · ${n(f.durationSec)} s per rate`);
+  line(`  <text x="${PLOT.left}" y="40" fill="#444">${subtitle}</text>`);
   line(`  <text x="${PLOT.left}" y="56" fill="${target.verdict === 'MISS' ? '#b91c1c' : '#444'}">${esc(`target: ${verdict}`)}</text>`);
 
   // The frame, the y grid on the 1-2-5 series, and the x grid at each measured rate.
@@ -67,7 +70,8 @@ export function renderOpenLoopSvg(f: OpenLoopFigures): string {
   for (const t of yTicks) line(`    <line x1="${PLOT.left}" x2="${PLOT.right}" y1="${n(y(t))}" y2="${n(y(t))}"/>`);
   for (const p of points) line(`    <line x1="${n(x(p.offeredRps))}" x2="${n(x(p.offeredRps))}" y1="${PLOT.top}" y2="${PLOT.bottom}"/>`);
   line('  </g>');
-  line(`  <rect x="${PLOT.left}" y="${PLOT.top}" width="${PLOT.right - PLOT.left}" height="${PLOT.bottom - PLOT.top}" fill="none" stroke="#888"/>`);
+  const frame = `x="${PLOT.left}" y="${PLOT.top}" width="${PLOT.right - PLOT.left}" height="${PLOT.bottom - PLOT.top}"`;
+  line(`  <rect ${frame} fill="none" stroke="#888"/>`);
   line('  <g text-anchor="end" fill="#444">');
   for (const t of yTicks) line(`    <text x="${PLOT.left - 6}" y="${n(y(t) + 4)}">${t}</text>`);
   line('  </g>');
@@ -81,7 +85,8 @@ export function renderOpenLoopSvg(f: OpenLoopFigures): string {
     line(`    <text x="${n(x(f.closedLoop.rps))}" y="${PLOT.bottom + 16}">${fmtInt(f.closedLoop.rps)}</text>`);
     line(`    <text x="${n(x(f.closedLoop.rps))}" y="${PLOT.bottom + 30}">100 %</text>`);
   }
-  line(`    <text x="${(PLOT.left + PLOT.right) / 2}" y="${PLOT.bottom + 52}">offered load: requests/s, and % of the closed-loop maximum</text>`);
+  const xTitle = 'offered load: requests/s, and % of the closed-loop maximum';
+  line(`    <text x="${(PLOT.left + PLOT.right) / 2}" y="${PLOT.bottom + 52}">${xTitle}</text>`);
   line('  </g>');
   const yMid = (PLOT.top + PLOT.bottom) / 2;
   line(`  <text transform="translate(18 ${yMid}) rotate(-90)" text-anchor="middle" fill="#444">latency, ms (log scale)</text>`);
@@ -97,7 +102,8 @@ export function renderOpenLoopSvg(f: OpenLoopFigures): string {
     const pts = points.filter((p) => finite(of(p)));
     if (pts.length === 0) return;
     line(`  <g fill="${color}">`);
-    line(`    <polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((p) => `${n(x(p.offeredRps))},${n(y(of(p)))}`).join(' ')}"/>`);
+    const path = pts.map((p) => `${n(x(p.offeredRps))},${n(y(of(p)))}`).join(' ');
+    line(`    <polyline fill="none" stroke="${color}" stroke-width="2" points="${path}"/>`);
     for (const p of pts) {
       const [px, py] = [n(x(p.offeredRps)), y(of(p))];
       line(`    <circle cx="${px}" cy="${n(py)}" r="3.5"/>`);
@@ -116,7 +122,8 @@ export function renderOpenLoopSvg(f: OpenLoopFigures): string {
   line(`    <line x1="${lx}" x2="${lx + 20}" y1="${PLOT.top + 30}" y2="${PLOT.top + 30}" stroke="${P50}" stroke-width="2"/>`);
   line(`    <text x="${lx + 26}" y="${PLOT.top + 34}">p50</text>`);
   line('  </g>');
-  line(`  <text x="${PLOT.left}" y="${H - 10}" fill="#666">${esc('latency of 2xx answers, from each request\'s due time on a fixed schedule (free of coordinated omission)')}</text>`);
+  const method = esc('latency of 2xx answers, from each request\'s due time on a fixed schedule (free of coordinated omission)');
+  line(`  <text x="${PLOT.left}" y="${H - 10}" fill="#666">${method}</text>`);
   line('</svg>');
   return `${out.join('\n')}\n`;
 }

@@ -119,9 +119,12 @@ export function runOpenLoop(run: OpenLoopRun): Promise<OpenLoopPoint> {
         achievedRps: seconds > 0 ? Math.round((ok / seconds) * 10) / 10 : 0,
         durationSec,
         requests: sent,
-        latencyMs: ok === 0
-          ? { p50: NaN, p90: NaN, p99: NaN, max: NaN }
-          : { p50: ms(latency.getValueAtPercentile(50)), p90: ms(latency.getValueAtPercentile(90)), p99: ms(latency.getValueAtPercentile(99)), max: ms(latency.maxValue) },
+        latencyMs: ok === 0 ? { p50: NaN, p90: NaN, p99: NaN, max: NaN } : {
+          p50: ms(latency.getValueAtPercentile(50)),
+          p90: ms(latency.getValueAtPercentile(90)),
+          p99: ms(latency.getValueAtPercentile(99)),
+          max: ms(latency.maxValue),
+        },
         errors,
         non2xx,
         sendLagMs: { p99: ms(lag.getValueAtPercentile(99)), max: ms(lag.maxValue) },
@@ -192,7 +195,8 @@ export function runOpenLoop(run: OpenLoopRun): Promise<OpenLoopPoint> {
     const ticker = setInterval(() => {
       second++;
       const at = Math.min(second, Math.ceil(durationSec));
-      progress?.update(`${fmtInt(rateRps)} req/s offered · ${at}/${Math.ceil(durationSec)} s · ${fmtInt(ok)} answered · ${inFlight} in flight`);
+      const of = `${at}/${Math.ceil(durationSec)} s`;
+      progress?.update(`${fmtInt(rateRps)} req/s offered · ${of} · ${fmtInt(ok)} answered · ${inFlight} in flight`);
     }, 1000);
     tick();
   });

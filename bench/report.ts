@@ -224,9 +224,11 @@ export function renderOpenLoop(f: OpenLoopFigures): string {
     fmtMs(p.sendLagMs.p99),
     String(p.maxInFlight),
   ]);
-  const header = ['of max', 'offered req/s', 'achieved req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'requests', 'send lag p99 ms', 'max in flight'];
+  const header = ['of max', 'offered req/s', 'achieved req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'requests'];
+  header.push('send lag p99 ms', 'max in flight');
   return [
-    `open loop · ${f.route} at fixed rates, ${f.durationSec} s each; closed-loop maximum ${fmtInt(f.closedLoop.rps)} req/s at ${f.closedLoop.connections} connections`,
+    `open loop · ${f.route} at fixed rates, ${f.durationSec} s each; ` +
+      `closed-loop maximum ${fmtInt(f.closedLoop.rps)} req/s at ${f.closedLoop.connections} connections`,
     table(header, rows, (i) => i > 0),
     '  (latency of 2xx answers from each request\'s due time, so a stall counts against every request it delays;',
     '   send lag: how late the load generator itself sent, already included in the latency)',

@@ -52,7 +52,8 @@ describe('open-loop load', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     try {
-      const p = await runOpenLoop({ request: { url, method: 'POST', headers: {}, body: () => 'x' }, percent: 50, rateRps: 50, durationSec: 1 });
+      const request = { url, method: 'POST' as const, headers: {}, body: () => 'x' };
+      const p = await runOpenLoop({ request, percent: 50, rateRps: 50, durationSec: 1 });
       expect(p).to.include({ requests: 50, errors: 0, non2xx: 0, percent: 50, offeredRps: 50 });
       // A closed loop would have waited: here a good share of the requests went out during the stall.
       expect(held.length).to.be.at.least(15);
@@ -108,7 +109,9 @@ describe('open-loop chart', () => {
     const svg = renderOpenLoopSvg(f);
     expect(svg).to.include('latency, ms (log scale)');
     expect(svg).to.include('offered load: requests/s, and % of the closed-loop maximum');
-    for (const label of ['200', '400', '600', '720', '25 %', '50 %', '90 %', '100 %', 'target: p99 ≤ 25 ms']) expect(svg).to.include(`>${label}</text>`);
+    for (const label of ['200', '400', '600', '720', '25 %', '50 %', '90 %', '100 %', 'target: p99 ≤ 25 ms']) {
+      expect(svg).to.include(`>${label}</text>`);
+    }
     expect(svg.match(/<polyline /g)).to.have.length(2);
     expect(svg.match(/<circle /g)).to.have.length(8);
     expect(svg).to.include('stroke-dasharray="6 4"');
