@@ -1,10 +1,14 @@
 /**
  * The bench's open loop: the scheduler keeps sending through a stall and charges the stall to every
- * request it delayed (no coordinated omission), and the chart is a pure function of its figures.
+ * request it delayed (no coordinated omission), and the chart is a pure function of its figures,
+ * the committed docs/open-loop.svg included.
  */
 import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../local/hazelcast.js';
 import { runOpenLoop, type OpenLoopFigures, type OpenLoopPoint } from '../../bench/open-loop.js';
 import { figuresFromSvg, logTicks, renderOpenLoopSvg } from '../../bench/open-loop-chart.js';
 import { openLoopTarget } from '../../bench/report.js';
@@ -129,5 +133,12 @@ describe('open-loop chart', () => {
     expect(logTicks(2.5, 1400)).to.deep.equal([2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000]);
     expect(logTicks(0.3, 25)).to.deep.equal([0.2, 0.5, 1, 2, 5, 10, 20, 50]);
     expect(logTicks(1, 10)).to.deep.equal([1, 2, 5, 10]);
+  });
+
+  it('docs/open-loop.svg is what its own figures render (re-render: node dist/bench/open-loop-chart.js docs/open-loop.svg)', () => {
+    const committed = readFileSync(join(REPO_ROOT, 'docs', 'open-loop.svg'), 'utf8');
+    const own = figuresFromSvg(committed);
+    expect(own.points.map((p) => p.percent)).to.deep.equal([25, 50, 75, 90]);
+    expect(renderOpenLoopSvg(own)).to.equal(committed);
   });
 });
