@@ -6,7 +6,8 @@
  * not measure log writing), or targets a running one (`--facade`, `--logging`, `--members`), and
  * measures at fixed concurrency for a fixed time after a warm-up: limit A (the Hazelcast client
  * alone), limit B (a do-nothing route on the same HTTP stack), the logging service directly, the
- * facade end to end, reads at growing map sizes, and the facade over 1, 2 and 3 logging
+ * facade end to end, POST /facade in an open loop at fixed shares of its closed-loop maximum
+ * (drawn as docs/open-loop.svg), reads at growing map sizes, and the facade over 1, 2 and 3 logging
  * instances. Prints a table, the ratios and the issue's targets, and writes the figures as JSON.
  * Everything it started is stopped at the end, on Ctrl+C and on errors. `--help` lists the flags.
  */
@@ -30,7 +31,11 @@ import type { Measurement, Skipped } from './measurement.js';
 import { runHttp, stopRunningLoad, type HttpScenario } from './http-load.js';
 import { addMessages, connect, runHazelcast, stopHazelcastLoad, storedValue, type MessageMap } from './hazelcast-load.js';
 import { ProgressLine, fmtInt, note } from './progress.js';
-import { ratios, renderCpu, renderMillion, renderRatios, renderResults, renderRss, renderTargets, targets } from './report.js';
+import {
+  openLoopTarget, ratios, renderCpu, renderMillion, renderOpenLoop, renderRatios, renderResults, renderRss, renderTargets, targets,
+} from './report.js';
+import { runOpenLoop, stopOpenLoad, type OpenLoopFigures, type OpenLoopPoint, type OpenLoopRequest } from './open-loop.js';
+import { renderOpenLoopSvg } from './open-loop-chart.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -46,6 +51,7 @@ class Bench {
   /** The map as the logging service uses it, for filling: keeps the floor and the capacity charge. */
   private store: HazelcastMessageStore | undefined;
   private million: MillionFigures | undefined;
+  private openLoop: OpenLoopFigures | undefined;
   /** How many messages the map holds, while the bench knows it (undefined after POST load). */
   private mapSize: number | undefined;
   private runDir: string | undefined;
@@ -55,6 +61,8 @@ class Bench {
   private readonly logger = createLogger({ service: 'bench', level: 'error', destination: pino.destination({ fd: 2, sync: false }) });
   private cleaning: Promise<void> | undefined;
   private readonly startedAt = new Date();
+  /** The command line as it was typed, for the JSON file and the chart. */
+  private readonly command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.replace(/ -- $/, '');
 
   constructor(private readonly o: BenchOptions) {}
 
@@ -119,6 +127,7 @@ class Bench {
     if (this.wants('e2e', 'e2e-get')) await this.e2eGet();
     if (this.wants('direct', 'direct-post')) await this.directPost();
     if (this.wants('e2e', 'e2e-post')) await this.e2ePost();
+    if (this.wants('open-loop')) await this.runOpenLoop();
     if (this.wants('reads')) await this.readsAtScale();
     if (this.wants('scale-out')) await this.scaleOut();
     if (this.wants('million')) await this.runMillion();
@@ -272,6 +281,53 @@ class Bench {
     return { id, group, title, url: `${this.facadeUrl}/facade`, method: 'POST', headers: FORM, body: () => body };
   }
 
+  /**
+   * POST /facade at fixed shares of the closed-loop maximum that e2e-post measured (measured first
+   * if this run has not), latency from each request's due time (bench/open-loop.ts says why not
+   * autocannon); writes the chart.
+   */
+  private async runOpenLoop(): Promise<void> {
+    const { openLoopPercents: percents, openLoopSec: seconds } = this.o;
+    note(`\n▸ open loop — POST /facade at ${percents.join(', ')} % of its closed-loop maximum, ${seconds} s each`);
+    if (!this.facadeUrl) return this.skip('open-loop', 'open loop', 'no facade URL: pass --facade');
+    if (!this.measurements.some((m) => m.id === 'e2e-post')) {
+      note('  its closed-loop maximum first:');
+      await this.e2ePost();
+    }
+    const max = this.measurements.find((m) => m.id === 'e2e-post')!;
+    const failed = max.errors + max.non2xx;
+    if (max.rps <= 0 || failed > 0) return this.skip('open-loop', 'open loop', `the closed-loop run had ${failed} errors`);
+    this.mapSize = undefined;
+    const { url, headers, body } = this.formPost('open-loop', 'open-loop', 'POST /facade (form)');
+    const request: OpenLoopRequest = { url, method: 'POST', headers: headers!, body: body! };
+    const maxRps = Math.round(max.rps * 10) / 10;
+    const rate = (percent: number) => (maxRps * percent) / 100;
+    if (this.o.warmupSec > 0) {
+      await runOpenLoop({ request, percent: percents[0]!, rateRps: rate(percents[0]!), durationSec: this.o.warmupSec, label: 'warm-up' });
+    }
+    const points: OpenLoopPoint[] = [];
+    for (const percent of percents) {
+      this.checkNotStopping();
+      const label = `${percent} % of the maximum`;
+      points.push(await runOpenLoop({ request, percent, rateRps: rate(percent), durationSec: seconds, label }));
+    }
+    const m = this.machine();
+    this.openLoop = {
+      date: this.startedAt.toISOString().slice(0, 10),
+      command: this.command,
+      machine: `${m.cpus} × ${m.cpuModel} · Node ${m.node}`,
+      route: 'POST /facade',
+      closedLoop: { rps: maxRps, connections: max.connections, p99Ms: max.latencyMs.p99 },
+      durationSec: seconds,
+      target: { p99Ms: 25, percent: 50 },
+      points,
+    };
+    const svg = resolve(this.o.openLoopSvg);
+    mkdirSync(dirname(svg), { recursive: true });
+    writeFileSync(svg, renderOpenLoopSvg(this.openLoop));
+    note(`  chart written to ${svg}`);
+  }
+
   private async readsAtScale(): Promise<void> {
     note(`\n▸ reads at scale — GET /facade at ${this.o.scaleConnections} connections`);
     if (!this.system) {
@@ -369,11 +425,9 @@ class Bench {
     });
   }
 
-  private finish(): void {
-    const ordered = [...this.measurements].sort((a, b) => GROUPS.indexOf(a.group as Group) - GROUPS.indexOf(b.group as Group));
-    const ratioList = ratios(ordered);
-    const targetList = targets(ordered);
-    const machine = {
+  /** The machine the bench runs on; the free memory and load average are as of now. */
+  private machine() {
+    return {
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
       memoryGb: Math.round(totalmem() / 2 ** 30),
@@ -384,13 +438,31 @@ class Bench {
       hazelcast: HAZELCAST_VERSION,
       hazelcastClient: (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', 'hazelcast-client', 'package.json'), 'utf8')) as { version: string }).version,
     };
+  }
+
+  private finish(): void {
+    const ordered = [...this.measurements].sort((a, b) => GROUPS.indexOf(a.group as Group) - GROUPS.indexOf(b.group as Group));
+    const ratioList = ratios(ordered);
+    const targetList = [...targets(ordered), openLoopTarget(this.openLoop)];
+    const machine = this.machine();
     const out = resolve(this.o.out);
     mkdirSync(dirname(out), { recursive: true });
     const { remote, ...settings } = this.o;
-    writeFileSync(
-      out,
-      `${JSON.stringify({ startedAt: this.startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), options: settings, target: remote ?? { ownSystem: this.system?.ports }, measurements: ordered, skipped: this.skipped, ratios: ratioList, targets: targetList, million: this.million && { ...this.million, targets: millionTargets(this.million) } }, null, 2)}\n`,
-    );
+    const results = {
+      startedAt: this.startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      machine,
+      command: this.command,
+      options: settings,
+      target: remote ?? { ownSystem: this.system?.ports },
+      measurements: ordered,
+      skipped: this.skipped,
+      ratios: ratioList,
+      targets: targetList,
+      million: this.million && { ...this.million, targets: millionTargets(this.million) },
+      openLoop: this.openLoop,
+    };
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     const lines = [
       '',
       `lab benchmark · ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB · Node ${machine.node} · Hazelcast ${machine.hazelcast} (client ${machine.hazelcastClient})`,
@@ -402,6 +474,7 @@ class Bench {
       '',
       renderTargets(targetList),
       '',
+      ...(this.openLoop ? [renderOpenLoop(this.openLoop), `  chart: ${resolve(this.o.openLoopSvg)}`, ''] : []),
       renderRss(ordered),
       '',
       renderCpu(ordered, machine.cpus),
@@ -416,6 +489,7 @@ class Bench {
   cleanup(): Promise<void> {
     this.cleaning ??= (async () => {
       stopRunningLoad();
+      stopOpenLoad();
       stopHazelcastLoad();
       await Promise.race([this.hz?.shutdown(), sleep(10_000)]).catch(() => undefined);
       await this.noop?.stop(5_000);

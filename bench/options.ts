@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 
 /** The measurement groups, in the order they run; `--only` picks some of them. */
-export const GROUPS = ['limit-a', 'limit-b', 'direct', 'e2e', 'reads', 'scale-out', 'million'] as const;
+export const GROUPS = ['limit-a', 'limit-b', 'direct', 'e2e', 'open-loop', 'reads', 'scale-out', 'million'] as const;
 export type Group = (typeof GROUPS)[number];
 /** Single scenarios `--only` also takes, e.g. to profile POST /facade alone. */
 export const SCENARIOS = ['limit-a-put', 'limit-a-read', 'direct-get', 'direct-post', 'e2e-get', 'e2e-post'] as const;
@@ -32,7 +32,13 @@ export interface BenchOptions {
   millionCount: number;
   /** POSTs per second alongside the million group's full read (and on the idle system, to compare). */
   postRate: number;
-  /** Groups and single scenarios to run. */
+  /** Shares of the closed-loop maximum of POST /facade offered by the open-loop group, in %. */
+  openLoopPercents: number[];
+  /** Measured seconds per open-loop rate. */
+  openLoopSec: number;
+  /** Where the open-loop chart is written. */
+  openLoopSvg: string;
+  /** Groups and single scenarios to run (`--only`, less `--skip`). */
   only: string[];
   out: string;
   /** Where the services write `--cpu-prof` profiles, if set (own system only). */
@@ -60,8 +66,13 @@ facade), measures, prints a table and writes JSON; stops everything at the end.
   --msg-bytes N           length of each posted message            (default 32)
   --million N             messages for the "million" group         (default 1000000)
   --post-rate N           POSTs/s alongside its full read          (default 50)
+  --open-loop-rates P,... open loop: POST /facade at these % of its
+                          closed-loop maximum (measured by e2e-post) (default 25,50,75,90)
+  --open-loop-duration S  seconds measured per open-loop rate      (default 12)
+  --open-loop-svg FILE    the open-loop chart                      (default docs/open-loop.svg)
   --only G,...            only these groups: ${GROUPS.join(', ')}
                           or scenarios: ${SCENARIOS.join(', ')}
+  --skip G,...            all but these groups, e.g. --skip open-loop,million
   --out FILE              JSON results                             (default .run/bench.json)
   --cpu-prof DIR          run the services with --cpu-prof, profiles into DIR
   --service-env K=V       extra environment for the services (repeatable; default LOG_LEVEL=warn)
@@ -113,7 +124,11 @@ export function parseOptions(argv: string[]): BenchOptions {
       'msg-bytes': { type: 'string' },
       million: { type: 'string' },
       'post-rate': { type: 'string' },
+      'open-loop-rates': { type: 'string' },
+      'open-loop-duration': { type: 'string' },
+      'open-loop-svg': { type: 'string' },
       only: { type: 'string' },
+      skip: { type: 'string' },
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
       'service-env': { type: 'string', multiple: true },
@@ -128,6 +143,11 @@ export function parseOptions(argv: string[]): BenchOptions {
   const only = values.only === undefined ? [...GROUPS] : values.only.split(',').map((s) => s.trim()).filter(Boolean);
   const known: readonly string[] = [...GROUPS, ...SCENARIOS];
   if (only.length === 0 || only.some((g) => !known.includes(g))) throw new Error(`--only takes groups or scenarios from: ${known.join(', ')}`);
+  const skip = values.skip?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+  if (skip.some((g) => !(GROUPS as readonly string[]).includes(g))) throw new Error(`--skip takes groups from: ${GROUPS.join(', ')}`);
+  const selected = only.filter((g) => !skip.some((s) => g === s || g.startsWith(`${s}-`)));
+  if (selected.length === 0) throw new Error('--skip leaves nothing to run');
+  const openLoopPercents = integers('open-loop-rates', values['open-loop-rates'], [25, 50, 75, 90], 1);
   const loggingCounts = integers('logging-counts', values['logging-counts'], [1, 2, 3], 1);
   if (loggingCounts.some((n) => n > 3)) throw new Error('--logging-counts: the system has 3 logging instances');
   const facade = url('facade', values.facade);
@@ -154,7 +174,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     msgBytes: Math.round(number('msg-bytes', values['msg-bytes'], 32, 1)),
     millionCount: Math.round(number('million', values.million, 1_000_000, 2_000)),
     postRate: number('post-rate', values['post-rate'], 50, 1),
-    only,
+    openLoopPercents,
+    openLoopSec: number('open-loop-duration', values['open-loop-duration'], 12, 0.5),
+    openLoopSvg: values['open-loop-svg'] ?? 'docs/open-loop.svg',
+    only: selected,
     out: values.out ?? '.run/bench.json',
     cpuProfDir: values['cpu-prof'],
     serviceEnv,

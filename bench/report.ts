@@ -4,6 +4,7 @@
  */
 import type { Measurement, Skipped } from './measurement.js';
 import { millionTargets, type MillionFigures } from './million.js';
+import type { OpenLoopFigures } from './open-loop.js';
 
 export const GROUP_TITLES: Record<string, string> = {
   'limit-a': 'limit A · Hazelcast client alone',
@@ -188,6 +189,49 @@ export function renderTargets(list: TargetResult[]): string {
     ...list.map((t) => `  ${t.verdict.padEnd(4)}  ${t.target.padEnd(width)}  ${t.measured}`),
     '  (closed-loop load: mean latency = connections ÷ throughput, so a p99 of 25 ms at 32 connections',
     '   needs well over 32 ÷ 0.025 s = 1,280 req/s)',
+  ].join('\n');
+}
+
+/** The open-loop target of issue 14: p99 at a share of the closed-loop maximum, with no errors (n/a when not run). */
+export function openLoopTarget(f: OpenLoopFigures | undefined, wanted = { p99Ms: 25, percent: 50 }): TargetResult {
+  const { p99Ms, percent } = f?.target ?? wanted;
+  const target = `POST /facade p99 ≤ ${p99Ms} ms at ${percent}% of its closed-loop maximum (open loop)`;
+  const at = f?.points.find((p) => p.percent === percent);
+  if (!at) return { target, measured: 'not measured', verdict: 'n/a' };
+  const errors = at.errors + at.non2xx;
+  const p99 = at.latencyMs.p99;
+  // A latency of null is one read back from JSON, where NaN (no answer at all) is written as null.
+  const answered = typeof p99 === 'number' && Number.isFinite(p99);
+  return {
+    target,
+    measured: `${answered ? `p99 ${fmtMs(p99)} ms` : 'no answer'} at ${fmtInt(at.offeredRps)} req/s, ${fmtInt(errors)} errors`,
+    verdict: answered && p99 <= p99Ms && errors === 0 ? 'PASS' : 'MISS',
+  };
+}
+
+/** The open-loop group: one row per offered rate; latencies from each request's due time. */
+export function renderOpenLoop(f: OpenLoopFigures): string {
+  const rows = f.points.map((p) => [
+    `${p.percent}%`,
+    fmtInt(p.offeredRps),
+    fmtInt(p.achievedRps),
+    fmtMs(p.latencyMs.p50),
+    fmtMs(p.latencyMs.p90),
+    fmtMs(p.latencyMs.p99),
+    fmtMs(p.latencyMs.max),
+    fmtInt(p.errors + p.non2xx),
+    fmtInt(p.requests),
+    fmtMs(p.sendLagMs.p99),
+    String(p.maxInFlight),
+  ]);
+  const header = ['of max', 'offered req/s', 'achieved req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'requests'];
+  header.push('send lag p99 ms', 'max in flight');
+  return [
+    `open loop · ${f.route} at fixed rates, ${f.durationSec} s each; ` +
+      `closed-loop maximum ${fmtInt(f.closedLoop.rps)} req/s at ${f.closedLoop.connections} connections`,
+    table(header, rows, (i) => i > 0),
+    '  (latency of 2xx answers from each request\'s due time, so a stall counts against every request it delays;',
+    '   send lag: how late the load generator itself sent, already included in the latency)',
   ].join('\n');
 }
 

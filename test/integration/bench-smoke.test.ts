@@ -1,7 +1,8 @@
 /**
- * `npm run bench` in miniature: every group runs once for a second against its own system, the
- * table and the targets are printed, the JSON file holds every scenario, and nothing is left
- * running. No timing is asserted: the figures of a one-second run on a shared machine mean nothing.
+ * `npm run bench` in miniature: every group runs once for a second against its own system (the
+ * open loop at two rates for 2 s each), the table and the targets are printed, the JSON file holds
+ * every scenario, the open-loop chart is written and re-renders from its own figures, and nothing
+ * is left running. No timing is asserted: the figures of a one-second run on a shared machine mean nothing.
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
@@ -12,6 +13,8 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../../local/hazelcast.js';
 import type { Ports } from '../../local/system.js';
 import type { Measurement } from '../../bench/measurement.js';
+import type { OpenLoopFigures } from '../../bench/open-loop.js';
+import { figuresFromSvg, renderOpenLoopSvg } from '../../bench/open-loop-chart.js';
 
 const portFree = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -24,6 +27,7 @@ describe('npm run bench (smoke run)', function () {
   this.timeout(420_000);
   const dir = mkdtempSync(join(tmpdir(), 'lab-bench-smoke-'));
   const out = join(dir, 'bench.json');
+  const svg = join(dir, 'open-loop.svg');
   let stdout = '';
   let stderr = '';
   let exitCode: number | null = null;
@@ -34,6 +38,7 @@ describe('npm run bench (smoke run)', function () {
       '--duration', '1', '--warmup', '0', '--connections', '4',
       '--sizes', '10,200', '--fixed-above', '100', '--fixed-requests', '4',
       '--logging-counts', '1,3', '--million', '3000', '--post-rate', '20', '--out', out,
+      '--open-loop-rates', '25,50', '--open-loop-duration', '2', '--open-loop-svg', svg,
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => (stdout += d));
@@ -59,6 +64,8 @@ describe('npm run bench (smoke run)', function () {
     expect(stdout).to.include('a million · 3,000 messages');
     expect(stdout).to.match(/PASS +full GET \/facade returns all 3,000 and the \d+ posted after, in order +[\d,]+, in order \(HTTP 200\)/);
     expect(stdout).to.match(/(PASS|MISS) +a page of 100 at 3,000: p50/);
+    expect(stdout).to.match(/(PASS|MISS) {2}POST \/facade p99 ≤ 25 ms at 50% of its closed-loop maximum \(open loop\)/);
+    expect(stdout).to.include('open loop · POST /facade at fixed rates, 2 s each');
     expect(stdout).to.include(`figures written to ${out}`);
   });
 
@@ -79,12 +86,26 @@ describe('npm run bench (smoke run)', function () {
     expect(Object.keys(e2e.rssMb)).to.include.members(['facade', 'logging-1', 'logging-2', 'logging-3', 'messages', 'config-server']);
     expect(results.measurements.find((m) => m.id === 'reads-200')!.notes).to.include('4 requests, not a fixed duration');
     expect(results.ratios).to.not.be.empty;
-    expect(results.targets).to.have.length(5);
+    expect(results.targets).to.have.length(6);
     const million = (results as unknown as { million: { fullRead: { messages: number; inOrder: boolean }; targets: unknown[]; memberOutOfMemoryErrors: number } }).million;
     expect(million.fullRead).to.include({ filled: 3000, inOrder: true });
     expect(million.memberOutOfMemoryErrors).to.equal(0);
     expect(million.targets).to.have.length(8);
     expect(results.machine.cpus).to.be.greaterThan(0);
+  });
+
+  it('runs the open loop at each rate without errors, and draws the chart from the same figures', () => {
+    const { openLoop } = JSON.parse(readFileSync(out, 'utf8')) as { openLoop: OpenLoopFigures };
+    expect(openLoop.points.map((p) => p.percent)).to.deep.equal([25, 50]);
+    for (const p of openLoop.points) {
+      expect(p.offeredRps, `${p.percent}%`).to.be.closeTo((openLoop.closedLoop.rps * p.percent) / 100, 0.1);
+      expect(p.requests, `${p.percent}%`).to.be.closeTo(p.offeredRps * 2, 1);
+      expect(p.errors + p.non2xx, `${p.percent}%`).to.equal(0);
+      expect(p.latencyMs.p99, `${p.percent}%`).to.be.at.least(p.latencyMs.p50);
+    }
+    const chart = readFileSync(svg, 'utf8');
+    expect(figuresFromSvg(chart)).to.deep.equal(openLoop);
+    expect(renderOpenLoopSvg(openLoop)).to.equal(chart);
   });
 
   it('leaves no process behind: every port of its system is free again', async () => {

@@ -34,6 +34,24 @@ describe('bench options', () => {
     expect(o.remote).to.equal(undefined);
   });
 
+  it('runs the open loop by default at 25, 50, 75 and 90 % of the maximum, 12 s each, drawn into docs/', () => {
+    const o = parseOptions([]);
+    expect(o.only).to.include('open-loop');
+    expect(o).to.include({ openLoopSec: 12, openLoopSvg: 'docs/open-loop.svg' });
+    expect(o.openLoopPercents).to.deep.equal([25, 50, 75, 90]);
+    const small = parseOptions(['--open-loop-rates', '25,50', '--open-loop-duration', '2', '--open-loop-svg', '/tmp/x.svg']);
+    expect(small).to.include({ openLoopSec: 2, openLoopSvg: '/tmp/x.svg' });
+    expect(small.openLoopPercents).to.deep.equal([25, 50]);
+  });
+
+  it('skips groups with --skip, and the scenarios of a skipped group given to --only', () => {
+    expect(parseOptions(['--skip', 'open-loop,million']).only).to.deep.equal(['limit-a', 'limit-b', 'direct', 'e2e', 'reads', 'scale-out']);
+    expect(parseOptions(['--only', 'e2e-post,open-loop', '--skip', 'e2e']).only).to.deep.equal(['open-loop']);
+    expect(() => parseOptions(['--skip', 'e2e-post'])).to.throw(/--skip/);
+    expect(() => parseOptions(['--only', 'e2e', '--skip', 'e2e'])).to.throw(/nothing to run/);
+    expect(() => parseOptions(['--open-loop-rates', '50,x'])).to.throw(/--open-loop-rates/);
+  });
+
   it('takes durations, connections and sizes as flags', () => {
     const o = parseOptions(['--duration', '2.5', '--connections', '8', '--sizes', '10,500', '--only', 'e2e,limit-a-put', '--service-env', 'LOG_LEVEL=info']);
     expect(o).to.include({ durationSec: 2.5, connections: 8 });
