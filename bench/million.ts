@@ -175,7 +175,8 @@ export async function runMillion(d: MillionDeps): Promise<MillionFigures> {
   }
   // The filled messages in order, then the POSTs made before the read (and some made during it).
   // A write from an earlier scenario that a facade retried after the map was cleared can land
-  // first, with an older id: the filled run starts where its first message is.
+  // first, with an older id: the filled run starts where its first message is (a text only the
+  // fill uses, so such a write cannot be taken for it).
   const start = Math.max(0, texts.indexOf(d.message(0)));
   const inOrder = texts.length >= start + d.count + idle.ms.length && texts.slice(start, start + d.count).every((t, i) => t === d.message(i));
   progress.done(`${fmtInt(texts.length)} messages read in ${seconds.toFixed(1)} s`);

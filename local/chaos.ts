@@ -81,7 +81,9 @@ async function account(system: LocalSystem, load: WriteLoad, base: Omit<ChaosRes
   if (unforeseen.length > 0) {
     const byStatus = new Map<number, number>();
     for (const a of unforeseen) byStatus.set(a.status, (byStatus.get(a.status) ?? 0) + 1);
-    base.notes.push(`unexpected answers: ${[...byStatus].map(([status, n]) => `${n}× ${status || 'no answer'}`).join(', ')}`);
+    const sentAt = unforeseen.map((a) => (a.startedAt - load.startedAt) / 1000);
+    const when = `sent ${Math.min(...sentAt).toFixed(1)}–${Math.max(...sentAt).toFixed(1)} s into the load`;
+    base.notes.push(`unexpected answers: ${[...byStatus].map(([status, n]) => `${n}× ${status || 'no answer'}`).join(', ')} (${when})`);
   }
   if (foreseen.length > 0) base.notes.push(`${foreseen.length} expected ${[...new Set(foreseen.map((a) => a.status))].join('/')} answers ${why} (slowest ${Math.max(...foreseen.map((a) => a.ms))} ms)`);
   return {
@@ -400,6 +402,7 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
       const load = newLoad(system, 'r10', o);
       await sleep(o.beforeMs);
       const paused = system.members[1]!;
+      const pausedAt = Date.now();
       paused.kill('SIGSTOP');
       await sleep(o.pauseMs);
       paused.kill('SIGCONT');
@@ -407,7 +410,7 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
       await sleep(o.afterMs);
       await load.stop();
       const notes = [
-        `paused ${seconds(o.pauseMs)}`,
+        `paused ${seconds(o.pauseMs)}, from ${seconds(pausedAt - load.startedAt)} into the load`,
         whole === null ? 'the paused member did NOT rejoin within 120 s' : `one cluster of three, safe, ${seconds(whole)} after SIGCONT`,
       ];
       const result = await account(system, load, { id: 'R10', fault: SCENARIOS.R10!.fault, recoveryMs: whole, notes });

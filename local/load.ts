@@ -26,7 +26,8 @@ export class WriteLoad {
   readonly attempts: Attempt[] = [];
   private next = 0;
   private stopped = false;
-  private readonly startedAt = Date.now();
+  /** When the load began (epoch ms). */
+  readonly startedAt = Date.now();
   private readonly done: Promise<void>;
   private readonly o: Required<LoadOptions>;
 
