@@ -18,16 +18,13 @@ export const loggingSettings = {
   HZ_CONNECT_TIMEOUT_MS: millis(5_000),
   /**
    * A member silent this long is taken for dead by this client: its connection closes, and
-   * operations waiting on it go again to the member that takes its partitions over. As the
-   * members' own hazelcast.max.no.heartbeat.seconds (6 s locally).
+   * operations waiting on it go again to whichever member owns their partition then. As the
+   * members' own max.no.heartbeat (10 s locally): while a paused master is being replaced, the other
+   * members can be silent for seconds too, and a client that gave up on them after 6 s failed writes (R10).
    */
-  HZ_HEARTBEAT_TIMEOUT_MS: millis(6_000),
-  /**
-   * Bound on one map operation, the client's retries included. Above HZ_HEARTBEAT_TIMEOUT_MS, so an
-   * operation caught on a member that stopped (SIGKILL, a pause) is retried on the one that takes
-   * over instead of failing.
-   */
-  HZ_INVOCATION_TIMEOUT_MS: millis(10_000),
+  HZ_HEARTBEAT_TIMEOUT_MS: millis(10_000),
+  /** Bound on one map operation, the client's retries included; covers the seconds the cluster needs to replace a killed member. */
+  HZ_INVOCATION_TIMEOUT_MS: millis(6_000),
   HZ_RECONNECT_MAX_BACKOFF_MS: millis(2_000),
   /** Large reads (`GET /logging` with no limit, or one above 1,000) that may stream at once; one more gets 503 and Retry-After. */
   MAX_CONCURRENT_READS: count(8, 1, 1_000),
