@@ -26,13 +26,16 @@ export class UpstreamError extends Error {
     readonly url: string,
     readonly reason: FailureReason,
     message: string,
-    options?: { cause?: unknown; status?: number },
+    options?: { cause?: unknown; status?: number; body?: string },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'UpstreamError';
     this.status = options?.status;
+    this.body = options?.body;
   }
   readonly status: number | undefined;
+  /** The body of a 5xx answer (another service's JSON error), as sent. */
+  readonly body: string | undefined;
 }
 
 /** The retry policy for calls to a service's instances. */
@@ -196,7 +199,7 @@ export class ServiceClient {
           clearTimeout(timer);
           const status = res.statusCode ?? 0;
           if (status >= 500 && !SERVICE_WIDE_STATUSES.has(status)) {
-            reject(new UpstreamError(url, 'status_5xx', `${method} ${url}: HTTP ${status}`, { status }));
+            reject(new UpstreamError(url, 'status_5xx', `${method} ${url}: HTTP ${status}`, { status, body: Buffer.concat(chunks).toString('utf8') }));
             return;
           }
           resolve({ status, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') });

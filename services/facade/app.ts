@@ -38,7 +38,7 @@ export interface FacadeAppDeps {
   maxConcurrentReads?: number;
   /** Bound on one streamed read (ms, default 300,000). */
   readDeadlineMs?: number;
-  /** Bound on a whole POST, every attempt included (ms, default 15,000). */
+  /** Bound on a whole POST, every attempt included (ms, default 25,000). */
   requestDeadlineMs?: number;
   /** Bound on the wait for logging's answer to a read, and on each wait for more of it (ms, default 8,000). */
   readSilenceMs?: number;

@@ -28,7 +28,7 @@ export interface LoggingClientDeps {
   loggingService: string;
   /** Bound on the wait for logging's answer to a read, and on each wait for more of it (ms). */
   silenceMs: number;
-  /** Bound on a whole store, every attempt included (ms, default 15,000). */
+  /** Bound on a whole store, every attempt included (ms, default 25,000). */
   storeDeadlineMs?: number;
 }
 
@@ -56,17 +56,21 @@ export class LoggingClient {
    * Stores a message on a random instance, on another after a failure. The uuid is fixed before
    * the first attempt, so a retry replays the same put: never a duplicate.
    * @returns the instance that stored it
-   * @throws HttpError 503 when none could, 409 UUID_CONFLICT, 507 STORE_FULL, 502 for another answer
+   * @throws HttpError 503 when none could (STORE_MINORITY when the cluster refused: too few members), 409 UUID_CONFLICT,
+   *   507 STORE_FULL, 502 for another answer
    */
   async store(message: LogRequest, requestId: string): Promise<string> {
     const instances = await this.instances(undefined, requestId);
     let result;
     try {
-      const deadline = Date.now() + (this.deps.storeDeadlineMs ?? 15_000);
+      const deadline = Date.now() + (this.deps.storeDeadlineMs ?? 25_000);
       result = await this.deps.client.callAny(instances, (url) => url, { method: 'POST', json: message, requestId, deadline });
     } catch (err) {
-      if (err instanceof UpstreamError) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could store the message', err);
-      throw err;
+      if (!(err instanceof UpstreamError)) throw err;
+      // The last instance tried was on a minority side of a split: say so rather than "no instance".
+      const refusal = err.status === 503 && err.body !== undefined ? parseAnswer(errorAnswer, err.body)?.error : undefined;
+      if (refusal?.code === 'STORE_MINORITY') throw unavailable('STORE_MINORITY', refusal.message, err);
+      throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could store the message', err);
     }
     const { status, text } = result.response;
     if (status === 409) throw new HttpError(409, 'UUID_CONFLICT', 'the message id is already taken');

@@ -75,12 +75,15 @@ describe("the lab's five steps, end to end", function () {
       expect(r.status).to.equal(200);
       expect(r.body['logging-service']).to.deep.equal(ten);
     }
-    // Writes keep working on the survivors, and the facade never picks a dead instance for them.
-    for (let i = 0; i < 5; i++) {
-      const r = await postForm(facade, { msg: `after-${i}` });
-      expect(r.status).to.equal(201);
-      expect(r.body.loggedBy).to.equal(`${system.loggingUrl(2)}/logging`);
-    }
+    // One member is below the split-brain minimum (2 of 3): it serves every read, but refuses
+    // writes with a clear 503 rather than acknowledge one that a larger side might not hold.
+    let n = 0;
+    await eventually(async () => {
+      const r = await postForm(facade, { msg: `alone-${n++}` });
+      expect(r.status).to.equal(503);
+      expect(r.body.error.code).to.equal('STORE_MINORITY');
+    });
+    expect((await get(facade)).body['logging-service'].slice(0, 10)).to.deep.equal(ten);
   });
 
   it('loses no acknowledged message when two of three members are killed at the same moment', async () => {
@@ -110,8 +113,16 @@ describe("the lab's five steps, end to end", function () {
     expect(missing, 'acknowledged messages lost').to.deep.equal([]);
     expect(all.slice(0, 10)).to.deep.equal(ten);
     expect(new Set(all).size, 'no message stored twice').to.equal(all.length);
-    const r = await postForm(facade, { msg: 'on the survivor' });
-    expect(r.status).to.equal(201);
+    // Alone, the survivor refuses writes; with a second member back, they are acknowledged again.
+    await eventually(async () => expect((await postForm(facade, { msg: `refused-${Date.now()}` })).status).to.equal(503));
+    await system.startMember(1, false);
+    await system.waitForCluster(2);
+    const r = await eventually(async () => {
+      const reply = await postForm(facade, { msg: 'with two members' });
+      expect(reply.status).to.equal(201);
+      return reply;
+    });
+    expect(r.body.message.msg).to.equal('with two members');
   });
 
   it('carries the request id from the facade to the logging instance that stored the message', async () => {

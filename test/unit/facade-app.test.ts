@@ -3,6 +3,7 @@ import { createApp as createFacade } from '../../services/facade/app.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { isUuidV7 } from '../../lib/ids.js';
 import { ServiceClient } from '../../lib/service-client.js';
+import { unavailable } from '../../lib/errors.js';
 import { InMemoryMessageStore, silentLogger } from '../support/fakes.js';
 import { freePorts } from '../support/ports.js';
 import { get, postForm, postJson, postRaw, request, serve } from '../support/http.js';
@@ -149,6 +150,19 @@ describe('facade app', () => {
     } finally {
       registry.logging = live;
     }
+  });
+
+  it('answers 503 STORE_MINORITY, after trying every instance, when the cluster refuses writes on a minority side', async () => {
+    store.failWith = unavailable('STORE_MINORITY', 'this side of the Hazelcast cluster has too few members to accept writes');
+    try {
+      const r = await postForm(facade, { msg: 'refused' });
+      expect(r.status).to.equal(503);
+      expect(r.body.error).to.deep.equal({ code: 'STORE_MINORITY', message: 'this side of the Hazelcast cluster has too few members to accept writes' });
+      expect(r.headers.get('retry-after')).to.equal('1');
+    } finally {
+      store.failWith = undefined;
+    }
+    expect(store.map.size, 'nothing stored').to.equal(0);
   });
 
   it('still returns the messages when the messages service is down', async () => {
