@@ -55,6 +55,13 @@ export const commonSettings = {
   HTTP_KEEP_ALIVE_TIMEOUT_MS: millis(5_000),
   /** A request (headers and body) must arrive within this long. */
   HTTP_REQUEST_TIMEOUT_MS: millis(30_000),
+  /**
+   * Where traces go: OTLP over HTTP (JSON) to this base URL's /v1/traces. Unset, tracing is off:
+   * no SDK starts and no traceparent is sent (lib/tracing.ts).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl().optional(),
+  /** Share of new traces recorded, 0 to 1; a request that arrives with a trace follows its caller's choice. */
+  OTEL_TRACES_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
 };
 
 export type CommonConfig = {
@@ -65,6 +72,8 @@ export type CommonConfig = {
   BODY_LIMIT_BYTES: number;
   HTTP_KEEP_ALIVE_TIMEOUT_MS: number;
   HTTP_REQUEST_TIMEOUT_MS: number;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+  OTEL_TRACES_SAMPLE_RATIO: number;
 };
 
 /**

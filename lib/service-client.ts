@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from './log.js';
 import { LogLimiter } from './log-limiter.js';
 import { REQUEST_ID_HEADER } from './http/app.js';
+import { activeTraceId, endSpan, type Tracing } from './tracing.js';
 
 /**
  * 5xx answers that speak for the whole service, not for the instance that sent them: 507 (the
@@ -142,6 +143,8 @@ export interface ServiceClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Where the count of retry lines not logged goes (see LogLimiter). */
   registry?: Registry;
+  /** A client span per attempt, its `traceparent` sent along; none when tracing is off. */
+  tracing?: Tracing;
 }
 
 function classify(err: unknown): FailureReason {
@@ -180,6 +183,7 @@ export class ServiceClient {
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(body);
     }
+    const span = this.options.tracing?.startClientSpan(method, url, headers);
     const secure = url.startsWith('https:');
     // node:http on the pooled keep-alive agents rather than node-fetch: node-fetch's machinery per
     // call (body streams, Headers, an AbortSignal) was the largest cost on the facade's hot path.
@@ -187,6 +191,7 @@ export class ServiceClient {
     return new Promise<UpstreamResponse>((resolve, reject) => {
       const fail = (err: unknown) => {
         clearTimeout(timer);
+        endSpan(span, undefined, err);
         if (signal?.aborted) return reject(signal.reason);
         const reason = classify(err);
         reject(new UpstreamError(url, reason, `${method} ${url}: ${reason}`, { cause: err }));
@@ -198,6 +203,7 @@ export class ServiceClient {
         res.on('end', () => {
           clearTimeout(timer);
           const status = res.statusCode ?? 0;
+          endSpan(span, status);
           if (status >= 500 && !SERVICE_WIDE_STATUSES.has(status)) {
             reject(new UpstreamError(url, 'status_5xx', `${method} ${url}: HTTP ${status}`, { status, body: Buffer.concat(chunks).toString('utf8') }));
             return;
@@ -223,16 +229,20 @@ export class ServiceClient {
     signal?.throwIfAborted();
     const headers: http.OutgoingHttpHeaders = { accept: 'application/x-ndjson, application/json' };
     if (requestId) headers[REQUEST_ID_HEADER] = requestId;
+    const span = this.options.tracing?.startClientSpan('GET', url, headers);
     const secure = url.startsWith('https:');
     return new Promise<http.IncomingMessage>((resolve, reject) => {
       const fail = (err: unknown) => {
         clearTimeout(timer);
+        endSpan(span, undefined, err);
         if (signal?.aborted) return reject(signal.reason);
         const reason = classify(err);
         reject(new UpstreamError(url, reason, `GET ${url}: ${reason}`, { cause: err }));
       };
       const req = (secure ? https : http).request(url, { headers, signal, agent: secure ? this.httpsAgent : this.httpAgent }, (res) => {
         const status = res.statusCode ?? 0;
+        // The span lasts until the body has been read (or given up).
+        if (span) res.once('close', () => endSpan(span, status));
         if (status >= 500 && !SERVICE_WIDE_STATUSES.has(status)) {
           res.resume();
           reject(new UpstreamError(url, 'status_5xx', `GET ${url}: HTTP ${status}`, { status }));
@@ -280,7 +290,9 @@ export class ServiceClient {
         const expired = options.deadline !== undefined && Date.now() >= options.deadline;
         if (attempt >= policy.maxAttempts || expired || (options.retryIf && !options.retryIf(err))) throw err;
         onRetry?.(err.reason, instance);
-        this.retryLog.log(`upstream ${err.reason}: ${instance}`, 'warn', { requestId: options.requestId, instance, reason: err.reason, attempt }, 'upstream attempt failed; retrying');
+        const traceId = this.options.tracing && activeTraceId();
+        const fields = { requestId: options.requestId, trace_id: traceId, instance, reason: err.reason, attempt };
+        this.retryLog.log(`upstream ${err.reason}: ${instance}`, 'warn', fields, 'upstream attempt failed; retrying');
         await this.sleep(backoffDelayMs(policy, attempt + 1));
         options.signal?.throwIfAborted();
       }

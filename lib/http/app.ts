@@ -10,9 +10,12 @@ import type { Logger } from '../log.js';
 import type { HttpMetrics } from '../metrics.js';
 import { HttpError, errorBody, toHttpError } from '../errors.js';
 import { LogLimiter } from '../log-limiter.js';
+import { endSpan, type Tracing } from '../tracing.js';
 
 export interface AppState {
   requestId: string;
+  /** The request's trace, when tracing is on; on its log lines as `trace_id`. */
+  traceId?: string;
   log: Logger;
 }
 
@@ -25,6 +28,8 @@ export interface ServiceAppOptions {
   router: Router<AppState>;
   /** Whether the service can do its job right now (e.g. logging: connected to Hazelcast). */
   isReady?: () => boolean;
+  /** Server spans continuing the caller's `traceparent`; none when tracing is off. */
+  tracing?: Tracing;
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -35,7 +40,7 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return typeof header === 'string' && VALID_REQUEST_ID.test(header) ? header : randomUUID();
 }
 
-export function createServiceApp({ logger, metrics, router, isReady = () => true }: ServiceAppOptions): Koa<AppState> {
+export function createServiceApp({ logger, metrics, router, isReady = () => true, tracing }: ServiceAppOptions): Koa<AppState> {
   const app = new Koa<AppState>();
   app.proxy = false;
   // A dependency that stays down fails every request the same way: one full line per code per window.
@@ -43,10 +48,27 @@ export function createServiceApp({ logger, metrics, router, isReady = () => true
   // Errors are logged by the error middleware below; silence Koa's default stderr printer.
   app.silent = true;
 
+  // Outermost, so the span covers the error middleware and ends with the status the client gets.
+  if (tracing) {
+    app.use(async (ctx, next) => {
+      const { span, context } = tracing.startServerSpan(ctx.method, ctx.req.headers);
+      ctx.state.traceId = span.spanContext().traceId;
+      try {
+        await tracing.run(context, next);
+      } finally {
+        const route = (ctx as { _matchedRoute?: string })._matchedRoute;
+        if (route) span.updateName(`${ctx.method} ${route}`).setAttribute('http.route', route);
+        span.setAttribute('lab.request_id', ctx.state.requestId);
+        endSpan(span, ctx.status);
+      }
+    });
+  }
+
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
     ctx.state.requestId = requestIdFrom(ctx.get(REQUEST_ID_HEADER) || undefined);
-    ctx.state.log = logger.child({ requestId: ctx.state.requestId });
+    const { traceId } = ctx.state;
+    ctx.state.log = logger.child(traceId ? { requestId: ctx.state.requestId, trace_id: traceId } : { requestId: ctx.state.requestId });
     ctx.set(REQUEST_ID_HEADER, ctx.state.requestId);
     try {
       await next();
@@ -63,7 +85,8 @@ export function createServiceApp({ logger, metrics, router, isReady = () => true
       ctx.set(httpError.headers);
       ctx.body = errorBody(httpError);
       if (httpError.status >= 500) {
-        const fields = { err: httpError.cause ?? httpError, code: httpError.code, path: ctx.path, requestId: ctx.state.requestId };
+        const { requestId, traceId } = ctx.state;
+        const fields = { err: httpError.cause ?? httpError, code: httpError.code, path: ctx.path, requestId, trace_id: traceId };
         failures.log(`request failed: ${httpError.code}`, 'error', fields, 'request failed');
       } else {
         ctx.state.log.debug({ code: httpError.code, status: httpError.status, path: ctx.path }, 'request rejected');

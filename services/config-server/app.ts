@@ -4,6 +4,7 @@ import type Koa from 'koa';
 import { createServiceApp, type AppState } from '../../lib/http/app.js';
 import type { Logger } from '../../lib/log.js';
 import type { HttpMetrics } from '../../lib/metrics.js';
+import type { Tracing } from '../../lib/tracing.js';
 import { badRequest, notFound } from '../../lib/errors.js';
 import type { InstanceList, RegistryLists } from '../../lib/contract.js';
 import { expandEntry, resolveAll, SERVICE_NAME, type Registry, type Resolve } from './registry.js';
@@ -16,9 +17,12 @@ export interface ConfigServerAppDeps {
   /** How long a DNS expansion is reused, in ms. */
   dnsCacheMs?: number;
   now?: () => number;
+  /** Server spans continuing callers' traces; none when tracing is off. */
+  tracing?: Tracing;
 }
 
-export function createApp({ logger, metrics, registry, resolve = resolveAll, dnsCacheMs = 1_000, now = Date.now }: ConfigServerAppDeps): Koa<AppState> {
+export function createApp(deps: ConfigServerAppDeps): Koa<AppState> {
+  const { logger, metrics, registry, resolve = resolveAll, dnsCacheMs = 1_000, now = Date.now, tracing } = deps;
   const cache = new Map<string, { at: number; urls: Promise<string[]> }>();
   const expand = (name: string, reg: Registry): Promise<string[]> => {
     const value = reg.get(name)!;
@@ -45,5 +49,5 @@ export function createApp({ logger, metrics, registry, resolve = resolveAll, dns
     if (!reg.has(name)) throw notFound(`unknown service: ${name}`);
     ctx.body = (await expand(name, reg)) satisfies InstanceList;
   });
-  return createServiceApp({ logger, metrics, router });
+  return createServiceApp({ logger, metrics, router, tracing });
 }

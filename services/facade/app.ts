@@ -10,6 +10,7 @@ import { createServiceApp, type AppContext, type AppState } from '../../lib/http
 import { parseBody } from '../../lib/http/body.js';
 import type { Logger } from '../../lib/log.js';
 import type { HttpMetrics } from '../../lib/metrics.js';
+import type { Tracing } from '../../lib/tracing.js';
 import { badRequest } from '../../lib/errors.js';
 import { newMessageId } from '../../lib/ids.js';
 import { isLargeRead, parsePage } from '../../lib/paging.js';
@@ -42,6 +43,8 @@ export interface FacadeAppDeps {
   requestDeadlineMs?: number;
   /** Bound on the wait for logging's answer to a read, and on each wait for more of it (ms, default 8,000). */
   readSilenceMs?: number;
+  /** Server spans continuing callers' traces; none when tracing is off. */
+  tracing?: Tracing;
 }
 
 export function createApp(deps: FacadeAppDeps): Koa<AppState> {
@@ -79,7 +82,7 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
     ctx.body = await viewer.view(ctx.state.requestId);
   });
   addDashboardRoutes(router);
-  return createServiceApp({ logger, metrics, router });
+  return createServiceApp({ logger, metrics, router, tracing: deps.tracing });
 }
 
 type Handler = (ctx: AppContext) => Promise<void>;

@@ -2,6 +2,7 @@
 import { createLogger, type Logger } from '../../lib/log.js';
 import { createMetrics, prom } from '../../lib/metrics.js';
 import { serve } from '../../lib/http/server.js';
+import { startTracing } from '../../lib/tracing.js';
 import { ServiceClient } from '../../lib/service-client.js';
 import { createApp } from './app.js';
 import { RegistryClient } from './registry-client.js';
@@ -9,6 +10,7 @@ import { loadFacadeConfig, type FacadeConfig } from './config.js';
 import type { RunningService } from '../../lib/lifecycle.js';
 
 export async function start(config: FacadeConfig, logger: Logger = createLogger({ service: 'facade', level: config.LOG_LEVEL })): Promise<RunningService> {
+  const tracing = await startTracing('facade', config, logger);
   const metrics = createMetrics('facade');
   const retries = new prom.Counter({
     name: 'facade_upstream_retries_total',
@@ -27,6 +29,7 @@ export async function start(config: FacadeConfig, logger: Logger = createLogger(
     logger,
     registry: metrics.registry,
     onRetry: (reason) => retries.inc({ reason }),
+    tracing,
   });
   const registry = new RegistryClient(config.CONFIG_SERVER_URL, config.REGISTRY_TTL_MS, client, logger);
   // Warm the cache so the first request does not wait for config-server; a failure here is not fatal.
@@ -47,8 +50,14 @@ export async function start(config: FacadeConfig, logger: Logger = createLogger(
     maxConcurrentReads: config.MAX_CONCURRENT_READS,
     readDeadlineMs: config.READ_DEADLINE_MS,
     readSilenceMs: config.UPSTREAM_TIMEOUT_MS,
+    tracing,
   });
-  return serve(app, config, logger, { afterClose: () => client.close() });
+  return serve(app, config, logger, {
+    afterClose: async () => {
+      client.close();
+      await tracing?.shutdown();
+    },
+  });
 }
 
 export const loadConfig = loadFacadeConfig;

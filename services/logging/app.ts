@@ -5,6 +5,7 @@ import { createServiceApp, type AppState } from '../../lib/http/app.js';
 import { parseBody } from '../../lib/http/body.js';
 import type { Logger } from '../../lib/log.js';
 import type { HttpMetrics } from '../../lib/metrics.js';
+import type { Tracing } from '../../lib/tracing.js';
 import { HttpError, badRequest } from '../../lib/errors.js';
 import { uuidV7Millis } from '../../lib/ids.js';
 import { isLargeRead, parsePage } from '../../lib/paging.js';
@@ -31,6 +32,8 @@ export interface LoggingAppDeps {
   /** How far ahead of this clock a uuid's time may lie (ms, default 60,000). */
   maxClockSkewMs?: number;
   now?: () => Date;
+  /** Server spans continuing callers' traces; none when tracing is off. */
+  tracing?: Tracing;
 }
 
 const STATUS: Record<PutOutcome, number> = { created: 201, replayed: 200, conflict: 409 };
@@ -114,5 +117,5 @@ export function createApp(deps: LoggingAppDeps): Koa<AppState> {
     ctx.body = memberViews ? { ...summary, memberViews } : summary;
   });
 
-  return createServiceApp({ logger, metrics, router, isReady });
+  return createServiceApp({ logger, metrics, router, isReady, tracing: deps.tracing });
 }

@@ -2,6 +2,7 @@
 import { createLogger, type Logger } from '../../lib/log.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { serve } from '../../lib/http/server.js';
+import { startTracing } from '../../lib/tracing.js';
 import { HazelcastConnection } from '../../lib/hazelcast.js';
 import { createApp } from './app.js';
 import { HazelcastMessageStore } from './store.js';
@@ -13,6 +14,7 @@ import type { RunningService } from '../../lib/lifecycle.js';
 export async function start(config: LoggingConfig, logger: Logger = createLogger({ service: 'logging', level: config.LOG_LEVEL })): Promise<RunningService> {
   const instanceName = config.INSTANCE_NAME ?? `logging@${config.HOST}:${config.PORT}`;
   const metrics = createMetrics('logging');
+  const tracing = await startTracing('logging', config, logger);
   const hz = await HazelcastConnection.start(
     {
       clusterName: config.HZ_CLUSTER_NAME,
@@ -45,12 +47,14 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
     maxConcurrentReads: config.MAX_CONCURRENT_READS,
     readDeadlineMs: config.READ_DEADLINE_MS,
     maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
+    tracing,
   });
   return serve(app, config, logger, {
     onStopping: () => (draining = true),
     afterClose: async () => {
       probes.close();
       await hz.shutdown();
+      await tracing?.shutdown();
     },
   });
 }
