@@ -18,10 +18,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FacadeApi, Progress, loggingEntry, readyLogging, renderReport, runScenario, type StopTarget, type Stopper } from './lab-report.js';
-import { isAlive, listenersOn, type Listener } from './listeners.js';
-import { LAB_PORTS, LocalSystem, PortsBusyError, StartError, freeSystemPorts, type Ports } from './system.js';
-import { splitAddress } from './ports.js';
-import { PrerequisiteError } from './hazelcast.js';
+import { isAlive, listenersOn, type Listener } from '../local/listeners.js';
+import { LAB_PORTS, LocalSystem, PortsBusyError, StartError, freeSystemPorts, type Ports } from '../local/system.js';
+import { splitAddress } from '../local/ports.js';
+import { PrerequisiteError } from '../local/hazelcast.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const USAGE = `usage: npm run scenario -- [options]
