@@ -14,6 +14,7 @@ import { probeHttp, waitFor } from '../local/processes.js';
 import { memberHealth, type MemberHealth } from '../local/hazelcast.js';
 import { Partition, partitionUnsupported } from './partition.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { seconds } from '../local/console.js';
 
 export interface ChaosResult {
   id: string;
@@ -168,8 +169,6 @@ async function sameOnEveryInstance(system: LocalSystem, prefix: string): Promise
   const first = JSON.stringify(sets[0]);
   return { same: sets.every((s) => JSON.stringify(s) === first), counts: sets.map((s) => s.length) };
 }
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
   R1: {
