@@ -30,7 +30,8 @@ import { GROUPS, USAGE, parseOptions, type BenchOptions, type Group } from './op
 import type { Measurement, Skipped } from './measurement.js';
 import { runHttp, stopRunningLoad, type HttpScenario } from './http-load.js';
 import { addMessages, connect, runHazelcast, stopHazelcastLoad, storedValue, type MessageMap } from './hazelcast-load.js';
-import { ProgressLine, fmtInt, note } from './progress.js';
+import { fmtInt } from '../local/console.js';
+import { ProgressLine, note } from './progress.js';
 import {
   openLoopTarget, ratios, renderCpu, renderMillion, renderOpenLoop, renderRatios, renderResults, renderRss, renderTargets, targets,
 } from './report.js';

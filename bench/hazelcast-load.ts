@@ -6,7 +6,8 @@ import { build } from 'hdr-histogram-js';
 import type { IMap } from 'hazelcast-client';
 import type { StoredValue } from '../lib/contract.js';
 import { monotonicUs, type Measurement } from './measurement.js';
-import { ProgressLine, fmtInt } from './progress.js';
+import { fmtInt } from '../local/console.js';
+import { ProgressLine } from './progress.js';
 
 export { addMessages, connect } from '../local/fill.js';
 import { ProcessSampler, type ProcessStats } from './process-stats.js';

@@ -4,7 +4,8 @@
  */
 import autocannon from 'autocannon';
 import { monotonicUs, type Measurement } from './measurement.js';
-import { ProgressLine, fmtInt } from './progress.js';
+import { fmtInt } from '../local/console.js';
+import { ProgressLine } from './progress.js';
 import { ProcessSampler, type ProcessStats } from './process-stats.js';
 
 export interface HttpScenario {

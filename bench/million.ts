@@ -10,7 +10,8 @@ import { build } from 'hdr-histogram-js';
 import type { HazelcastMessageStore } from '../services/logging/store.js';
 import { addMessages } from '../local/fill.js';
 import { ProcessSampler } from './process-stats.js';
-import { ProgressLine, fmtInt } from './progress.js';
+import { fmtInt } from '../local/console.js';
+import { ProgressLine } from './progress.js';
 
 export interface MillionDeps {
   facadeUrl: string;

@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { OpenLoopFigures, OpenLoopPoint } from './open-loop.js';
 import { fmtMs, openLoopTarget } from './report.js';
-import { fmtInt } from './progress.js';
+import { fmtInt } from '../local/console.js';
 
 const W = 640;
 const H = 400;

@@ -15,7 +15,8 @@
  */
 import http from 'node:http';
 import { build } from 'hdr-histogram-js';
-import { ProgressLine, fmtInt } from './progress.js';
+import { fmtInt } from '../local/console.js';
+import { ProgressLine } from './progress.js';
 import { fmtMs } from './report.js';
 
 export interface OpenLoopRequest {

@@ -1,29 +1,27 @@
-/** Progress lines on stderr while the benchmark runs; stdout is kept for the results. */
+/**
+ * Progress lines on stderr while the benchmark runs; stdout is kept for the results. One display
+ * (local/console.ts) for the whole run: no spinner, and every update a line of its own where stderr
+ * is not a terminal, so a CI log shows how far each scenario got.
+ */
+import { Progress } from '../local/console.js';
 
-const tty = process.stderr.isTTY === true;
+const progress = new Progress(process.stderr, { spinner: false, statusWhenPiped: true });
 
+/** A line that stays. */
 export function note(line: string): void {
-  process.stderr.write(`${line}\n`);
+  progress.log(line);
 }
 
-/** One live status line per scenario: rewritten in place on a terminal, one line per update otherwise. */
+/** The live status of one scenario, labelled with it: rewritten in place on a terminal. */
 export class ProgressLine {
-  private last = '';
-
   constructor(private readonly label: string) {}
 
   update(text: string): void {
-    const line = `  ${this.label} · ${text}`;
-    if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-    else process.stderr.write(`${line}\n`);
-    this.last = line;
+    progress.status(`  ${this.label} · ${text}`);
   }
 
+  /** The scenario's last word, which stays. */
   done(text: string): void {
-    if (tty && this.last) process.stderr.write('\r\x1b[2K');
-    process.stderr.write(`  ${this.label} · ${text}\n`);
-    this.last = '';
+    progress.done(`  ${this.label} · ${text}`);
   }
 }
-
-export const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');

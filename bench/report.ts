@@ -2,6 +2,7 @@
  * The benchmark's results as a person reads them: the table, the ratios between layers, the
  * issue's targets with PASS/MISS, and the RSS of each process. Pure functions of the measurements.
  */
+import { fmtInt, table } from '../local/console.js';
 import type { Measurement, Skipped } from './measurement.js';
 import { millionTargets, type MillionFigures } from './million.js';
 import type { OpenLoopFigures } from './open-loop.js';
@@ -41,15 +42,6 @@ export function fmtMs(ms: number): string {
   return ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : String(Math.round(ms));
 }
 
-const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
-
-function table(header: string[], rows: string[][], rightAligned: (col: number) => boolean): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (rightAligned(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
 /** The main table: one row per scenario, grouped, with req/s, p50/p99 and errors. */
 export function renderResults(ms: Measurement[], skipped: Skipped[]): string {
   const rows: string[][] = [];
@@ -69,7 +61,7 @@ export function renderResults(ms: Measurement[], skipped: Skipped[]): string {
       fmtInt(m.requests),
     ]);
   }
-  const out = [table(['scenario', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'requests'], rows, (i) => i > 0)];
+  const out = [table(['scenario', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'requests'], rows, '', (i) => i > 0).join('\n')];
   for (const s of skipped) out.push(`skipped: ${s.title} — ${s.reason}`);
   return out.join('\n');
 }
@@ -79,7 +71,7 @@ export function renderRss(ms: Measurement[]): string {
   const names = PROCESS_ORDER.filter((p) => ms.some((m) => m.rssMb[p] !== undefined));
   if (names.length === 0) return 'RSS: no process of this machine measured';
   const rows = ms.map((m) => [m.id, ...names.map((n) => (m.rssMb[n] === undefined ? '–' : m.rssMb[n]!.toFixed(0)))]);
-  return table(['RSS MB (peak)', ...names], rows, (i) => i > 0);
+  return table(['RSS MB (peak)', ...names], rows, '', (i) => i > 0).join('\n');
 }
 
 /**
@@ -108,7 +100,7 @@ export function renderCpu(ms: Measurement[], cores: number): string {
       machine ? pct(Math.max(0, machine.busyMs - ours)) : '–',
     ];
   });
-  return table(['CPU ms per request', ...nodeNames, ...(hasMembers ? ['hz ×3'] : []), 'all ours', 'CPU-bound max req/s', 'machine busy', 'others'], rows, (i) => i > 0);
+  return table(['CPU ms per request', ...nodeNames, ...(hasMembers ? ['hz ×3'] : []), 'all ours', 'CPU-bound max req/s', 'machine busy', 'others'], rows, '', (i) => i > 0).join('\n');
 }
 
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
@@ -229,7 +221,7 @@ export function renderOpenLoop(f: OpenLoopFigures): string {
   return [
     `open loop · ${f.route} at fixed rates, ${f.durationSec} s each; ` +
       `closed-loop maximum ${fmtInt(f.closedLoop.rps)} req/s at ${f.closedLoop.connections} connections`,
-    table(header, rows, (i) => i > 0),
+    table(header, rows, '', (i) => i > 0).join('\n'),
     '  (latency of 2xx answers from each request\'s due time, so a stall counts against every request it delays;',
     '   send lag: how late the load generator itself sent, already included in the latency)',
   ].join('\n');
@@ -240,7 +232,7 @@ export function renderMillion(f: MillionFigures): string {
   const rows = millionTargets(f).map((t) => [t.met ? 'PASS' : 'MISS', t.what, t.measured, t.target]);
   return [
     `a million · ${fmtInt(f.count)} messages, filled at ${fmtInt(f.fillPerSec)}/s; the full read: ${fmtInt(f.fullRead.bytes / 1048576)} MB in ${f.fullRead.seconds} s`,
-    table(['', 'figure', 'measured', 'target'], rows, () => false),
+    table(['', 'figure', 'measured', 'target'], rows, '', () => false).join('\n'),
     `  RSS during the read (MB): ${Object.entries(f.nodeRssMb).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(' · ')}`,
     `  CPU during the read (s): ${Object.entries(f.readCpuMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(' · ')}`,
     `  POST at ${f.postIdle.n} idle / ${f.postDuringRead.n} during: p50 ${fmtMs(f.postIdle.p50)} / ${fmtMs(f.postDuringRead.p50)} ms, p99 ${fmtMs(f.postIdle.p99)} / ${fmtMs(f.postDuringRead.p99)} ms`,

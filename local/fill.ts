@@ -8,6 +8,7 @@ import { HazelcastConnection } from '../lib/hazelcast.js';
 import type { Logger } from '../lib/log.js';
 import type { HazelcastMessageStore } from '../services/logging/store.js';
 import type { StoredMessage } from '../lib/contract.js';
+import { waitUntil } from './wait.js';
 
 /** Where progress goes, e.g. a bench progress line. */
 export interface Progress {
@@ -23,13 +24,11 @@ export async function connect(members: string[], clusterName: string, logger: Lo
     { clusterName, members, connectTimeoutMs: 5_000, invocationTimeoutMs: 30_000, heartbeatTimeoutMs: 6_000, reconnectMaxBackoffMs: 2_000, instanceName: `filler-${process.pid}` },
     logger,
   );
-  const deadline = Date.now() + timeoutMs;
-  while (!hz.isConnected()) {
-    if (Date.now() > deadline) {
-      await hz.shutdown();
-      throw new Error(`the filling Hazelcast client did not connect to ${members.join(',')} within ${timeoutMs} ms`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitUntil('the filling client to connect', () => hz.isConnected() || undefined, { timeoutMs, intervalMs: 100 });
+  } catch {
+    await hz.shutdown();
+    throw new Error(`the filling Hazelcast client did not connect to ${members.join(',')} within ${timeoutMs} ms`);
   }
   return hz;
 }

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from './wait.js';
 
 export type LineHandler = (name: string, line: string) => void;
 
@@ -93,24 +93,19 @@ export class ManagedProcess {
 }
 
 /**
- * Polls `probe` until it returns a value, the process dies, or time runs out.
+ * `waitUntil` while a process lives: polls `probe` until it returns a value, the process dies, or
+ * time runs out.
  * @throws Error naming the process and what was awaited
  */
-export async function waitFor<T>(
+export function waitFor<T>(
   proc: ManagedProcess | undefined,
   what: string,
   probe: () => Promise<T | undefined>,
   timeoutMs: number,
   intervalMs = 200,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (proc && !proc.running) throw new Error(`${proc.name} exited (${proc.exitCode}) before ${what}`);
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${proc?.name ?? 'system'}: timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
+  const giveUpIf = () => (proc && !proc.running ? `${proc.name} exited (${proc.exitCode}) before ${what}` : undefined);
+  return waitUntil(what, probe, { timeoutMs, intervalMs, who: proc?.name ?? 'system', giveUpIf });
 }
 
 /** GETs a URL with a short timeout; resolves with status and parsed JSON (or text), never throws on status. */

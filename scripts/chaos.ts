@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalSystem, freeSystemPorts } from '../local/system.js';
 import { REPO_ROOT } from '../local/hazelcast.js';
-import { SCENARIOS, formatTable, runChaos } from '../local/chaos.js';
-import { PARTITION_HOSTS, partitionUnsupported } from '../local/partition.js';
+import { SCENARIOS, formatTable, runChaos } from '../drills/faults.js';
+import { PARTITION_HOSTS, partitionUnsupported } from '../drills/partition.js';
 
 async function main(): Promise<void> {
   const ids = process.argv.slice(2).filter((a) => /^R\d+$/.test(a));

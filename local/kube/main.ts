@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureKubeBinaries, kubeBinary, KUBE_DIR, KUBE_VERSION, missingControlPlaneTools, missingNodeTools } from './binaries.js';
 import { startLocalKube, type LocalKube } from './cluster.js';
 import { isAlive } from '../listeners.js';
+import { waitUntil } from '../wait.js';
 
 const STATE = join(KUBE_DIR, 'control-plane.json');
 const USAGE = 'usage: npm run kube -- up [--node] | down | build\n';
@@ -74,8 +75,7 @@ async function down(): Promise<void> {
     return;
   }
   process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 60_000;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(200);
+  await waitUntil(`pid ${pid} to exit`, () => !isAlive(pid) || undefined, { timeoutMs: 60_000, intervalMs: 200 }).catch(() => undefined);
   if (isAlive(pid)) throw new Error(`pid ${pid} is still running after 60 s`);
   console.log('stopped.');
 }

@@ -17,7 +17,7 @@ import { eventually } from '../support/eventually.js';
 import { postForm } from '../support/http.js';
 import { missingTool } from '../support/tools.js';
 import { withTexts } from '../support/png.js';
-import { PARTITION_HOSTS, Partition, partitionUnsupported } from '../../local/partition.js';
+import { PARTITION_HOSTS, Partition, partitionUnsupported } from '../../drills/partition.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(REPO_ROOT, '.run', 'dashboard.png');

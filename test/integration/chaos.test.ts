@@ -6,9 +6,9 @@
  */
 import { expect } from 'chai';
 import type { LocalSystem } from '../../local/system.js';
-import { runChaos, type ChaosResult } from '../../local/chaos.js';
+import { runChaos, type ChaosResult } from '../../drills/faults.js';
 import { createTestSystem, stopAll } from '../support/system.js';
-import { PARTITION_HOSTS, partitionUnsupported } from '../../local/partition.js';
+import { PARTITION_HOSTS, partitionUnsupported } from '../../drills/partition.js';
 import { missingTool } from '../support/tools.js';
 
 describe('chaos under load (R1, R2, R3, R8, R9, R10, R5)', function () {

@@ -12,7 +12,7 @@ import { REPO_ROOT } from '../../local/hazelcast.js';
 import type { LocalSystem } from '../../local/system.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 
-const SCRIPT = join(REPO_ROOT, 'dist', 'local', 'scenario.js');
+const SCRIPT = join(REPO_ROOT, 'dist', 'drills', 'scenario.js');
 const running = new Set<ChildProcess>();
 
 interface Run {

@@ -131,7 +131,7 @@ describe('the chart on a real node: pods running', function () {
   it("passes the lab's five steps through port-forward, deleting a member pod and a logging pod twice", async () => {
     const kubectlDir = kubeBinary('kubectl').replace(/\/kubectl$/, '');
     const env = { ...plane!.env(), PATH: `${kubectlDir}:${process.env.PATH}` };
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'local', 'scenario.js'), '--facade', facade, '--kubernetes', '--namespace', NS, '--wait-timeout', '300'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'drills', 'scenario.js'), '--facade', facade, '--kubernetes', '--namespace', NS, '--wait-timeout', '300'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout!.on('data', (d) => (stdout += d));
     const asked: string[] = [];

@@ -4,9 +4,10 @@ import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../local/hazelcast.js';
-import { renderReport, table, type LabReport } from '../../local/lab-report.js';
+import { table } from '../../local/console.js';
+import { renderReport, type LabReport } from '../../drills/lab-report.js';
 import { isAlive, listenersOn, listeningInodes } from '../../local/listeners.js';
-import { UsageError, isLoopback, kubectlCommands, localKillCommands, parseScenarioArgs } from '../../local/scenario.js';
+import { UsageError, isLoopback, kubectlCommands, localKillCommands, parseScenarioArgs } from '../../drills/scenario.js';
 import { splitAddress } from '../../local/ports.js';
 
 describe('scenario', () => {
@@ -39,7 +40,7 @@ describe('scenario', () => {
     for (const [what, argv] of bad) it(`rejects ${what}`, () => expect(() => parseScenarioArgs(argv)).to.throw(UsageError));
 
     it('exits 2 with the usage on a bad option, without starting anything', () => {
-      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/local/scenario.js'), '--bogus'], { encoding: 'utf8', timeout: 20_000 });
+      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/drills/scenario.js'), '--bogus'], { encoding: 'utf8', timeout: 20_000 });
       expect(r.status).to.equal(2);
       expect(r.stderr).to.include('usage: npm run scenario');
     });

@@ -5,15 +5,16 @@
  * Each scenario leaves the system whole again (three members, every service up).
  */
 import { writeFileSync } from 'node:fs';
-import type { LocalSystem } from './system.js';
+import type { LocalSystem } from '../local/system.js';
 import { WriteLoad, type Attempt } from './load.js';
-import { addMessages, connect } from './fill.js';
+import { addMessages, connect } from '../local/fill.js';
 import { HazelcastMessageStore } from '../services/logging/store.js';
 import { createLogger } from '../lib/log.js';
-import { probeHttp, waitFor } from './processes.js';
-import { memberHealth, type MemberHealth } from './hazelcast.js';
+import { probeHttp, waitFor } from '../local/processes.js';
+import { memberHealth, type MemberHealth } from '../local/hazelcast.js';
 import { Partition, partitionUnsupported } from './partition.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { seconds } from '../local/console.js';
 
 export interface ChaosResult {
   id: string;
@@ -168,8 +169,6 @@ async function sameOnEveryInstance(system: LocalSystem, prefix: string): Promise
   const first = JSON.stringify(sets[0]);
   return { same: sets.every((s) => JSON.stringify(s) === first), counts: sets.map((s) => s.length) };
 }
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
   R1: {

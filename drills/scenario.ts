@@ -17,12 +17,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FacadeApi, Progress, loggingEntry, readyLogging, renderReport, runScenario, type StopTarget, type Stopper } from './lab-report.js';
-import { isAlive, listenersOn, type Listener } from './listeners.js';
-import { LAB_PORTS, LocalSystem, PortsBusyError, StartError, freeSystemPorts, type Ports } from './system.js';
-import { splitAddress } from './ports.js';
-import { PrerequisiteError } from './hazelcast.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { Progress } from '../local/console.js';
+import { FacadeApi, loggingEntry, readyLogging } from './facade-api.js';
+import { renderReport } from './lab-report.js';
+import { runScenario, type StopTarget, type Stopper } from './lab-steps.js';
+import { isAlive, listenersOn, type Listener } from '../local/listeners.js';
+import { LAB_PORTS, LocalSystem, PortsBusyError, StartError, freeSystemPorts, type Ports } from '../local/system.js';
+import { splitAddress } from '../local/ports.js';
+import { PrerequisiteError } from '../local/hazelcast.js';
+import { WaitTimeoutError, waitUntil } from '../local/wait.js';
 
 export const USAGE = `usage: npm run scenario -- [options]
 
@@ -121,19 +124,18 @@ export function localKillCommands(target: StopTarget): string[] {
 
 /** Until the cluster view shows the targets' logging instances not ready and their members gone. */
 async function waitUntilGone(targets: StopTarget[], facade: FacadeApi, ui: Progress, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  await waitUntil(`${what} to go`, async (leftMs) => {
     const view = await facade.cluster('s5-wait').catch(() => undefined);
     if (view) {
       const ready = new Set(readyLogging(view));
       const members = new Set((view.hazelcast?.members ?? []).map((m) => m.uuid));
-      if (view.hazelcast && targets.every((t) => !ready.has(t.logging) && !members.has(t.member.uuid))) return;
+      if (view.hazelcast && targets.every((t) => !ready.has(t.logging) && !members.has(t.member.uuid))) return true;
     }
-    const left = Math.ceil((deadline - Date.now()) / 1000);
-    if (left <= 0) throw new Error(`${what}: not seen gone within ${Math.round(timeoutMs / 1000)} s`);
-    ui.status(`step 5: waiting for ${what} to go (${left} s left)`);
-    await sleep(1_000);
-  }
+    ui.status(`step 5: waiting for ${what} to go (${Math.ceil(leftMs / 1000)} s left)`);
+    return undefined;
+  }, { timeoutMs, intervalMs: 1_000 }).catch((err: unknown) => {
+    throw err instanceof WaitTimeoutError ? new Error(`${what}: not seen gone within ${Math.round(timeoutMs / 1000)} s`) : err;
+  });
 }
 
 // ---- stoppers -----------------------------------------------------------------------------------
@@ -196,8 +198,8 @@ class PidStopper implements Stopper {
       return this.manual.stop(targets, facade, ui);
     }
     for (const f of found) process.kill(f.pid, 'SIGKILL');
-    const deadline = Date.now() + 15_000;
-    while (found.some((f) => isAlive(f.pid)) && Date.now() < deadline) await sleep(100);
+    const allGone = () => !found.some((f) => isAlive(f.pid)) || undefined;
+    await waitUntil('the processes to exit after SIGKILL', allGone, { timeoutMs: 15_000, intervalMs: 100 }).catch(() => undefined);
     this.stopped.push(...found.filter((f) => !isAlive(f.pid)).map((f) => f.what));
     const alive = found.filter((f) => isAlive(f.pid));
     if (alive.length > 0) throw new Error(`still running after SIGKILL: ${alive.map((f) => `${f.what} (pid ${f.pid})`).join(', ')}`);
@@ -253,24 +255,26 @@ export const DEGRADED_AFTER_MS = 8_000;
  * @throws UsageError naming what is missing
  */
 async function checkWhole(facade: FacadeApi, ui: Progress, timeoutMs: number, restartHint: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let seen = 'no answer from /facade/cluster';
   ui.log(`checking the running system: three ready logging instances and three members (up to ${Math.round(timeoutMs / 1000)} s)`);
-  for (;;) {
+  const whole = async () => {
     const view = await facade.cluster('s0-check').catch((err: Error) => err);
     if (!(view instanceof Error)) {
       const logging = loggingEntry(view)?.instances ?? [];
       const ready = readyLogging(view).length;
       const members = view.hazelcast?.clusterSize ?? 0;
-      if (ready >= 3 && members >= 3) return;
-      seen = `${ready} of ${logging.length} logging instances ready, ${members} Hazelcast member${members === 1 ? '' : 's'}${view.hazelcastError ? ` (${view.hazelcastError})` : ''}`;
+      if (ready >= 3 && members >= 3) return true;
+      const s = members === 1 ? '' : 's';
+      seen = `${ready} of ${logging.length} logging instances ready, ${members} Hazelcast member${s}${view.hazelcastError ? ` (${view.hazelcastError})` : ''}`;
     } else {
       seen = `/facade/cluster: ${view.message}`;
     }
     ui.status(`checking the running system: ${seen}`);
-    if (Date.now() > deadline) throw new UsageError(`the running system is degraded: ${seen}. The five steps need three of each: ${restartHint}`);
-    await sleep(1_000);
-  }
+    return undefined;
+  };
+  await waitUntil('three ready logging instances and three members', whole, { timeoutMs, intervalMs: 1_000 }).catch(() => {
+    throw new UsageError(`the running system is degraded: ${seen}. The five steps need three of each: ${restartHint}`);
+  });
 }
 
 async function startOwnSystem(useFreePorts: boolean, ui: Progress): Promise<{ system: LocalSystem; dir: string }> {

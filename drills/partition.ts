@@ -8,7 +8,7 @@
  * chain, and so does this process's exit, so no rule outlives the run that made it.
  */
 import { spawnSync } from 'node:child_process';
-import { splitAddress } from './ports.js';
+import { splitAddress } from '../local/ports.js';
 
 /** Loopback addresses for members that a partition can separate (127.0.0.1 stays the clients'). */
 export const PARTITION_HOSTS = ['127.0.0.11', '127.0.0.12', '127.0.0.13'];

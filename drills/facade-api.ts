@@ -1,0 +1,73 @@
+/**
+ * The facade's HTTP API as the drills use it, and what they read from its cluster view. The drills
+ * talk to the facade alone, so the same code works against the local system and a port-forwarded cluster.
+ */
+import type { ClusterView } from '../services/facade/cluster-view.js';
+import type { StoredMessage } from '../lib/contract.js';
+import { pageQuery } from '../lib/paging.js';
+
+/** Bound on one call to the facade. */
+export const CALL_TIMEOUT_MS = 15_000;
+
+export interface Reply<T = unknown> {
+  status: number;
+  body: T;
+}
+
+/** What GET /facade/messages answers: a page, or an error. */
+export interface MessagesPage {
+  messages?: StoredMessage[];
+  readFrom?: string;
+  error?: { message: string };
+}
+
+/** The facade's HTTP API as the scenario uses it; every call carries `x-request-id: <runId>-<label>`. */
+export class FacadeApi {
+  constructor(
+    readonly url: string,
+    readonly runId: string,
+  ) {}
+
+  async call<T>(path: string, label: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Reply<T>> {
+    const headers: Record<string, string> = { accept: 'application/json', 'x-request-id': `${this.runId}-${label}` };
+    let body: string | undefined;
+    if (init.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(init.form).toString();
+    }
+    const signal = AbortSignal.timeout(CALL_TIMEOUT_MS);
+    const res = await fetch(`${this.url}${path}`, { method: init.method ?? 'GET', headers, body, signal });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed as T };
+  }
+
+  /** The facade's cluster view. @throws Error unless it answers 200 */
+  async cluster(label: string): Promise<ClusterView> {
+    const r = await this.call<ClusterView>('/facade/cluster', label);
+    if (r.status !== 200) throw new Error(`GET /facade/cluster answered ${r.status}`);
+    return r.body;
+  }
+
+  /**
+   * One page of stored messages with their details (never the whole map), from a random instance
+   * or from `instance`: the first `limit`, or the `limit` after the uuid `after`.
+   */
+  async messages(label: string, page: { after?: string; limit: number }, instance?: string): Promise<Reply<MessagesPage>> {
+    const only = instance ? `&instance=${encodeURIComponent(instance)}` : '';
+    return this.call(`/facade/messages${pageQuery(page)}${only}`, label);
+  }
+}
+
+/** The registry entry of the logging instances, as the facade sees them. */
+export const loggingEntry = (view: ClusterView) => view.registry.find((e) => e.usedFor === 'logging');
+/** String order with numbers compared as numbers: logging-2 before logging-10. */
+export const naturally = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+/** The facade's logging instances that answer ready, in natural order. */
+export const readyLogging = (view: ClusterView) =>
+  (loggingEntry(view)?.instances ?? []).filter((i) => i.health === 'ready').map((i) => i.url).sort(naturally);
