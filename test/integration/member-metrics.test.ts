@@ -75,7 +75,7 @@ describe(`member metrics: Hazelcast ${HAZELCAST_VERSION} with the JMX exporter $
       expect(samples(text, 'hazelcast_map_owned_entries').get('{map="probe"}')).to.equal(100);
       expect(samples(text, 'hazelcast_map_owned_entry_memory_bytes').get('{map="probe"}')).to.be.greaterThan(100 * 20);
       expect(samples(text, 'hazelcast_map_operations_total').get('{map="probe",operation="set"}')).to.equal(100);
-      expect(sampleValue(text, 'hazelcast_cluster_size')).to.equal(1);
+      expect(sampleValue(text, 'hazelcast_member_cluster_size')).to.equal(1);
       expect(sampleValue(text, 'hazelcast_partitions')).to.equal(271);
       expect(sampleValue(text, 'hazelcast_partitions_owned')).to.equal(271);
       expect(sampleValue(text, 'hazelcast_operations_completed_total')).to.be.greaterThan(0);
