@@ -26,6 +26,12 @@ describe(`member metrics: Hazelcast ${HAZELCAST_VERSION} with the JMX exporter $
   let client: Client | undefined;
   let metricsUrl: string;
 
+  const scrape = async () => {
+    const res = await probeHttp(metricsUrl);
+    expect(res.status).to.equal(200);
+    return String(res.body);
+  };
+
   before(async () => {
     const [port, metricsPort] = await freePorts(2);
     const address = `127.0.0.1:${port}`;
@@ -39,18 +45,14 @@ describe(`member metrics: Hazelcast ${HAZELCAST_VERSION} with the JMX exporter $
     // Not the configured messages map: with one member its split-brain protection refuses writes.
     const map = await client.getMap<string, string>('probe');
     await Promise.all(Array.from({ length: 100 }, (_, i) => map.set(`key-${i}`, `message ${i}`)));
+    // Hazelcast publishes its metrics beans on its first collection, some seconds after the start.
+    await eventually(async () => expect(sampleValue(await scrape(), HEAP_METRICS.max)).to.be.a('number'), { timeoutMs: 20_000, intervalMs: 500 });
   });
 
   after(async () => {
     await client?.shutdown();
     await member?.stop(10_000);
   });
-
-  const scrape = async () => {
-    const res = await probeHttp(metricsUrl);
-    expect(res.status).to.equal(200);
-    return String(res.body);
-  };
 
   it('serves the heap in use and the most it may use (-Xmx 128 MiB)', async () => {
     const text = await scrape();
