@@ -149,8 +149,14 @@ export const memberView = z.object({
   nodeState: z.string().nullable(),
   /** In the cluster the reporting instance's client is connected to. */
   inClientCluster: z.boolean(),
+  /**
+   * The member's heap in use and its most (-Xmx), in bytes, from its Prometheus exporter; null
+   * where it has none, it did not answer, or an older logging sent the view.
+   */
+  heapUsedBytes: z.number().nonnegative().nullable().default(null),
+  heapMaxBytes: z.number().nonnegative().nullable().default(null),
 });
-export type MemberView = z.infer<typeof memberView>;
+export type MemberView = z.output<typeof memberView>;
 
 /**
  * How the stored entries spread over the cluster's members (the lab's Management Center "Entries"

@@ -17,6 +17,12 @@ export const HAZELCAST_VERSION: string = JSON.parse(readFileSync(join(REPO_ROOT,
 
 export const MEMBER_CONFIG = join(REPO_ROOT, 'hazelcast', 'hazelcast.yaml');
 
+/** The pinned Prometheus JMX exporter (a Java agent in each member): package.json's `config.jmxExporterVersion`. */
+export const JMX_EXPORTER_VERSION: string = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).config.jmxExporterVersion;
+
+/** The exporter's rules, shared with the chart (its members' ConfigMap carries the same file). */
+export const JMX_EXPORTER_CONFIG = join(REPO_ROOT, 'hazelcast', 'jmx-exporter.yaml');
+
 /** JVM flags Hazelcast asks for on Java 9+ to reach the internal APIs it uses for speed. */
 const JAVA_MODULE_FLAGS = [
   '--add-modules', 'java.se',
@@ -37,8 +43,30 @@ export class PrerequisiteError extends Error {
 
 const hasCommand = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 
+/** A jar's place in the local Maven repository. */
+function m2Jar(group: string, artifact: string, version: string): string {
+  return join(homedir(), '.m2', 'repository', ...group.split('.'), artifact, version, `${artifact}-${version}.jar`);
+}
+
 export function jarPath(version = HAZELCAST_VERSION): string {
-  return join(homedir(), '.m2', 'repository', 'com', 'hazelcast', 'hazelcast', version, `hazelcast-${version}.jar`);
+  return m2Jar('com.hazelcast', 'hazelcast', version);
+}
+
+/** Returns a jar from ~/.m2, fetching it with Maven first if needed. @throws PrerequisiteError */
+function ensureMavenJar(group: string, artifact: string, version: string, log: (line: string) => void): string {
+  const jar = m2Jar(group, artifact, version);
+  if (existsSync(jar)) return jar;
+  const coordinates = `${group}:${artifact}:${version}`;
+  if (!hasCommand('mvn', ['-v'])) {
+    throw new PrerequisiteError(`Maven is needed once to fetch ${coordinates}: install Maven (e.g. \`apt-get install maven\`) and run again.`);
+  }
+  log(`fetching ${coordinates} with Maven (once)…`);
+  const res = spawnSync('mvn', ['-q', '-B', 'dependency:get', `-Dartifact=${coordinates}`, '-Dtransitive=false'], { encoding: 'utf8' });
+  if (res.status !== 0 || !existsSync(jar)) {
+    const why = (res.stdout + res.stderr).trim().split('\n').slice(-3).join(' | ');
+    throw new PrerequisiteError(`Maven could not fetch ${coordinates}: ${why}`);
+  }
+  return jar;
 }
 
 /**
@@ -49,18 +77,12 @@ export function ensureHazelcastJar(log: (line: string) => void = () => undefined
   if (!hasCommand('java', ['-version'])) {
     throw new PrerequisiteError('Java 17 or newer is needed to run Hazelcast members: install a JDK (e.g. `apt-get install openjdk-17-jre-headless`) and put `java` on PATH.');
   }
-  const jar = jarPath();
-  if (existsSync(jar)) return jar;
-  if (!hasCommand('mvn', ['-v'])) {
-    throw new PrerequisiteError(`Maven is needed once to fetch the Hazelcast ${HAZELCAST_VERSION} jar: install Maven (e.g. \`apt-get install maven\`) and run again.`);
-  }
-  log(`fetching com.hazelcast:hazelcast:${HAZELCAST_VERSION} with Maven (once)…`);
-  const res = spawnSync('mvn', ['-q', '-B', 'dependency:get', `-Dartifact=com.hazelcast:hazelcast:${HAZELCAST_VERSION}`, '-Dtransitive=false'], { encoding: 'utf8' });
-  if (res.status !== 0 || !existsSync(jar)) {
-    const why = (res.stdout + res.stderr).trim().split('\n').slice(-3).join(' | ');
-    throw new PrerequisiteError(`Maven could not fetch com.hazelcast:hazelcast:${HAZELCAST_VERSION}: ${why}`);
-  }
-  return jar;
+  return ensureMavenJar('com.hazelcast', 'hazelcast', HAZELCAST_VERSION, log);
+}
+
+/** The Prometheus JMX exporter's agent jar, fetched with Maven into ~/.m2 on first use. @throws PrerequisiteError */
+export function ensureJmxExporterJar(log: (line: string) => void = () => undefined): string {
+  return ensureMavenJar('io.prometheus.jmx', 'jmx_prometheus_javaagent', JMX_EXPORTER_VERSION, log);
 }
 
 export interface MemberOptions {
@@ -73,6 +95,11 @@ export interface MemberOptions {
   clusterName: string;
   mapName: string;
   jar: string;
+  /**
+   * Where the member's Prometheus exporter listens (`/metrics`, on `host` only): the JMX exporter
+   * agent (`agentJar`) with hazelcast/jmx-exporter.yaml. None when not given.
+   */
+  metrics?: { port: number; agentJar: string };
   heapMb?: number;
   /** More JVM flags, e.g. for a measurement. */
   jvmFlags?: string[];
@@ -117,6 +144,7 @@ export function startMember(o: MemberOptions): ManagedProcess {
       `-Xmx${heap}m`,
       '-XX:+UseSerialGC',
       ...(o.jvmFlags ?? []),
+      ...(o.metrics ? [`-javaagent:${o.metrics.agentJar}=${o.host ?? '127.0.0.1'}:${o.metrics.port}:${JMX_EXPORTER_CONFIG}`] : []),
       ...JAVA_MODULE_FLAGS,
       `-Djava.util.logging.SimpleFormatter.format=${MEMBER_LOG_FORMAT}`,
       `-Dhazelcast.config=${o.configFile ?? MEMBER_CONFIG}`,

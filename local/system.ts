@@ -6,7 +6,7 @@
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, probeHttp, waitFor, type LineHandler } from './processes.js';
-import { REPO_ROOT, ensureHazelcastJar, startMember, waitForSafeCluster } from './hazelcast.js';
+import { REPO_ROOT, ensureHazelcastJar, ensureJmxExporterJar, startMember, waitForSafeCluster } from './hazelcast.js';
 import { freePorts, isPortFree, portHolder } from './ports.js';
 
 export interface Ports {
@@ -15,6 +15,8 @@ export interface Ports {
   configServer: number;
   logging: number[];
   members: number[];
+  /** Each member's Prometheus exporter (`/metrics`), on the member's own host. */
+  memberMetrics: number[];
 }
 
 /** The lab's ports. */
@@ -24,12 +26,13 @@ export const LAB_PORTS: Ports = {
   configServer: 8888,
   logging: [8081, 8083, 8085],
   members: [5701, 5702, 5703],
+  memberMetrics: [9701, 9702, 9703],
 };
 
 /** A full set of free loopback ports, for runs beside a running `npm start` (tests, chaos, bench). */
 export async function freeSystemPorts(): Promise<Ports> {
-  const p = await freePorts(9);
-  return { facade: p[0]!, messages: p[1]!, configServer: p[2]!, logging: p.slice(3, 6), members: p.slice(6, 9) };
+  const p = await freePorts(12);
+  return { facade: p[0]!, messages: p[1]!, configServer: p[2]!, logging: p.slice(3, 6), members: p.slice(6, 9), memberMetrics: p.slice(9, 12) };
 }
 
 export type ComponentState = 'starting' | 'up' | 'failed' | 'stopping' | 'stopped';
@@ -108,6 +111,7 @@ export class LocalSystem {
   /** `OutOfMemoryError` lines the members have printed since the system was made. */
   memberOutOfMemoryErrors = 0;
   private jar = '';
+  private exporterJar = '';
   private stopping: Promise<void> | undefined;
   /** Node processes that have said `listening`: proof that the port answering is theirs. */
   private readonly listening = new WeakSet<ManagedProcess>();
@@ -157,9 +161,10 @@ export class LocalSystem {
 
   /** Every port the system will listen on, with the component that will. */
   portPlan(): { port: number; component: string }[] {
-    const { facade, messages, configServer, logging, members } = this.ports;
+    const { facade, messages, configServer, logging, members, memberMetrics } = this.ports;
     return [
       ...members.map((port, i) => ({ port, component: `hz-${i + 1}` })),
+      ...memberMetrics.map((port, i) => ({ port, component: `hz-${i + 1} metrics` })),
       { port: configServer, component: 'config-server' },
       { port: messages, component: 'messages' },
       ...logging.map((port, i) => ({ port, component: `logging-${i + 1}` })),
@@ -233,6 +238,7 @@ export class LocalSystem {
   /** Starts every member and waits for a safe cluster of all of them. */
   async startCluster(): Promise<void> {
     this.jar = ensureHazelcastJar((line) => this.options.onLine?.('setup', line));
+    this.exporterJar = ensureJmxExporterJar((line) => this.options.onLine?.('setup', line));
     await Promise.all(this.ports.members.map((_, i) => this.startMember(i, false)));
     await this.waitForCluster(this.ports.members.length);
   }
@@ -250,6 +256,7 @@ export class LocalSystem {
       clusterName: this.clusterName,
       mapName: this.mapName,
       jar: this.jar || (this.jar = ensureHazelcastJar()),
+      metrics: { port: this.ports.memberMetrics[i]!, agentJar: this.exporterJar || (this.exporterJar = ensureJmxExporterJar()) },
       heapMb: this.options.memberHeapMb,
       jvmFlags: this.options.memberJvmFlags,
       onLine: (member, line) => {
@@ -336,6 +343,7 @@ export class LocalSystem {
       HZ_CLUSTER_NAME: this.clusterName,
       HZ_MAP_NAME: this.mapName,
       HZ_MEMBERS: this.memberAddresses.join(','),
+      HZ_METRICS_PORTS: this.ports.members.map((p, j) => `${p}=${this.ports.memberMetrics[j]}`).join(','),
     });
     this.logging[i] = p;
     return this.ready(p, this.loggingUrl(i));

@@ -113,7 +113,7 @@ export function createApp(deps: LoggingAppDeps): Koa<AppState> {
 
   /** The store's summary and, when known, each member's own view (a member split off shows only there). */
   router.get('/logging/cluster', async (ctx) => {
-    const [summary, memberViews] = await Promise.all([store.summary(), deps.memberViews?.views()]);
+    const [summary, memberViews] = await Promise.all([store.summary(), deps.memberViews?.views({ heap: true })]);
     ctx.body = memberViews ? { ...summary, memberViews } : summary;
   });
 

@@ -1,5 +1,6 @@
 /** Settings of the logging service; see the README's settings table. */
 import { z } from 'zod';
+import { parseMetricsPorts } from './member-views.js';
 import { addressList, commonSettings, count, loadConfig, millis, port } from '../../lib/config.js';
 
 export const loggingSettings = {
@@ -9,6 +10,15 @@ export const loggingSettings = {
   INSTANCE_NAME: z.string().min(1).max(200).optional(),
   HZ_CLUSTER_NAME: z.string().min(1).default('lab'),
   HZ_MEMBERS: addressList('127.0.0.1:5701,127.0.0.1:5702,127.0.0.1:5703'),
+  /**
+   * Where the members' Prometheus exporters listen, for their heap on the dashboard: one port on
+   * every member's own host (`8090`), or `memberPort=metricsPort` pairs; empty: no heap is read.
+   */
+  HZ_METRICS_PORTS: z
+    .string()
+    .default('')
+    .refine((t) => parseMetricsPorts(t) !== undefined, 'a port, or memberPort=metricsPort pairs separated by commas')
+    .transform((t) => parseMetricsPorts(t)!),
   HZ_MAP_NAME: z.string().min(1).regex(/^[A-Za-z0-9_\-]+$/).default('messages'),
   /**
    * The map's synchronous backups as the member configuration declares them (hazelcast.yaml, the

@@ -4,9 +4,13 @@
  * member that split off (a partition, or a pause longer than the heartbeat timeout) and runs
  * alone shows up only here, until it merges back.
  *
+ * With `heap`, each member's heap too, from its Prometheus exporter (hazelcast/jmx-exporter.yaml),
+ * on the port HZ_METRICS_PORTS names for it.
+ *
  * Cost of one call: a DNS lookup per configured address (a headless Service name gives every
- * member) and one GET per member, all at once, each bounded by `timeoutMs`; at most
- * MAX_MEMBERS_PROBED members: O(members), whatever is stored.
+ * member) and one GET per member (two with `heap`: the exporter's answer is about 15 kB and takes
+ * it some 30 ms), all at once, each bounded by `timeoutMs`; at most MAX_MEMBERS_PROBED members:
+ * O(members), whatever is stored.
  */
 import { lookup } from 'node:dns/promises';
 import { prom } from '../../lib/metrics.js';
@@ -17,12 +21,61 @@ import type { MemberView } from '../../lib/contract.js';
 /** A cap on the members probed per call, whatever DNS answers. */
 export const MAX_MEMBERS_PROBED = 16;
 
+/**
+ * Where members' exporters listen, from HZ_METRICS_PORTS: one port for every member (on the
+ * member's own host: Kubernetes), or `memberPort=metricsPort` pairs (local members sharing a host).
+ */
+export interface MetricsPorts {
+  all?: number;
+  byMemberPort: ReadonlyMap<number, number>;
+}
+
+const PORT = /^\d{1,5}$/;
+const isPort = (text: string) => PORT.test(text) && Number(text) > 0 && Number(text) <= 65535;
+
+/**
+ * Parses HZ_METRICS_PORTS: `''` (no exporters), `8090`, or `5701=9701,5702=9702`.
+ * @returns undefined when the text is neither
+ */
+export function parseMetricsPorts(text: string): MetricsPorts | undefined {
+  const t = text.trim();
+  if (t === '') return { byMemberPort: new Map() };
+  if (isPort(t)) return { all: Number(t), byMemberPort: new Map() };
+  const byMemberPort = new Map<number, number>();
+  for (const pair of t.split(',')) {
+    const [member, metrics, ...rest] = pair.trim().split('=');
+    if (rest.length > 0 || !member || !metrics || !isPort(member) || !isPort(metrics)) return undefined;
+    byMemberPort.set(Number(member), Number(metrics));
+  }
+  return { byMemberPort };
+}
+
+/** The exporter's names of a member's heap (hazelcast/jmx-exporter.yaml). */
+export const HEAP_METRICS = { used: 'hazelcast_memory_used_heap_bytes', max: 'hazelcast_memory_max_heap_bytes' } as const;
+
+/**
+ * The value of an unlabelled sample in Prometheus text exposition (`name 1.5E7`); undefined
+ * when the text has no such sample or its value is not a finite number.
+ */
+export function sampleValue(exposition: string, name: string): number | undefined {
+  for (const line of exposition.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^(\S+?)(?:\{\})?\s+(\S+)/.exec(line);
+    if (m?.[1] !== name) continue;
+    const value = Number(m[2]);
+    return Number.isFinite(value) ? value : undefined;
+  }
+  return undefined;
+}
+
 export interface MemberViewsDeps {
   /** The configured member addresses (`host:port`; a name may stand for several members). */
   configured: readonly string[];
   /** The members of the client's cluster (`host:port`), from the client's member list. */
   clientMembers: () => readonly string[];
   client: Pick<ServiceClient, 'request'>;
+  /** Where each member's exporter listens; without it no heap is read. */
+  metricsPorts?: MetricsPorts;
   timeoutMs?: number;
 }
 
@@ -34,14 +87,45 @@ function splitHostPort(address: string): { host: string; port: string } | undefi
 export class MemberViews {
   constructor(private readonly deps: MemberViewsDeps) {}
 
-  /** Every member this instance knows of, the client's cluster first, with its own view of the cluster. */
-  async views(): Promise<MemberView[]> {
+  /**
+   * Every member this instance knows of, the client's cluster first, with its own view of the
+   * cluster and, with `heap`, its heap (null where it has no exporter or it did not answer).
+   */
+  async views(o: { heap?: boolean } = {}): Promise<MemberView[]> {
     const inClient = new Set(this.deps.clientMembers());
     const addresses = new Set(inClient);
     const resolved = await Promise.all(this.deps.configured.map((a) => this.resolve(a)));
     for (const list of resolved) for (const a of list) addresses.add(a);
     const probed = [...addresses].slice(0, MAX_MEMBERS_PROBED);
-    return Promise.all(probed.map((address) => this.probe(address, inClient.has(address))));
+    return Promise.all(
+      probed.map(async (address) => {
+        const [view, heap] = await Promise.all([this.probe(address, inClient.has(address)), o.heap ? this.heap(address) : undefined]);
+        return { ...view, heapUsedBytes: heap?.used ?? null, heapMaxBytes: heap?.max ?? null };
+      }),
+    );
+  }
+
+  /** The exporter's address for a member's `host:port`, if it has one. */
+  metricsAddress(address: string): string | undefined {
+    const parts = splitHostPort(address);
+    const ports = this.deps.metricsPorts;
+    if (!parts || !ports) return undefined;
+    const port = ports.byMemberPort.get(Number(parts.port)) ?? ports.all;
+    return port === undefined ? undefined : `${parts.host.includes(':') ? `[${parts.host}]` : parts.host}:${port}`;
+  }
+
+  /** The member's heap from its exporter, asking for the two samples only; undefined when it does not answer. */
+  private async heap(address: string): Promise<{ used: number | null; max: number | null } | undefined> {
+    const at = this.metricsAddress(address);
+    if (!at) return undefined;
+    try {
+      const query = `name[]=${HEAP_METRICS.used}&name[]=${HEAP_METRICS.max}`;
+      const res = await this.deps.client.request(`http://${at}/metrics?${query}`, { timeoutMs: this.deps.timeoutMs ?? 1_000 });
+      if (res.status !== 200) return undefined;
+      return { used: sampleValue(res.text, HEAP_METRICS.used) ?? null, max: sampleValue(res.text, HEAP_METRICS.max) ?? null };
+    } catch {
+      return undefined;
+    }
   }
 
   /** Every address a configured `host:port` stands for; none when the name does not resolve. */
@@ -56,7 +140,7 @@ export class MemberViews {
     }
   }
 
-  private async probe(address: string, inClientCluster: boolean): Promise<MemberView> {
+  private async probe(address: string, inClientCluster: boolean): Promise<Omit<MemberView, 'heapUsedBytes' | 'heapMaxBytes'>> {
     try {
       const res = await this.deps.client.request(`http://${address}/hazelcast/health`, { timeoutMs: this.deps.timeoutMs ?? 1_000 });
       const body = res.status === 200 ? (JSON.parse(res.text) as { clusterSize?: unknown; nodeState?: unknown }) : {};

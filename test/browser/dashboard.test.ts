@@ -82,6 +82,10 @@ describe('dashboard in a browser', function () {
       expect(mapSize).to.equal(11);
       expect(entries.reduce((a, b) => a + b, 0)).to.equal(mapSize);
       expect(await page.locator('#messages tbody tr').count()).to.equal(11);
+      // Each member's heap, from its Prometheus exporter: used / max MiB (share).
+      const heaps = await page.locator('#members tbody tr.member:not(.gone) td.heap').allTextContents();
+      expect(heaps).to.have.length(3);
+      for (const h of heaps) expect(h).to.match(/^\d+ \/ \d+ MiB \(\d+%\)$/);
     }, { timeoutMs: 20_000, intervalMs: 250 });
     // Every logging instance is registered and ready.
     await eventually(async () => {

@@ -28,6 +28,11 @@ import { SCHEMA_KUBERNETES_VERSION, validateAll } from './support/kube-schema.js
 import { hardeningViolations, restrictedViolations } from './support/pod-security.js';
 import { mayConnect, releaseNamespace, type Endpoint } from './support/network.js';
 import { describedProperties, describingNode, valueDocs } from './support/values-doc.js';
+import { alertMetricNames, exporterMetricNames } from './support/alerts.js';
+import { createMetrics } from '../../lib/metrics.js';
+import { createApp as createLoggingApp } from '../../services/logging/app.js';
+import { MemberViews } from '../../services/logging/member-views.js';
+import { InMemoryMessageStore, silentLogger } from '../support/fakes.js';
 
 /** Value scenarios, each rendered once. */
 const SCENARIOS: Record<string, { set?: SetValues; release?: string; namespace?: string }> = {
@@ -43,6 +48,7 @@ const SCENARIOS: Record<string, { set?: SetValues; release?: string; namespace?:
     },
   },
   'egress restricted': { set: { 'networkPolicy.egress.enabled': true } },
+  'prometheus operator': { set: { 'metrics.serviceMonitor.enabled': true, 'metrics.prometheusRule.enabled': true } },
   'another release, namespace and names': {
     release: 'demo',
     namespace: 'shop',
@@ -136,7 +142,8 @@ describe('Helm chart charts/lab (real helm)', function () {
     it('finds every object of every scenario valid, with no unknown field', async () => {
       for (const [name, r] of Object.entries(rendered)) {
         expect(r.objects.length, name).to.be.greaterThan(10);
-        expect(await validateAll(r.objects), name).to.deep.equal([]);
+        // The Prometheus Operator's kinds are CRDs, outside the Kubernetes schema (checked in 'metrics').
+        expect(await validateAll(r.objects.filter((o) => !o.apiVersion.startsWith('monitoring.coreos.com/'))), name).to.deep.equal([]);
       }
     });
 
@@ -267,10 +274,11 @@ describe('Helm chart charts/lab (real helm)', function () {
       expect(pdb.spec.selector.matchLabels).to.deep.equal(labelsOf('lab', 'hazelcast'));
     });
 
-    it('rolls the members when their configuration changes (checksum of the rendered hazelcast.yaml)', () => {
+    it('rolls the members when their configuration or exporter rules change (checksum of the rendered hazelcast.yaml and rules)', () => {
+      const rules = readFileSync(join(CHART_DIR, 'files', 'jmx-exporter.yaml'), 'utf8');
       const checksum = (objects: K8sObject[]) => {
         const annotation = podOf(objects, 'hazelcast').annotations['checksum/config'];
-        expect(annotation).to.equal(sha256(memberConfigOf(objects).text.replace(/\n$/, '')));
+        expect(annotation).to.equal(sha256(memberConfigOf(objects).text.replace(/\n$/, '') + rules));
         return annotation;
       };
       expect(checksum(objectsOf('defaults'))).not.to.equal(checksum(objectsOf('another release, namespace and names')));
@@ -348,7 +356,7 @@ describe('Helm chart charts/lab (real helm)', function () {
 
     it('defaults every tunable setting to the service\'s own default, so a default changed in code is noticed here', () => {
       // Set by the chart from other components' names; everything else comes from values.yaml.
-      const computed = ['HOST', 'HZ_MEMBERS', 'CONFIG_SERVER_URL', 'REGISTRY_FILE', 'INSTANCE_NAME', 'POD_IP'];
+      const computed = ['HOST', 'HZ_MEMBERS', 'HZ_METRICS_PORTS', 'CONFIG_SERVER_URL', 'REGISTRY_FILE', 'INSTANCE_NAME', 'POD_IP'];
       for (const s of SERVICES) {
         const env = envOf(podOf(objectsOf('defaults'), s.component).spec.containers[0]);
         const fromChart = s.load(Object.fromEntries(Object.entries(env).filter(([k]) => !computed.includes(k)))) as Record<string, unknown>;
@@ -490,6 +498,7 @@ describe('Helm chart charts/lab (real helm)', function () {
   describe('NetworkPolicies', () => {
     const components = ['facade', 'logging', 'messages', 'config-server', 'hazelcast'];
     const PORTS: Record<string, number> = { facade: 8080, logging: 8081, messages: 8082, 'config-server': 8888, hazelcast: 5701 };
+    const MEMBER_METRICS = 8090;
     const pod = (component: string, namespace = 'default'): Endpoint => ({ labels: labelsOf('lab', component), namespace: releaseNamespace(namespace) });
     const reachers = (objects: K8sObject[], target: string, sources: string[]) =>
       sources.filter((source) => mayConnect(objects, pod(source), pod(target), PORTS[target]!));
@@ -517,6 +526,15 @@ describe('Helm chart charts/lab (real helm)', function () {
         expect(mayConnect(objectsOf('defaults'), prometheus('monitoring'), pod(target), PORTS[target]!), `${target} with no scraper set`).to.equal(target === 'facade');
       }
       expect(mayConnect(objects, prometheus('monitoring'), pod('hazelcast'), PORTS.hazelcast!)).to.equal(false);
+      expect(mayConnect(objects, prometheus('monitoring'), pod('hazelcast'), MEMBER_METRICS), 'members\' exporters').to.equal(true);
+      expect(mayConnect(objects, prometheus('elsewhere'), pod('hazelcast'), MEMBER_METRICS)).to.equal(false);
+    });
+
+    it("let only logging (and the scraper) reach the members' exporter port, also with egress restricted", () => {
+      for (const scenario of ['defaults', 'egress restricted'] as const) {
+        const reaching = everyone.filter((source) => mayConnect(objectsOf(scenario), pod(source), pod('hazelcast'), MEMBER_METRICS));
+        expect(reaching, scenario).to.deep.equal(['logging']);
+      }
     });
 
     it('leave egress open by default, and with networkPolicy.egress on allow DNS and the release\'s own paths only', () => {
@@ -539,6 +557,100 @@ describe('Helm chart charts/lab (real helm)', function () {
     it('are gone when networkPolicy.enabled is false', () => {
       expect(ofKind(objectsOf('policies off'), 'NetworkPolicy')).to.deep.equal([]);
       expect(reachers(objectsOf('policies off'), 'hazelcast', everyone)).to.deep.equal(everyone);
+    });
+  });
+
+  describe('metrics', () => {
+    const serviceMonitor = () => get(objectsOf('prometheus operator'), 'ServiceMonitor', 'lab');
+    const prometheusRule = () => get(objectsOf('prometheus operator'), 'PrometheusRule', 'lab');
+
+    it("runs the image's JMX exporter in every member on metrics.memberPort, with the repo's rules and Hazelcast's MBeans", () => {
+      const objects = objectsOf('defaults');
+      const c = hazelcastContainer(objects);
+      expect(c.ports).to.deep.include({ name: 'metrics', containerPort: 8090, protocol: 'TCP' });
+      expect(envOf(c)).to.include({ PROMETHEUS_PORT: '8090', PROMETHEUS_CONFIG: '/data/hazelcast/jmx-exporter.yaml' });
+      expect(c.volumeMounts).to.deep.include({ name: 'config', mountPath: '/data/hazelcast', readOnly: true });
+      const rules = readFileSync(join(REPO_ROOT, 'hazelcast', 'jmx-exporter.yaml'), 'utf8');
+      const copy = readFileSync(join(CHART_DIR, 'files', 'jmx-exporter.yaml'), 'utf8');
+      expect(copy, 'charts/lab/files is a copy of hazelcast/').to.equal(rules);
+      expect(configMapOf(objects, 'hazelcast').data['jmx-exporter.yaml'].trim()).to.equal(rules.trim());
+      expect(memberConfigOf(objects).config.properties['hazelcast.jmx']).to.equal(true);
+      expect(podOf(objects, 'hazelcast').annotations).to.include({
+        'prometheus.io/scrape': 'true', 'prometheus.io/port': '8090', 'prometheus.io/path': '/metrics',
+      });
+    });
+
+    it("lists every member's exporter on the headless Service, and tells logging where to read the heap", () => {
+      const objects = objectsOf('defaults');
+      expect(followService(objects, 'lab-hazelcast-headless', 8090).containerPort).to.equal(8090);
+      expect(envOf(podOf(objects, 'logging').spec.containers[0]).HZ_METRICS_PORTS).to.equal('8090');
+    });
+
+    it('creates no ServiceMonitor or PrometheusRule by default', () => {
+      for (const kind of ['ServiceMonitor', 'PrometheusRule']) expect(ofKind(objectsOf('defaults'), kind), kind).to.deep.equal([]);
+    });
+
+    it("scrapes the four services' http port and the members' metrics port once each (headless Services dropped from http)", () => {
+      const objects = objectsOf('prometheus operator');
+      const sm = serviceMonitor();
+      const selected = ofKind(objects, 'Service').filter((svc) =>
+        Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => svc.metadata.labels[k] === v)
+        && sm.spec.selector.matchExpressions.every((e: any) => e.values.includes(svc.metadata.labels[e.key])));
+      const scraped = sm.spec.endpoints.flatMap((e: any) => selected
+        .filter((svc) => svc.spec.ports.some((p: any) => p.name === e.port))
+        .filter((svc) => !(e.relabelings ?? []).some((r: any) => r.action === 'drop' && new RegExp(`^(?:${r.regex})$`).test(svc.metadata.name),
+        ))
+        .map((svc) => `${svc.metadata.name}:${e.port}`));
+      expect(scraped.sort()).to.deep.equal([
+        'lab-config-server:http', 'lab-facade:http', 'lab-hazelcast-headless:metrics', 'lab-logging:http', 'lab-messages:http',
+      ]);
+    });
+
+    it('alerts on member heap, cluster size, logging not ready and facade 5xx, naming only metrics that exist', async () => {
+      const rules = prometheusRule().spec.groups[0].rules;
+      const alerts = ['LabMemberHeapHigh', 'LabClusterTooSmall', 'LabLoggingNotReady', 'LabFacade5xx'];
+      expect(rules.map((r: any) => r.alert)).to.deep.equal(alerts);
+      expect(rules[0].expr).to.include('> 80').and.to.include('job="lab-hazelcast-headless"');
+      expect(rules[0].for).to.equal('5m');
+      expect(rules[1].expr).to.include('< 3');
+      expect(rules[3].expr).to.include('status=~"5.."').and.to.include('job="lab-facade"');
+      // What exists: the exporter rules' names, and what the services register (logging with its members' views).
+      const logging = createMetrics('logging');
+      const client = { request: async () => ({ status: 503, text: '' }) } as never;
+      const views = new MemberViews({ configured: [], clientMembers: () => [], client });
+      const store = new InMemoryMessageStore();
+      createLoggingApp({ store, logger: silentLogger(), metrics: logging, instanceName: 'l', bodyLimitBytes: 1024, isReady: () => true, memberViews: views });
+      const serviceNames = (await logging.registry.getMetricsAsJSON()).map((m) => m.name);
+      const exporter = exporterMetricNames(readFileSync(join(CHART_DIR, 'files', 'jmx-exporter.yaml'), 'utf8'));
+      const exists = new Set([...exporter, ...serviceNames, 'http_requests_total']);
+      const byAlert = Object.fromEntries(rules.map((r: any) => [r.alert, alertMetricNames(r.expr)]));
+      expect(byAlert).to.deep.equal({
+        LabMemberHeapHigh: ['hazelcast_memory_max_heap_bytes', 'hazelcast_memory_used_heap_bytes'],
+        LabClusterTooSmall: ['hazelcast_member_cluster_size'],
+        LabLoggingNotReady: ['hazelcast_client_connected'],
+        LabFacade5xx: ['http_requests_total'],
+      });
+      for (const [alert, names] of Object.entries(byAlert)) {
+        for (const n of names as string[]) expect(exists.has(n), `${alert}: ${n}`).to.equal(true);
+      }
+      // The check is not vacuous: a misspelled name is caught.
+      expect(exists.has(alertMetricNames('hazelcast_memory_usedheap_bytes > 1')[0]!)).to.equal(false);
+    });
+
+    it('takes the thresholds and extra labels from values', async () => {
+      const { objects } = await helmTemplate(helm, {
+        set: {
+          'metrics.prometheusRule.enabled': true,
+          'metrics.prometheusRule.memberHeapPercent': 90,
+          'metrics.prometheusRule.labels.release': 'prom',
+          'metrics.serviceMonitor.enabled': true, 'metrics.serviceMonitor.interval': '15s', 'hazelcast.replicas': 5,
+        },
+      });
+      const rule = get(objects, 'PrometheusRule', 'lab');
+      expect(rule.metadata.labels.release).to.equal('prom');
+      expect(rule.spec.groups[0].rules[0].expr).to.include('> 90');
+      expect(rule.spec.groups[0].rules[1].expr).to.include('< 5');
+      expect(get(objects, 'ServiceMonitor', 'lab').spec.endpoints.map((e: any) => e.interval)).to.deep.equal(['15s', '15s']);
     });
   });
 
@@ -787,6 +899,8 @@ describe('Helm chart charts/lab (real helm)', function () {
         'templates/networkpolicies.yaml': 'NetworkPolicy',
         'templates/serviceaccount.yaml': 'ServiceAccount',
         'templates/tests/smoke-test.yaml': 'Pod',
+        'templates/servicemonitor.yaml': 'ServiceMonitor',
+        'templates/prometheusrule.yaml': 'PrometheusRule',
       };
       const seen = new Set<string>();
       for (const [scenario, r] of Object.entries(rendered)) {

@@ -11,11 +11,13 @@ describe('npm start: its checks and reports', () => {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const taken = (server.address() as net.AddressInfo).port;
-    const free = await freePorts(8);
+    const free = await freePorts(11);
     try {
       const system = new LocalSystem({
         runDir: '/nonexistent',
-        ports: { facade: free[0]!, messages: free[1]!, configServer: taken, logging: free.slice(2, 5), members: free.slice(5, 8) },
+        ports: {
+          facade: free[0]!, messages: free[1]!, configServer: taken, logging: free.slice(2, 5), members: free.slice(5, 8), memberMetrics: free.slice(8, 11),
+        },
       });
       const err = await system.checkPorts().then(() => undefined, (e: unknown) => e);
       expect(err).to.be.instanceOf(PortsBusyError);

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MemberViews, membersApart } from '../../services/logging/member-views.js';
+import { HEAP_METRICS, MemberViews, membersApart, parseMetricsPorts, sampleValue } from '../../services/logging/member-views.js';
+import { loadLoggingConfig } from '../../services/logging/config.js';
 import { createApp } from '../../services/logging/app.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { ServiceClient } from '../../lib/service-client.js';
@@ -9,14 +10,34 @@ import { freePorts } from '../support/ports.js';
 import { InMemoryMessageStore, silentLogger } from '../support/fakes.js';
 import { get, serve } from '../support/http.js';
 
-/** A stand-in for a member's health endpoint: answers `/hazelcast/health` with `clusterSize`. */
-async function fakeMember(clusterSize: number): Promise<{ port: number; close: () => Promise<void> }> {
+/** What the JMX exporter answers for the two heap samples (hazelcast/jmx-exporter.yaml), as 1.0.1 prints them. */
+const EXPOSITION = [
+  `# HELP ${HEAP_METRICS.max} The most heap the member may use (-Xmx), in bytes.`,
+  `# TYPE ${HEAP_METRICS.max} gauge`,
+  `${HEAP_METRICS.max} 1.34217728E8`,
+  `# TYPE ${HEAP_METRICS.used} gauge`,
+  `${HEAP_METRICS.used} 3.0244856E7`,
+  '',
+].join('\n');
+
+/**
+ * A stand-in for a member: answers `/hazelcast/health` with `clusterSize` and, on the same port,
+ * `/metrics` with its heap; `urls` records what was asked.
+ */
+async function fakeMember(clusterSize: number): Promise<{ port: number; urls: string[]; close: () => Promise<void> }> {
+  const urls: string[] = [];
   const server = http.createServer((req, res) => {
+    urls.push(req.url ?? '');
+    if (req.url?.startsWith('/metrics')) {
+      res.setHeader('content-type', 'text/plain; version=0.0.4');
+      res.end(EXPOSITION);
+      return;
+    }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(req.url === '/hazelcast/health' ? { nodeState: 'ACTIVE', clusterState: 'ACTIVE', clusterSize } : {}));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { port: (server.address() as AddressInfo).port, urls, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 describe("member views (each member's own account of its cluster)", () => {
@@ -43,9 +64,9 @@ describe("member views (each member's own account of its cluster)", () => {
     });
     const seen = await views.views();
     expect(seen).to.deep.include.members([
-      { address: address(0), clusterSize: 2, nodeState: 'ACTIVE', inClientCluster: true },
-      { address: address(2), clusterSize: 1, nodeState: 'ACTIVE', inClientCluster: false },
-      { address: `127.0.0.1:${deadPort}`, clusterSize: null, nodeState: null, inClientCluster: false },
+      { address: address(0), clusterSize: 2, nodeState: 'ACTIVE', inClientCluster: true, heapUsedBytes: null, heapMaxBytes: null },
+      { address: address(2), clusterSize: 1, nodeState: 'ACTIVE', inClientCluster: false, heapUsedBytes: null, heapMaxBytes: null },
+      { address: `127.0.0.1:${deadPort}`, clusterSize: null, nodeState: null, inClientCluster: false, heapUsedBytes: null, heapMaxBytes: null },
     ]);
     // The one alone is apart; the one that does not answer may simply be down, and is not.
     expect(membersApart(seen).map((v) => v.address)).to.deep.equal([address(2)]);
@@ -54,6 +75,47 @@ describe("member views (each member's own account of its cluster)", () => {
   it('a name that does not resolve costs nothing and hides nothing', async () => {
     const views = new MemberViews({ configured: ['no-such-member.invalid:5701'], clientMembers: () => [address(0)], client });
     expect((await views.views()).map((v) => v.address)).to.deep.equal([address(0)]);
+  });
+
+  it("reads each member's heap from its exporter when asked, on the port HZ_METRICS_PORTS names for it", async () => {
+    const byPort = new Map(members.map((m) => [m.port, m.port] as const));
+    byPort.set(deadPort, deadPort);
+    const views = new MemberViews({ configured: [`127.0.0.1:${deadPort}`], clientMembers: () => [address(0)], client, metricsPorts: { byMemberPort: byPort } });
+    const before = members[0]!.urls.length;
+    expect((await views.views()).every((v) => v.heapUsedBytes === null)).to.equal(true);
+    expect(members[0]!.urls.slice(before), 'no exporter call without heap').to.deep.equal(['/hazelcast/health']);
+    const seen = await views.views({ heap: true });
+    expect(seen).to.deep.include.members([
+      { address: address(0), clusterSize: 2, nodeState: 'ACTIVE', inClientCluster: true, heapUsedBytes: 30_244_856, heapMaxBytes: 134_217_728 },
+      { address: `127.0.0.1:${deadPort}`, clusterSize: null, nodeState: null, inClientCluster: false, heapUsedBytes: null, heapMaxBytes: null },
+    ]);
+    expect(members[0]!.urls.at(-1)).to.equal(`/metrics?name[]=${HEAP_METRICS.used}&name[]=${HEAP_METRICS.max}`);
+  });
+
+  it('finds the exporter on the member\'s own host: one port for all, or a port per member port', () => {
+    const views = (text: string) => new MemberViews({ configured: [], clientMembers: () => [], client, metricsPorts: parseMetricsPorts(text) });
+    expect(views('8090').metricsAddress('10.0.0.7:5701')).to.equal('10.0.0.7:8090');
+    expect(views('5701=9701,5702=9702').metricsAddress('127.0.0.12:5702')).to.equal('127.0.0.12:9702');
+    expect(views('5701=9701').metricsAddress('127.0.0.1:5703')).to.equal(undefined);
+    expect(views('').metricsAddress('127.0.0.1:5701')).to.equal(undefined);
+  });
+
+  it('parses HZ_METRICS_PORTS and refuses anything else, naming the setting', () => {
+    expect(parseMetricsPorts('')).to.deep.equal({ byMemberPort: new Map() });
+    expect(parseMetricsPorts('8090')).to.deep.equal({ all: 8090, byMemberPort: new Map() });
+    expect(parseMetricsPorts('5701=9701, 5702=9702')).to.deep.equal({ byMemberPort: new Map([[5701, 9701], [5702, 9702]]) });
+    for (const bad of ['0', '70000', 'x', '5701=', '5701=9701=1', '5701:9701', '8090,5701=9701']) expect(parseMetricsPorts(bad), bad).to.equal(undefined);
+    expect(loadLoggingConfig({}).HZ_METRICS_PORTS).to.deep.equal({ byMemberPort: new Map() });
+    expect(() => loadLoggingConfig({ HZ_METRICS_PORTS: '5701:9701' })).to.throw(/HZ_METRICS_PORTS/);
+  });
+
+  it('reads an unlabelled sample from Prometheus text, and nothing from a look-alike name or a bad value', () => {
+    expect(sampleValue(EXPOSITION, HEAP_METRICS.used)).to.equal(30_244_856);
+    expect(sampleValue(EXPOSITION, HEAP_METRICS.max)).to.equal(134_217_728);
+    expect(sampleValue(`${HEAP_METRICS.used}_total 5\n`, HEAP_METRICS.used)).to.equal(undefined);
+    expect(sampleValue(`${HEAP_METRICS.used} NaN\n`, HEAP_METRICS.used)).to.equal(undefined);
+    expect(sampleValue(`${HEAP_METRICS.used}{} 7 1700000000000\n`, HEAP_METRICS.used)).to.equal(7);
+    expect(sampleValue('', HEAP_METRICS.used)).to.equal(undefined);
   });
 
   it("logging's /logging/cluster and /metrics report them (hazelcast_members_apart)", async () => {

@@ -402,6 +402,8 @@ hazelcast:
     # No query may answer with more than about this many entries (the smallest limit Hazelcast
     # takes): a read's key window that holds more is refused, and the reader narrows it.
     hazelcast.query.result.size.limit: 100000
+    # Hazelcast's MBeans, which the image's Prometheus JMX exporter reads (PROMETHEUS_PORT).
+    hazelcast.jmx: true
   network:
     port:
       auto-increment: false
@@ -467,6 +469,11 @@ hazelcast:
       # The floor and the capacity charge: the larger side's values stand.
       merge-policy:
         class-name: PutIfAbsentMergePolicy
+{{- end -}}
+
+{{/* The members' Prometheus JMX exporter rules: the repo's hazelcast/jmx-exporter.yaml (a test keeps the copy equal). */}}
+{{- define "lab.hazelcast.exporterRules" -}}
+{{ .Files.Get "files/jmx-exporter.yaml" }}
 {{- end -}}
 
 {{/* The member's graceful-shutdown bound: the pod's grace period less a margin for the JVM to exit. */}}

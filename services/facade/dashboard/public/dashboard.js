@@ -52,6 +52,22 @@
 
   function badge(state, text) { return el('span', 'badge ' + state, [text]); }
 
+  function mib(bytes) { return Math.round(bytes / (1024 * 1024)); }
+
+  /** A member's heap cell: used / max MiB and the share, from its exporter; '–' where it has none. */
+  function heapCell(v) {
+    if (!v || v.heapUsedBytes === null || v.heapUsedBytes === undefined) {
+      var none = el('td', 'num heap', ['–']);
+      none.title = 'no heap reported: the member has no metrics exporter, or it did not answer';
+      return none;
+    }
+    var max = v.heapMaxBytes;
+    var text = mib(v.heapUsedBytes) + (max ? ' / ' + mib(max) + ' MiB (' + Math.round((100 * v.heapUsedBytes) / max) + '%)' : ' MiB');
+    var cell = el('td', 'num heap', [text]);
+    cell.title = 'heap in use / the most it may use (-Xmx), from the member\'s Prometheus exporter';
+    return cell;
+  }
+
   function renderHazelcast(view) {
     var hz = view.hazelcast;
     var body = $('members').tBodies[0];
@@ -66,6 +82,8 @@
       source.textContent = view.hazelcastError || 'the cluster could not be read';
     } else {
       var live = new Set();
+      var views = new Map();
+      hz.memberViews.forEach(function (v) { views.set(v.address, v); });
       // Beyond 10,000 entries logging shares the map size out by the partitions each member owns.
       var estimated = hz.entriesCounted === 'estimated';
       hz.members.forEach(function (m) {
@@ -81,6 +99,7 @@
           el('td', 'mono', [shortUuid(m.uuid)]),
           el('td', 'num entries', [(estimated ? '≈ ' : '') + m.ownedEntries]),
           el('td', 'share', [meter, ' ' + share]),
+          heapCell(views.get(m.address)),
         ]);
         row.title = m.uuid;
         rows.push(row);
@@ -93,12 +112,13 @@
       });
       seenMembers.forEach(function (address, uuid) {
         if (live.has(uuid) || apart.has(address)) return;
-        rows.push(el('tr', 'member gone', [el('td', 'mono address', [address]), el('td', 'mono', [shortUuid(uuid)]), el('td', 'num state', ['gone']), el('td', 'state', ['left the cluster'])]));
+        rows.push(el('tr', 'member gone', [el('td', 'mono address', [address]), el('td', 'mono', [shortUuid(uuid)]), el('td', 'num state', ['gone']),
+          el('td', 'state', ['left the cluster']), el('td', 'num heap', [''])]));
       });
       apart.forEach(function (v) {
         var state = v.clusterSize === 1 ? 'alone' : 'apart: in a cluster of ' + v.clusterSize;
         var row = el('tr', 'member apart', [el('td', 'mono address', [v.address]), el('td', 'mono', ['']), el('td', 'num state', [badge('warn', state)]),
-          el('td', 'state', ['split off; writes refused there until it merges back'])]);
+          el('td', 'state', ['split off; writes refused there until it merges back']), heapCell(v)]);
         row.title = 'this member answers, but is not in the cluster the logging instances use';
         rows.push(row);
       });
