@@ -18,7 +18,9 @@ export interface ConfigServerAppDeps {
   now?: () => number;
 }
 
-export function createApp({ logger, metrics, registry, resolve = resolveAll, dnsCacheMs = 1_000, now = Date.now }: ConfigServerAppDeps): Koa<AppState> {
+export function createApp({
+  logger, metrics, registry, resolve = resolveAll, dnsCacheMs = 1_000, now = Date.now,
+}: ConfigServerAppDeps): Koa<AppState> {
   const cache = new Map<string, { at: number; urls: Promise<string[]> }>();
   const expand = (name: string, reg: Registry): Promise<string[]> => {
     const value = reg.get(name)!;

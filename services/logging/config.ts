@@ -9,7 +9,7 @@ export const loggingSettings = {
   INSTANCE_NAME: z.string().min(1).max(200).optional(),
   HZ_CLUSTER_NAME: z.string().min(1).default('lab'),
   HZ_MEMBERS: addressList('127.0.0.1:5701,127.0.0.1:5702,127.0.0.1:5703'),
-  HZ_MAP_NAME: z.string().min(1).regex(/^[A-Za-z0-9_\-]+$/).default('messages'),
+  HZ_MAP_NAME: z.string().min(1).regex(/^[A-Za-z0-9_-]+$/).default('messages'),
   /**
    * The map's synchronous backups as the member configuration declares them (hazelcast.yaml, the
    * chart's ConfigMap). Reported on the dashboard: a client cannot read a map's configuration.
