@@ -3,7 +3,7 @@
  * The one entry point of the image: `node dist/bin/lab.js <facade|logging|messages|config-server>`.
  * Reads the environment once, starts the service, and stops it cleanly on SIGTERM/SIGINT.
  */
-import { ConfigError } from '../lib/config.js';
+import { ConfigError, type CommonConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { runUntilSignalled } from '../lib/lifecycle.js';
 import { SERVICES, isServiceName, type ServiceModule } from '../services/index.js';
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     process.stderr.write(`usage: lab <${Object.keys(SERVICES).join('|')}>\n`);
     process.exit(2);
   }
-  const mod = (await SERVICES[name]()) as unknown as ServiceModule<any>;
+  const mod: ServiceModule<CommonConfig> = await SERVICES[name]();
   let config;
   try {
     config = mod.loadConfig(process.env);

@@ -38,7 +38,7 @@ export const addressList = (defaultList: string) =>
     .default(defaultList)
     .transform((s) => s.split(',').map((a) => a.trim()).filter(Boolean))
     .refine((list) => list.length > 0, 'must name at least one host:port')
-    .refine((list) => list.every((a) => /^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/.test(a)), 'each entry must be host:port');
+    .refine((list) => list.every((a) => /^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(a)), 'each entry must be host:port');
 
 export const logLevel = () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 

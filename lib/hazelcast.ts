@@ -4,7 +4,7 @@
  * While disconnected, operations fail at once (reconnect mode ASYNC) instead of queueing, so
  * callers can answer 503 promptly.
  */
-import { Client, HazelcastError, LifecycleState, type IMap } from 'hazelcast-client';
+import { Client, HazelcastError, LifecycleState, ReconnectMode, type ClientConfig, type IMap } from 'hazelcast-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from './log.js';
 import { LogLimiter } from './log-limiter.js';
@@ -72,7 +72,7 @@ export class HazelcastConnection {
     return connection;
   }
 
-  private clientConfig() {
+  private clientConfig(): ClientConfig {
     const s = this.settings;
     return {
       clusterName: s.clusterName,
@@ -90,7 +90,7 @@ export class HazelcastConnection {
         smartRouting: true,
       },
       connectionStrategy: {
-        reconnectMode: 'ASYNC' as never,
+        reconnectMode: ReconnectMode.ASYNC,
         connectionRetry: {
           initialBackoffMillis: 100,
           maxBackoffMillis: s.reconnectMaxBackoffMs,

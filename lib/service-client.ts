@@ -196,7 +196,8 @@ export class ServiceClient {
         const reason = classify(err);
         reject(new UpstreamError(url, reason, `${method} ${url}: ${reason}`, { cause: err }));
       };
-      const req = (secure ? https : http).request(url, { method, headers, signal, agent: secure ? this.httpsAgent : this.httpAgent }, (res) => {
+      const agent = secure ? this.httpsAgent : this.httpAgent;
+      const req = (secure ? https : http).request(url, { method, headers, signal, agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', fail);
@@ -262,17 +263,29 @@ export class ServiceClient {
    * after a failure. Only safe for idempotent requests (reads, or writes keyed by a fixed id).
    * @throws UpstreamError from the last attempt when every attempt failed
    */
-  callAny(instances: readonly string[], toUrl: (instance: string) => string, options: CallOptions = {}): Promise<{ instance: string; response: UpstreamResponse; attempts: number }> {
+  callAny(
+    instances: readonly string[],
+    toUrl: (instance: string) => string,
+    options: CallOptions = {},
+  ): Promise<{ instance: string; response: UpstreamResponse; attempts: number }> {
     return this.onAny(instances, (instance) => this.request(toUrl(instance), options), options);
   }
 
   /** `stream` on one of `instances`, with `callAny`'s choice and retry rules, until headers arrive. */
-  streamAny(instances: readonly string[], toUrl: (instance: string) => string, options: CallOptions = {}): Promise<{ instance: string; response: http.IncomingMessage; attempts: number }> {
+  streamAny(
+    instances: readonly string[],
+    toUrl: (instance: string) => string,
+    options: CallOptions = {},
+  ): Promise<{ instance: string; response: http.IncomingMessage; attempts: number }> {
     return this.onAny(instances, (instance) => this.stream(toUrl(instance), options), options);
   }
 
   /** The retry policy, once for every kind of call: a random instance, then another after each failure. */
-  private async onAny<R>(instances: readonly string[], attemptOn: (instance: string) => Promise<R>, options: CallOptions): Promise<{ instance: string; response: R; attempts: number }> {
+  private async onAny<R>(
+    instances: readonly string[],
+    attemptOn: (instance: string) => Promise<R>,
+    options: CallOptions,
+  ): Promise<{ instance: string; response: R; attempts: number }> {
     const { policy, onRetry } = this.options;
     const tried = new Set<string>();
     let lastFailed: string | undefined;

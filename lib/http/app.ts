@@ -33,7 +33,7 @@ export interface ServiceAppOptions {
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';
-const VALID_REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Accepts a caller's request id when it is short and plain; otherwise makes a new one. */
 export function requestIdFrom(header: string | string[] | undefined): string {

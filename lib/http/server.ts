@@ -5,6 +5,7 @@ import type Koa from 'koa';
 import type { Logger } from '../log.js';
 import type { CommonConfig } from '../config.js';
 import type { RunningService } from '../lifecycle.js';
+import type { AppState } from './app.js';
 
 export interface ServerOptions {
   host: string;
@@ -32,7 +33,7 @@ const HEADERS_TOO_LARGE = JSON.stringify({
 });
 const MALFORMED = JSON.stringify({ error: { code: 'BAD_REQUEST', message: 'malformed HTTP request' } });
 
-export async function listen(app: Koa<any>, options: ServerOptions): Promise<RunningServer> {
+export async function listen(app: Koa<AppState>, options: ServerOptions): Promise<RunningServer> {
   const server = http.createServer({ maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024 }, app.callback());
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.requestTimeout = options.requestTimeoutMs;
@@ -91,7 +92,7 @@ export interface ServeHooks {
  * Listens on the service's HOST and PORT with its timeouts, and returns the running service:
  * `stop()` (idempotent) drains the server within SHUTDOWN_TIMEOUT_MS, then runs `afterClose`.
  */
-export async function serve(app: Koa<any>, config: CommonConfig, logger: Logger, hooks: ServeHooks = {}): Promise<RunningService> {
+export async function serve(app: Koa<AppState>, config: CommonConfig, logger: Logger, hooks: ServeHooks = {}): Promise<RunningService> {
   const server = await listen(app, {
     host: config.HOST,
     port: config.PORT,

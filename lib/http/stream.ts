@@ -65,13 +65,13 @@ export class StreamedReads {
       labelNames: ['outcome'] as const,
       registers: [options.registry],
     });
-    const self = this;
+    const inFlight = (): number => this.inFlight;
     new prom.Gauge({
       name: 'streamed_reads_in_flight',
       help: 'Streamed reads being sent now.',
       registers: [options.registry],
       collect() {
-        this.set(self.inFlight);
+        this.set(inFlight());
       },
     });
   }
@@ -83,7 +83,12 @@ export class StreamedReads {
    * @throws HttpError 503 READS_BUSY when `maxConcurrent` capped reads are streaming already
    * @throws whatever reading the first batch throws (nothing has been sent yet)
    */
-  async send<T>(ctx: AppContext, open: (signal: AbortSignal) => AsyncIterable<T[]>, format: BodyFormat<T>, { capped = true } = {}): Promise<void> {
+  async send<T>(
+    ctx: AppContext,
+    open: (signal: AbortSignal) => AsyncIterable<T[]>,
+    format: BodyFormat<T>,
+    { capped = true } = {},
+  ): Promise<void> {
     if (capped && this.capped >= this.options.maxConcurrent) {
       this.outcomes.inc({ outcome: 'refused' });
       throw new HttpError(503, 'READS_BUSY', `${this.options.maxConcurrent} reads are streaming already; try again shortly`, {

@@ -21,8 +21,9 @@ export interface ConfigServerAppDeps {
   tracing?: Tracing;
 }
 
-export function createApp(deps: ConfigServerAppDeps): Koa<AppState> {
-  const { logger, metrics, registry, resolve = resolveAll, dnsCacheMs = 1_000, now = Date.now, tracing } = deps;
+export function createApp({
+  logger, metrics, registry, resolve = resolveAll, dnsCacheMs = 1_000, now = Date.now, tracing,
+}: ConfigServerAppDeps): Koa<AppState> {
   const cache = new Map<string, { at: number; urls: Promise<string[]> }>();
   const expand = (name: string, reg: Registry): Promise<string[]> => {
     const value = reg.get(name)!;

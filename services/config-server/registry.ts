@@ -21,9 +21,9 @@ const instanceUrl = z
 
 const dnsEntry = z
   .object({
-    dns: z.string().min(1).max(253).regex(/^[A-Za-z0-9.\-]+$/, 'must be a host name'),
+    dns: z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+$/, 'must be a host name'),
     port: z.number().int().min(1).max(65535),
-    path: z.string().regex(/^\/[A-Za-z0-9._~\-\/]*$/, 'must be an absolute URL path').default('/'),
+    path: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, 'must be an absolute URL path').default('/'),
     scheme: z.enum(['http', 'https']).default('http'),
   })
   .strict();

@@ -68,7 +68,12 @@ export interface ClusterDeps {
 }
 
 /** GETs `url` through the shared client within `timeoutMs`; never throws: a failure is a `down` health. */
-async function probe(client: ServiceClient, url: string, timeoutMs: number, requestId: string): Promise<{ status: number | null; text: string; detail: string; latencyMs: number | null }> {
+async function probe(
+  client: ServiceClient,
+  url: string,
+  timeoutMs: number,
+  requestId: string,
+): Promise<{ status: number | null; text: string; detail: string; latencyMs: number | null }> {
   const started = performance.now();
   try {
     const res = await client.request(url, { requestId, timeoutMs });
@@ -156,7 +161,10 @@ export class ClusterViewer {
   }
 
   /** The cluster summary from a ready logging instance (another one after a failure). */
-  private async readHazelcast(logging: InstanceHealth[], requestId: string): Promise<{ hazelcast: HazelcastView | null; error: string | null }> {
+  private async readHazelcast(
+    logging: InstanceHealth[],
+    requestId: string,
+  ): Promise<{ hazelcast: HazelcastView | null; error: string | null }> {
     if (logging.length === 0) return { hazelcast: null, error: 'no logging instance is registered' };
     const ready = logging.filter((i) => i.health === 'ready').map((i) => i.url);
     const candidates = ready.length > 0 ? ready : logging.map((i) => i.url);

@@ -83,7 +83,11 @@ export function createApp(deps: LoggingAppDeps): Koa<AppState> {
   const store = instrumentStore(deps.store, metrics.registry);
   if (deps.memberViews) instrumentMemberViews(deps.memberViews, metrics.registry);
   const router = new Router<AppState>();
-  const reads = new StreamedReads({ maxConcurrent: deps.maxConcurrentReads ?? 8, deadlineMs: deps.readDeadlineMs ?? 300_000, registry: metrics.registry });
+  const reads = new StreamedReads({
+    maxConcurrent: deps.maxConcurrentReads ?? 8,
+    deadlineMs: deps.readDeadlineMs ?? 300_000,
+    registry: metrics.registry,
+  });
 
   router.post('/logging', parseBody(['json'], bodyLimitBytes), async (ctx) => {
     const { uuid, msg } = parseLogRequest(ctx.request.body, now().getTime(), maxClockSkewMs);

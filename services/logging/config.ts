@@ -19,7 +19,7 @@ export const loggingSettings = {
     .default('')
     .refine((t) => parseMetricsPorts(t) !== undefined, 'a port, or memberPort=metricsPort pairs separated by commas')
     .transform((t) => parseMetricsPorts(t)!),
-  HZ_MAP_NAME: z.string().min(1).regex(/^[A-Za-z0-9_\-]+$/).default('messages'),
+  HZ_MAP_NAME: z.string().min(1).regex(/^[A-Za-z0-9_-]+$/).default('messages'),
   /**
    * The map's synchronous backups as the member configuration declares them (hazelcast.yaml, the
    * chart's ConfigMap). Reported on the dashboard: a client cannot read a map's configuration.

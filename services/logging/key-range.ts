@@ -104,7 +104,8 @@ interface Fetched<T> {
 }
 
 /** `width` × `to` ÷ `from`, in whole key units. */
-const scale = (width: bigint, to: number, from: number) => (width * BigInt(Math.max(1, Math.round(to)))) / BigInt(Math.max(1, Math.round(from)));
+const scale = (width: bigint, to: number, from: number) =>
+  (width * BigInt(Math.max(1, Math.round(to)))) / BigInt(Math.max(1, Math.round(from)));
 
 /**
  * Yields the entries with keys in [from, to], in key order, one window per batch (see the module

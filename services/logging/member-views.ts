@@ -160,7 +160,8 @@ export class MemberViews {
  * Members apart from the client's cluster: they answer, but belong to another (smaller) cluster.
  * A member the client's cluster still lists is not apart, whatever it says.
  */
-export const membersApart = (views: readonly MemberView[]): MemberView[] => views.filter((v) => !v.inClientCluster && v.clusterSize !== null);
+export const membersApart = (views: readonly MemberView[]): MemberView[] =>
+  views.filter((v) => !v.inClientCluster && v.clusterSize !== null);
 
 /**
  * `hazelcast_members_apart`: members that answer but are not in the client's cluster (a split

@@ -122,7 +122,9 @@ export class HazelcastMessageStore implements MessageStore {
     this.windowEntries = options.windowEntries ?? 2_000;
     this.maxClockSkewMs = options.maxClockSkewMs ?? 60_000;
     this.now = options.now ?? Date.now;
-    if (options.capacityBytes !== undefined) this.capacity = new StoreCapacity(this.heapCounter(), { capacityBytes: options.capacityBytes });
+    if (options.capacityBytes !== undefined) {
+      this.capacity = new StoreCapacity(this.heapCounter(), { capacityBytes: options.capacityBytes });
+    }
   }
 
   /**
@@ -132,7 +134,8 @@ export class HazelcastMessageStore implements MessageStore {
    */
   private heapCounter(): SharedCounter {
     const get = async () => Number((await (await this.meta()).get(HEAP_BYTES_KEY)) ?? 0);
-    const addAndGet = async (delta: number) => Number(await this.updateMeta(HEAP_BYTES_KEY, (current) => String(Number(current ?? 0) + delta)));
+    const addAndGet = async (delta: number) =>
+      Number(await this.updateMeta(HEAP_BYTES_KEY, (current) => String(Number(current ?? 0) + delta)));
     return { get: () => this.guard(get), addAndGet: (delta) => this.guard(() => addAndGet(delta)) };
   }
 
@@ -141,7 +144,10 @@ export class HazelcastMessageStore implements MessageStore {
    * updating it at once all count; `next` giving undefined leaves it as it is.
    * @returns what the entry holds afterwards
    */
-  private async updateMeta(key: string, next: (current: string | undefined) => string | undefined | Promise<string | undefined>): Promise<string | undefined> {
+  private async updateMeta(
+    key: string,
+    next: (current: string | undefined) => string | undefined | Promise<string | undefined>,
+  ): Promise<string | undefined> {
     const meta = await this.meta();
     for (;;) {
       const current = (await meta.get(key)) ?? undefined;
@@ -300,7 +306,10 @@ export class HazelcastMessageStore implements MessageStore {
     const { backupCount } = this.options;
     if (!connected) return { connected, mapSize: null, clusterSize, backupCount };
     const mapSize = await this.guard(async () => (await this.map()).size());
-    return { connected, mapSize, clusterSize, backupCount, usedBytes: this.capacity?.usedBytes ?? null, capacityBytes: this.capacity?.capacityBytes };
+    return {
+      connected, mapSize, clusterSize, backupCount,
+      usedBytes: this.capacity?.usedBytes ?? null, capacityBytes: this.capacity?.capacityBytes,
+    };
   }
 
   private proxy: IMap<string, StoredValue> | undefined;

@@ -335,7 +335,7 @@ describe('Helm chart charts/lab (real helm)', function () {
       const c = pod.spec.containers[0];
       const file = envOf(c).REGISTRY_FILE!;
       const mount = c.volumeMounts.find((m: any) => file.startsWith(`${m.mountPath}/`));
-      expect(mount, `a mount holding ${file}`).to.exist;
+      expect(mount, `a mount holding ${file}`).to.not.equal(undefined);
       expect(mount.subPath).to.equal(undefined);
       const volume = pod.spec.volumes.find((v: any) => v.name === mount.name);
       const configMap = get(objectsOf('defaults'), 'ConfigMap', volume.configMap.name);
@@ -361,7 +361,8 @@ describe('Helm chart charts/lab (real helm)', function () {
         const env = envOf(podOf(objectsOf('defaults'), s.component).spec.containers[0]);
         const fromChart = s.load(Object.fromEntries(Object.entries(env).filter(([k]) => !computed.includes(k)))) as Record<string, unknown>;
         const ownDefaults = s.load({}) as Record<string, unknown>;
-        const differing = Object.keys(fromChart).filter((k) => !computed.includes(k) && JSON.stringify(fromChart[k]) !== JSON.stringify(ownDefaults[k]));
+        const differing = Object.keys(fromChart)
+          .filter((k) => !computed.includes(k) && JSON.stringify(fromChart[k]) !== JSON.stringify(ownDefaults[k]));
         expect(differing.map((k) => `${k}: chart ${JSON.stringify(fromChart[k])}, service ${JSON.stringify(ownDefaults[k])}`), s.component).to.deep.equal([]);
       }
     });
@@ -395,7 +396,8 @@ describe('Helm chart charts/lab (real helm)', function () {
         const objects = objectsOf(scenario);
         const facadeEnv = envOf(podOf(objects, 'facade').spec.containers[0]);
         const registry = parseRegistry(configMapOf(objects, 'config-server').data['service-config.json']);
-        expect([...registry.keys()].sort(), scenario).to.deep.equal([facadeEnv.LOGGING_SERVICE_NAME, facadeEnv.MESSAGES_SERVICE_NAME].sort());
+        const upstreams = [facadeEnv.LOGGING_SERVICE_NAME, facadeEnv.MESSAGES_SERVICE_NAME];
+        expect([...registry.keys()].sort(), scenario).to.deep.equal(upstreams.sort());
 
         const logging = registry.get(facadeEnv.LOGGING_SERVICE_NAME!)!;
         if (Array.isArray(logging)) throw new Error('the logging entry must expand a headless Service');

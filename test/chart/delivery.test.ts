@@ -90,7 +90,7 @@ describe('skaffold.yaml', () => {
         return (await helmTemplate(helm, { set: { ...injected, ...(release.setValues ?? {}) } })).objects;
       };
       const fast = skaffold.profiles.find((p: any) => p.name === 'fast');
-      expect(fast, 'a profile for fast local iteration').to.exist;
+      expect(fast, 'a profile for fast local iteration').to.not.equal(undefined);
       const objects = await renderWith(applyPatches(skaffold, fast.patches));
       expect(podOf(objects, 'hazelcast').owner.spec.replicas).to.equal(1);
       expect(podOf(objects, 'logging').owner.spec.replicas).to.equal(1);

@@ -7,23 +7,24 @@ import { expect } from 'chai';
 import type { LocalSystem } from '../../local/system.js';
 import { newMessageId } from '../../lib/ids.js';
 import { createTestSystem, stopAll } from '../support/system.js';
-import { get, postForm, request, type Reply } from '../support/http.js';
+import { get, postForm, request, type ErrorAnswer, type FacadeList, type Reply } from '../support/http.js';
 
 type Target = 'facade' | 'logging' | 'messages' | 'config-server';
 
 interface Case {
   name: string;
   target: Target;
-  send: (base: string) => Promise<Reply>;
+  send: (base: string) => Promise<Reply<ErrorAnswer>>;
   status: number;
   code: string;
 }
 
 const json = (path: string, body: string, method = 'POST') => (base: string) =>
-  request(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body });
+  request<ErrorAnswer>(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body });
 const raw = (path: string, contentType: string, body: string) => (base: string) =>
-  request(`${base}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
-const plain = (path: string, method = 'GET', headers: Record<string, string> = {}) => (base: string) => request(`${base}${path}`, { method, headers });
+  request<ErrorAnswer>(`${base}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+const plain = (path: string, method = 'GET', headers: Record<string, string> = {}) => (base: string) =>
+  request<ErrorAnswer>(`${base}${path}`, { method, headers });
 
 const taken = newMessageId();
 
@@ -87,7 +88,7 @@ describe('bad input, across all four services', function () {
     bases['config-server'] = system.configServerUrl;
     expect((await request(`${bases.logging}/logging`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uuid: taken, msg: 'original' }) })).status).to.equal(201);
     for (const msg of ['kept-1', 'kept-2']) expect((await postForm(`${system.facadeUrl}/facade`, { msg })).status).to.equal(201);
-    stored = (await get(`${system.facadeUrl}/facade`)).body['logging-service'];
+    stored = (await get<FacadeList>(`${system.facadeUrl}/facade`)).body['logging-service'];
   });
   after(stopAll);
 
@@ -101,7 +102,7 @@ describe('bad input, across all four services', function () {
       expect(r.body.error.code).to.equal(c.code);
       expect(r.body.error.message).to.be.a('string').and.not.match(/\bat .+:\d+:\d+|node_modules|\/work\/|Error:/);
       expect((await get(`${bases[c.target]}/healthz`)).status, 'still healthy').to.equal(200);
-      expect((await get(`${system.facadeUrl}/facade`)).body['logging-service'], 'stored data unchanged').to.deep.equal(stored);
+      expect((await get<FacadeList>(`${system.facadeUrl}/facade`)).body['logging-service'], 'stored data unchanged').to.deep.equal(stored);
     });
   }
 
@@ -109,7 +110,7 @@ describe('bad input, across all four services', function () {
     const msg = 'Слава 🇺🇦 — 日本語 \u0001\u001f\u007f tab\t "q" \\ <script>';
     const r = await request(`${system.facadeUrl}/facade`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ msg }) });
     expect(r.status).to.equal(201);
-    const all = (await get(`${system.facadeUrl}/facade`)).body['logging-service'];
+    const all = (await get<FacadeList>(`${system.facadeUrl}/facade`)).body['logging-service'];
     expect(all.at(-1)).to.equal(msg);
   });
 });

@@ -13,7 +13,7 @@ import type { HazelcastConnection } from '../../lib/hazelcast.js';
 import { addMessages, connect } from '../../local/fill.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 import { eventually } from '../support/eventually.js';
-import { get } from '../support/http.js';
+import { get, type ClusterView, type FacadeList, type FacadeRecords } from '../support/http.js';
 import { silentLogger } from '../support/fakes.js';
 
 /** 40,000 messages of about 1 KB; the backpressure test adds more, to 160,000. */
@@ -50,7 +50,7 @@ describe('bounded reads of a large map on the real system', function () {
   });
 
   it('streams GET /facade and GET /logging equal to the same messages read page by page', async () => {
-    const full = await get(`${system.facadeUrl}/facade`, {});
+    const full = await get<FacadeList>(`${system.facadeUrl}/facade`, {});
     expect(full.status).to.equal(200);
     const streamed: string[] = full.body['logging-service'];
     expect(streamed).to.have.length(COUNT);
@@ -60,7 +60,7 @@ describe('bounded reads of a large map on the real system', function () {
     const paged: string[] = [];
     let after = '';
     for (;;) {
-      const page = await get(`${system.facadeUrl}/facade/messages?limit=997${after ? `&after=${after}` : ''}`);
+      const page = await get<FacadeRecords>(`${system.facadeUrl}/facade/messages?limit=997${after ? `&after=${after}` : ''}`);
       expect(page.status).to.equal(200);
       const messages: { uuid: string; msg: string }[] = page.body.messages;
       if (messages.length === 0) break;
@@ -75,9 +75,9 @@ describe('bounded reads of a large map on the real system', function () {
   });
 
   it('answers /facade/cluster without listing the map: entries per member shared out by partitions, adding up to the map size', async () => {
-    const r = await get(`${system.facadeUrl}/facade/cluster`);
+    const r = await get<ClusterView>(`${system.facadeUrl}/facade/cluster`);
     expect(r.status).to.equal(200);
-    const hzView = r.body.hazelcast;
+    const hzView = r.body.hazelcast!;
     expect(hzView.mapSize).to.equal(COUNT);
     expect(hzView.entriesCounted).to.equal('estimated');
     expect(hzView.members).to.have.length(3);

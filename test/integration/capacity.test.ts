@@ -10,7 +10,7 @@ import type { LocalSystem } from '../../local/system.js';
 import { HazelcastConnection } from '../../lib/hazelcast.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 import { eventually } from '../support/eventually.js';
-import { get, postForm, postJson } from '../support/http.js';
+import { get, postForm, postJson, type ErrorAnswer, type FacadeList, type FacadeRecords, type Reply } from '../support/http.js';
 import { silentLogger } from '../support/fakes.js';
 
 const BIG = 'y'.repeat(10_000);
@@ -39,8 +39,8 @@ describe('capacity of the store on the real system', function () {
       await map.put(ids[1]!, { msg: 'old two', loggedBy: 'earlier-version', storedAt: '2026-01-01T00:00:01.000Z' });
       await (await old.getMap(`${system.mapName}-meta`)).clear();
       await postForm(`${system.facadeUrl}/facade`, { msg: 'new one' });
-      expect((await get(`${system.facadeUrl}/facade`)).body['logging-service']).to.deep.equal(['old one', 'old two', 'new one']);
-      const detail = (await get(`${system.facadeUrl}/facade/messages?limit=1`)).body.messages;
+      expect((await get<FacadeList>(`${system.facadeUrl}/facade`)).body['logging-service']).to.deep.equal(['old one', 'old two', 'new one']);
+      const detail = (await get<FacadeRecords>(`${system.facadeUrl}/facade/messages?limit=1`)).body.messages;
       expect(detail).to.deep.equal([{ uuid: ids[0], msg: 'old one', loggedBy: 'earlier-version', storedAt: '2026-01-01T00:00:00.000Z' }]);
     } finally {
       await old.shutdown();
@@ -49,9 +49,9 @@ describe('capacity of the store on the real system', function () {
 
   it('refuses writes with 507 STORE_FULL at the capacity, and loses nothing acknowledged', async () => {
     const acknowledged: string[] = [];
-    let refused: { status: number; body: any } | undefined;
+    let refused: Reply<ErrorAnswer> | undefined;
     for (let i = 0; i < 400 && !refused; i++) {
-      const r = await postForm(`${system.facadeUrl}/facade`, { msg: `${i}:${BIG}` });
+      const r = await postForm<ErrorAnswer>(`${system.facadeUrl}/facade`, { msg: `${i}:${BIG}` });
       if (r.status === 201) acknowledged.push(`${i}:${BIG}`);
       else refused = r;
     }
@@ -63,11 +63,11 @@ describe('capacity of the store on the real system', function () {
     expect(acknowledged.length).to.be.within(90, 101);
 
     // Straight to logging too, with the same error (a message as big: a small one may still fit).
-    const direct = await postJson(`${system.loggingUrl(2)}/logging`, { uuid: uuidv7(), msg: BIG });
+    const direct = await postJson<ErrorAnswer>(`${system.loggingUrl(2)}/logging`, { uuid: uuidv7(), msg: BIG });
     expect(direct.status).to.equal(507);
     expect(direct.body.error.code).to.equal('STORE_FULL');
 
-    const texts: string[] = (await get(`${system.facadeUrl}/facade`)).body['logging-service'];
+    const texts: string[] = (await get<FacadeList>(`${system.facadeUrl}/facade`)).body['logging-service'];
     for (const msg of acknowledged) expect(texts.includes(msg), msg.slice(0, 8)).to.equal(true);
     const metrics = (await get(`${system.loggingUrl(0)}/metrics`)).text;
     expect(metrics).to.match(/^hazelcast_store_capacity_bytes\{[^}]*\} 1048576$/m);

@@ -16,7 +16,9 @@ describe('chaos under load (R1, R2, R3, R8, R9, R10, R5)', function () {
   let system: LocalSystem;
   const results = new Map<string, ChaosResult>();
   const run = async (id: string) => {
-    const [r] = await runChaos(system, [id], { clients: 16, ratePerSecond: 100, beforeMs: 1_500, afterMs: 2_500, r8Messages: 20_000, splitMs: 5_000, pauseMs: 14_000 });
+    const [r] = await runChaos(system, [id], {
+      clients: 16, ratePerSecond: 100, beforeMs: 1_500, afterMs: 2_500, r8Messages: 20_000, splitMs: 5_000, pauseMs: 14_000,
+    });
     results.set(id, r!);
     return r!;
   };

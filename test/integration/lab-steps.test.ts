@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { LocalSystem } from '../../local/system.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 import { eventually } from '../support/eventually.js';
-import { get, postForm, postJson } from '../support/http.js';
+import { get, postForm, postJson, type ClusterSummary, type ErrorAnswer, type FacadeList, type FacadePosted } from '../support/http.js';
 
 interface Stored { uuid: string; msg: string; loggedBy: string }
 
@@ -27,13 +27,13 @@ describe("the lab's five steps, end to end", function () {
 
   it('1. three logging instances and three members are up; each instance lists nothing', async () => {
     for (let i = 0; i < 3; i++) expect((await get(`${system.loggingUrl(i)}/logging`)).body).to.deep.equal([]);
-    const summary = (await get(`${system.loggingUrl(0)}/logging/cluster`)).body;
+    const summary = (await get<ClusterSummary>(`${system.loggingUrl(0)}/logging/cluster`)).body;
     expect(summary.members).to.have.length(3);
   });
 
   it('2. msg1 … msg10 posted through the facade all answer 201', async () => {
     for (const msg of ten) {
-      const r = await postForm(facade, { msg });
+      const r = await postForm<FacadePosted>(facade, { msg });
       expect(r.status, JSON.stringify(r.body)).to.equal(201);
       loggedBy.set(msg, r.body.loggedBy);
     }
@@ -52,9 +52,9 @@ describe("the lab's five steps, end to end", function () {
       const lines = system.logging[i]!.logTail(200).filter((l) => l.includes('Message Was Logged'));
       expect(lines.map((l) => JSON.parse(l).msg.replace('Message Was Logged: ', ''))).to.have.members(mine);
     }
-    const summary = (await get(`${system.loggingUrl(2)}/logging/cluster`)).body;
+    const summary = (await get<ClusterSummary>(`${system.loggingUrl(2)}/logging/cluster`)).body;
     expect(summary.mapSize).to.equal(10);
-    expect(summary.members.reduce((n: number, m: { ownedEntries: number }) => n + m.ownedEntries, 0)).to.equal(10);
+    expect(summary.members.reduce((n, m) => n + m.ownedEntries, 0)).to.equal(10);
   });
 
   it('4. GET /facade returns all ten messages in order and the messages-service text', async () => {
@@ -65,13 +65,13 @@ describe("the lab's five steps, end to end", function () {
     system.logging[0]!.kill('SIGKILL');
     system.members[0]!.kill('SIGKILL');
     await Promise.all([system.logging[0]!.exited, system.members[0]!.exited]);
-    expect((await get(facade)).body['logging-service']).to.deep.equal(ten);
+    expect((await get<FacadeList>(facade)).body['logging-service']).to.deep.equal(ten);
 
     system.logging[1]!.kill('SIGKILL');
     system.members[1]!.kill('SIGKILL');
     await Promise.all([system.logging[1]!.exited, system.members[1]!.exited]);
     for (let i = 0; i < 5; i++) {
-      const r = await get(facade);
+      const r = await get<FacadeList>(facade);
       expect(r.status).to.equal(200);
       expect(r.body['logging-service']).to.deep.equal(ten);
     }
@@ -79,11 +79,11 @@ describe("the lab's five steps, end to end", function () {
     // writes with a clear 503 rather than acknowledge one that a larger side might not hold.
     let n = 0;
     await eventually(async () => {
-      const r = await postForm(facade, { msg: `alone-${n++}` });
+      const r = await postForm<ErrorAnswer>(facade, { msg: `alone-${n++}` });
       expect(r.status).to.equal(503);
       expect(r.body.error.code).to.equal('STORE_MINORITY');
     });
-    expect((await get(facade)).body['logging-service'].slice(0, 10)).to.deep.equal(ten);
+    expect((await get<FacadeList>(facade)).body['logging-service'].slice(0, 10)).to.deep.equal(ten);
   });
 
   it('loses no acknowledged message when two of three members are killed at the same moment', async () => {
@@ -95,7 +95,7 @@ describe("the lab's five steps, end to end", function () {
 
     const acknowledged: string[] = [];
     for (let batch = 0; batch < 10; batch++) {
-      const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => postForm(facade, { msg: `burst-${batch}-${i}` })));
+      const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => postForm<FacadePosted>(facade, { msg: `burst-${batch}-${i}` })));
       for (const r of replies) if (r.status === 201) acknowledged.push(r.body.message.msg);
     }
     expect(acknowledged).to.have.length(200);
@@ -105,9 +105,9 @@ describe("the lab's five steps, end to end", function () {
     await Promise.all([system.members[1]!.exited, system.members[2]!.exited]);
 
     const all = await eventually(async () => {
-      const r = await get(facade);
+      const r = await get<FacadeList>(facade);
       expect(r.status).to.equal(200);
-      return r.body['logging-service'] as string[];
+      return r.body['logging-service'];
     });
     const missing = acknowledged.filter((m) => !all.includes(m));
     expect(missing, 'acknowledged messages lost').to.deep.equal([]);
@@ -118,7 +118,7 @@ describe("the lab's five steps, end to end", function () {
     await system.startMember(1, false);
     await system.waitForCluster(2);
     const r = await eventually(async () => {
-      const reply = await postForm(facade, { msg: 'with two members' });
+      const reply = await postForm<FacadePosted>(facade, { msg: 'with two members' });
       expect(reply.status).to.equal(201);
       return reply;
     });
@@ -126,7 +126,7 @@ describe("the lab's five steps, end to end", function () {
   });
 
   it('carries the request id from the facade to the logging instance that stored the message', async () => {
-    const r = await postJson(facade, { msg: 'traced' }, { 'x-request-id': 'lab-trace-42' });
+    const r = await postJson<FacadePosted>(facade, { msg: 'traced' }, { 'x-request-id': 'lab-trace-42' });
     expect(r.status).to.equal(201);
     expect(r.headers.get('x-request-id')).to.equal('lab-trace-42');
     const i = system.ports.logging.findIndex((p) => r.body.loggedBy.includes(`:${p}/`));

@@ -11,7 +11,7 @@ import type { RunningService } from '../../services/index.js';
 import type { LocalSystem } from '../../local/system.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 import { eventually } from '../support/eventually.js';
-import { get, postJson } from '../support/http.js';
+import { get, postJson, type ClusterSummary, type ErrorAnswer, type LoggingStored } from '../support/http.js';
 import { silentLogger } from '../support/fakes.js';
 
 describe('logging service on a real Hazelcast cluster', function () {
@@ -82,9 +82,9 @@ describe('logging service on a real Hazelcast cluster', function () {
   });
 
   it('reports how the entries spread over the three members', async () => {
-    const s = (await get(`${a}/cluster`)).body;
+    const s = (await get<ClusterSummary>(`${a}/cluster`)).body;
     expect(s.members).to.have.length(3);
-    const total = s.members.reduce((n: number, m: { ownedEntries: number }) => n + m.ownedEntries, 0);
+    const total = s.members.reduce((n, m) => n + m.ownedEntries, 0);
     expect(total).to.equal(s.mapSize);
     expect(s.mapSize).to.equal(((await get(a)).body as unknown[]).length);
   });
@@ -96,7 +96,7 @@ describe('logging service on a real Hazelcast cluster', function () {
 
     await eventually(async () => expect((await get(`${instances[0]!.url}/readyz`)).status).to.equal(503), { timeoutMs: 20_000 });
     const startedAt = Date.now();
-    const refused = await postJson(a, { uuid: newMessageId(), msg: 'nobody home' });
+    const refused = await postJson<ErrorAnswer>(a, { uuid: newMessageId(), msg: 'nobody home' });
     expect(refused.status).to.equal(503);
     expect(refused.body.error.code).to.equal('STORE_UNAVAILABLE');
     expect(Date.now() - startedAt, 'a 503 comes within the invocation timeout, not after a hang').to.be.below(5_000);
@@ -109,7 +109,7 @@ describe('logging service on a real Hazelcast cluster', function () {
     const uuid = newMessageId();
     const t0 = Date.now();
     const r = await eventually(async () => {
-      const res = await postJson(b, { uuid, msg: 'back again' });
+      const res = await postJson<LoggingStored>(b, { uuid, msg: 'back again' });
       expect(res.status).to.be.oneOf([200, 201]);
       return res;
     });

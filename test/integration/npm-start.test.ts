@@ -9,12 +9,13 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { REPO_ROOT } from '../../local/hazelcast.js';
 import { LAB_PORTS, StartError } from '../../local/system.js';
 import { isPortFree } from '../../local/ports.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 import { eventually } from '../support/eventually.js';
-import { get, postForm } from '../support/http.js';
+import { get, postForm, type FacadeList } from '../support/http.js';
 
 const alive = (pid: number) => {
   try {
@@ -84,7 +85,7 @@ describe('npm start', function () {
 
     const r = await postForm('http://127.0.0.1:8080/facade', { msg: 'hello' });
     expect(r.status).to.equal(201);
-    expect((await get('http://127.0.0.1:8080/facade')).body['logging-service']).to.deep.equal(['hello']);
+    expect((await get<FacadeList>('http://127.0.0.1:8080/facade')).body['logging-service']).to.deep.equal(['hello']);
     expect(output).to.match(/\[logging-\d\s*\] .*Message Was Logged: hello/);
 
     children = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
@@ -117,7 +118,7 @@ async function runToExit(args: string[]): Promise<{ code: number | null; out: st
   const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
   const [code] = (await once(proc, 'exit')) as [number | null];
   clearTimeout(timer);
-  return { code, out: out.replace(/\x1b\[\d+m/g, '') };
+  return { code, out: stripVTControlCharacters(out) };
 }
 
 describe('a start in which a component dies', function () {

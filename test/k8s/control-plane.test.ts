@@ -20,12 +20,25 @@ import { missingTool } from '../support/tools.js';
 
 const run = promisify(execFile);
 
+/** An object as kubectl prints it: the fields these tests read, each kind having its own of them. */
 interface Obj {
   kind: string;
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string }[] };
-  spec?: any;
-  status?: any;
-  [k: string]: any;
+  metadata: {
+    name: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string }[];
+  };
+  spec: {
+    replicas: number;
+    template: { metadata: { annotations: Record<string, string> }; spec: { containers: { image: string }[] } };
+    policyTypes: string[];
+    ingress: { from: { namespaceSelector: { matchLabels: Record<string, string> } }[] }[];
+  };
+  status: { replicas: number; phase: string };
+  /** An Event's. */
+  reason?: string;
+  message?: string;
 }
 
 /** Server-side warnings (e.g. `would violate PodSecurity`), as kubectl and helm print them. */

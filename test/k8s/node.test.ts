@@ -18,9 +18,16 @@ import { startLocalKube, type LocalKube } from '../../local/kube/cluster.js';
 import type { ControlPlane } from '../../local/kube/control-plane.js';
 import { guardCounters } from '../../local/kube/node.js';
 import { freePorts } from '../../local/ports.js';
+import type { ClusterView } from '../../services/facade/cluster-view.js';
 import { CHART_DIR, findHelm } from '../chart/support/helm.js';
 import { eventually } from '../support/eventually.js';
 import { missingTool } from '../support/tools.js';
+
+/** A Pod as kubectl prints it: the fields these tests read. */
+interface Pod {
+  metadata: { name: string };
+  status: { phase: string; podIP: string; conditions: { type: string; status: string }[] };
+}
 
 const run = promisify(execFile);
 const NS = 'lab';
@@ -39,7 +46,7 @@ describe('the chart on a real node: pods running', function () {
       return await run(helm, args, { env: plane!.env(), maxBuffer: 16 << 20 });
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`helm ${args.join(' ')}: ${e.stderr || e.stdout || e.message}`);
+      throw new Error(`helm ${args.join(' ')}: ${e.stderr || e.stdout || e.message}`, { cause: err });
     }
   };
 
@@ -62,11 +69,11 @@ describe('the chart on a real node: pods running', function () {
   it('installs the chart with --wait: every pod of the release Running and Ready on the node', async () => {
     const { stderr } = await helmOk('install', 'lab', CHART_DIR, '-n', NS, '--wait', '--timeout', '6m');
     expect(stderr).to.not.match(/PodSecurity|would violate/);
-    const pods = JSON.parse((await kubectl('get', 'pods', '-n', NS, '-o', 'json')).stdout).items as any[];
+    const pods = JSON.parse((await kubectl('get', 'pods', '-n', NS, '-o', 'json')).stdout).items as Pod[];
     expect(pods).to.have.length(9);
     for (const p of pods) {
       expect(p.status.phase, p.metadata.name).to.equal('Running');
-      expect(p.status.conditions.find((c: any) => c.type === 'Ready').status, p.metadata.name).to.equal('True');
+      expect(p.status.conditions.find((c) => c.type === 'Ready')?.status, p.metadata.name).to.equal('True');
       expect(p.status.podIP, p.metadata.name).to.match(/^10\.244\.0\.\d+$/);
     }
   });
@@ -81,10 +88,11 @@ describe('the chart on a real node: pods running', function () {
     forward = spawn(kubeBinary('kubectl'), ['port-forward', '-n', NS, 'svc/lab-facade', `${port}:8080`], { env: plane!.env(), stdio: ['ignore', 'pipe', 'pipe'] });
     facade = `http://127.0.0.1:${port}`;
     await eventually(async () => expect((await fetch(`${facade}/readyz`)).status).to.equal(200), { timeoutMs: 30_000, intervalMs: 500 });
-    const view = (await (await fetch(`${facade}/facade/cluster`)).json()) as any;
-    expect(view.hazelcast.clusterSize).to.equal(3);
-    const podIps = (JSON.parse((await kubectl('get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/component=logging', '-o', 'json')).stdout).items as any[]).map((p) => `http://${p.status.podIP}:8081/logging`).sort();
-    expect(view.registry.find((e: any) => e.name === 'logging-service').instances.map((i: any) => i.url).sort()).to.deep.equal(podIps);
+    const view = (await (await fetch(`${facade}/facade/cluster`)).json()) as ClusterView;
+    expect(view.hazelcast?.clusterSize).to.equal(3);
+    const loggingPods = await kubectl('get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/component=logging', '-o', 'json');
+    const podIps = (JSON.parse(loggingPods.stdout).items as Pod[]).map((p) => `http://${p.status.podIP}:8081/logging`).sort();
+    expect(view.registry.find((e) => e.name === 'logging-service')?.instances.map((i) => i.url).sort()).to.deep.equal(podIps);
   });
 
   it('rolls the members one at a time under a paced write load (helm upgrade), losing no acknowledged message', async () => {

@@ -3,7 +3,7 @@ import { createApp } from '../../services/config-server/app.js';
 import { expandEntry, parseRegistry, RegistryError } from '../../services/config-server/registry.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { silentLogger } from '../support/fakes.js';
-import { get, serve } from '../support/http.js';
+import { get, serve, type ErrorAnswer } from '../support/http.js';
 
 const LAB = {
   'logging-service': ['http://localhost:8081/logging', 'http://localhost:8083/logging', 'http://localhost:8085/logging'],
@@ -71,7 +71,7 @@ describe('config-server app', () => {
 
   for (const name of ['unknown', 'constructor']) {
     it(`answers 404 for ${name}`, async () => {
-      const r = await get(`${url}/services/${name}`);
+      const r = await get<ErrorAnswer>(`${url}/services/${name}`);
       expect(r.status).to.equal(404);
       expect(r.body.error.code).to.equal('NOT_FOUND');
     });
@@ -79,7 +79,7 @@ describe('config-server app', () => {
 
   for (const name of ['__proto__', 'hasOwnProperty', '..%2F..%2Fetc', '%252e%252e', 'UPPER', 'a%00b', 'x'.repeat(64)]) {
     it(`answers 400 for the name ${name}`, async () => {
-      const r = await get(`${url}/services/${name}`);
+      const r = await get<ErrorAnswer>(`${url}/services/${name}`);
       expect(r.status).to.equal(400);
       expect(r.body.error.code).to.equal('INVALID_NAME');
     });

@@ -15,7 +15,9 @@ import { newMessageId } from '../../lib/ids.js';
 import { ServiceClient } from '../../lib/service-client.js';
 import { InMemoryMessageStore, silentLogger } from '../support/fakes.js';
 import { freePorts } from '../support/ports.js';
-import { get, postForm, postJson, request, serve } from '../support/http.js';
+import {
+  get, postForm, postJson, request, serve, type ClusterView, type ErrorAnswer, type FacadePosted, type FacadeRecords,
+} from '../support/http.js';
 import { serveBackends } from '../support/backends.js';
 
 describe('dashboard', () => {
@@ -115,40 +117,40 @@ describe('dashboard', () => {
       expect(again.status).to.equal(304);
       const missing = await get(`${base}/dashboard/../app.ts`);
       expect(missing.status).to.equal(404);
-      expect((await get(`${base}/dashboard/nope.js`)).body.error.code).to.equal('NOT_FOUND');
+      expect((await get<ErrorAnswer>(`${base}/dashboard/nope.js`)).body.error.code).to.equal('NOT_FOUND');
     });
   });
 
   describe('GET /facade/messages', () => {
     it('lists the stored messages with uuid, time and the instance that stored them, in creation order', async () => {
       const posted = [];
-      for (const msg of ['one', 'two', '<b>three</b>']) posted.push((await postForm(`${base}/facade`, { msg })).body);
-      const r = await get(`${base}/facade/messages`);
+      for (const msg of ['one', 'two', '<b>three</b>']) posted.push((await postForm<FacadePosted>(`${base}/facade`, { msg })).body);
+      const r = await get<FacadeRecords>(`${base}/facade/messages`);
       expect(r.status).to.equal(200);
       expect(lists.logging).to.include(r.body.readFrom);
-      expect(r.body.messages.map((m: { msg: string }) => m.msg)).to.deep.equal(['one', 'two', '<b>three</b>']);
+      expect(r.body.messages.map((m) => m.msg)).to.deep.equal(['one', 'two', '<b>three</b>']);
       for (const [i, m] of r.body.messages.entries()) {
-        expect(m.uuid).to.equal(posted[i].message.uuid);
+        expect(m.uuid).to.equal(posted[i]!.message.uuid);
         expect(m.loggedBy).to.match(/^logging-[01]$/);
-        expect(Date.parse(m.storedAt)).to.be.a('number').and.not.NaN;
+        expect(Number.isNaN(Date.parse(m.storedAt)), m.storedAt).to.equal(false);
       }
-      const after = await get(`${base}/facade/messages?limit=1&after=${posted[0].message.uuid}`);
-      expect(after.body.messages.map((m: { msg: string }) => m.msg)).to.deep.equal(['two']);
+      const after = await get<FacadeRecords>(`${base}/facade/messages?limit=1&after=${posted[0]!.message.uuid}`);
+      expect(after.body.messages.map((m) => m.msg)).to.deep.equal(['two']);
     });
 
     it('reads from one registered instance on request, and refuses any other URL', async () => {
       await postJson(`${base}/facade`, { msg: 'x' });
-      const r = await get(`${base}/facade/messages?instance=${encodeURIComponent(loggingUrl)}`);
+      const r = await get<FacadeRecords>(`${base}/facade/messages?instance=${encodeURIComponent(loggingUrl)}`);
       expect(r.body.readFrom).to.equal(loggingUrl);
-      const other = await get(`${base}/facade/messages?instance=${encodeURIComponent('http://169.254.169.254/latest')}`);
+      const other = await get<ErrorAnswer>(`${base}/facade/messages?instance=${encodeURIComponent('http://169.254.169.254/latest')}`);
       expect(other.status).to.equal(400);
       expect(other.body.error.code).to.equal('UNKNOWN_INSTANCE');
-      expect((await get(`${base}/facade/messages?limit=0`)).body.error.code).to.equal('INVALID_LIMIT');
+      expect((await get<ErrorAnswer>(`${base}/facade/messages?limit=0`)).body.error.code).to.equal('INVALID_LIMIT');
     });
 
     it('answers 503 as JSON when no logging instance can list them', async () => {
       store.failWith = unavailable('STORE_UNAVAILABLE', 'down');
-      const r = await get(`${base}/facade/messages`);
+      const r = await get<ErrorAnswer>(`${base}/facade/messages`);
       expect(r.status).to.equal(503);
       expect(r.body.error.code).to.equal('NO_LOGGING_INSTANCE');
     });
@@ -161,18 +163,18 @@ describe('dashboard', () => {
       const live = lists.logging!;
       lists.logging = [...live, deadUrl];
       try {
-        const r = await get(`${base}/facade/cluster`);
+        const r = await get<ClusterView>(`${base}/facade/cluster`);
         expect(r.status).to.equal(200);
         const view = r.body;
         expect(view.configServer).to.deep.equal({ url: configServer, reachable: true, error: null });
-        expect(view.registry.map((e: { name: string }) => e.name)).to.deep.equal(['logging', 'messages']);
-        const logging = view.registry.find((e: { name: string }) => e.name === 'logging');
+        expect(view.registry.map((e) => e.name)).to.deep.equal(['logging', 'messages']);
+        const logging = view.registry.find((e) => e.name === 'logging')!;
         expect(logging.usedFor).to.equal('logging');
-        const byUrl = Object.fromEntries(logging.instances.map((i: { url: string; health: string }) => [i.url, i.health]));
+        const byUrl = Object.fromEntries(logging.instances.map((i) => [i.url, i.health]));
         expect(byUrl).to.deep.equal({ [live[0]!]: 'ready', [live[1]!]: 'ready', [deadUrl]: 'down' });
-        expect(logging.instances.find((i: { url: string }) => i.url === deadUrl).detail).to.equal('refused');
+        expect(logging.instances.find((i) => i.url === deadUrl)!.detail).to.equal('refused');
         expect(view.hazelcast).to.include({ mapSize: 2, ownedEntriesTotal: 2, clusterSize: 1, backupCount: null, connected: true });
-        expect(live).to.include(view.hazelcast.reportedBy);
+        expect(live).to.include(view.hazelcast!.reportedBy);
         expect(view.hazelcastError).to.equal(null);
       } finally {
         lists.logging = live;
@@ -181,16 +183,16 @@ describe('dashboard', () => {
 
     it("falls back to the facade's cached lists while config-server is down", async () => {
       registryUp = false;
-      const view = (await get(`${base}/facade/cluster`)).body;
+      const view = (await get<ClusterView>(`${base}/facade/cluster`)).body;
       expect(view.configServer.reachable).to.equal(false);
       expect(view.configServer.error).to.equal('HTTP 500');
-      expect(view.registry.map((e: { name: string }) => e.name)).to.deep.equal(['logging', 'messages']);
-      expect(view.hazelcast.mapSize).to.equal(0);
+      expect(view.registry.map((e) => e.name)).to.deep.equal(['logging', 'messages']);
+      expect(view.hazelcast!.mapSize).to.equal(0);
     });
 
     it('reports why the cluster cannot be read instead of failing', async () => {
       store.failWith = unavailable('STORE_UNAVAILABLE', 'down');
-      const r = await get(`${base}/facade/cluster`);
+      const r = await get<ClusterView>(`${base}/facade/cluster`);
       expect(r.status).to.equal(200);
       expect(r.body.hazelcast).to.equal(null);
       expect(r.body.hazelcastError).to.match(/no logging instance could report the cluster/);

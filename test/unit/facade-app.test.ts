@@ -6,7 +6,9 @@ import { ServiceClient } from '../../lib/service-client.js';
 import { unavailable } from '../../lib/errors.js';
 import { InMemoryMessageStore, silentLogger } from '../support/fakes.js';
 import { freePorts } from '../support/ports.js';
-import { get, postForm, postJson, postRaw, request, serve } from '../support/http.js';
+import {
+  get, postForm, postJson, postRaw, request, serve, type ErrorAnswer, type FacadeList, type FacadePosted, type Reply,
+} from '../support/http.js';
 import { serveBackends } from '../support/backends.js';
 
 /** The facade against real HTTP logging and messages apps (in-memory store) and a fixed registry. */
@@ -47,7 +49,7 @@ describe('facade app', () => {
   beforeEach(() => store.map.clear());
 
   it("accepts the lab's form post and answers 201 with the uuid and the instance that stored it", async () => {
-    const r = await postForm(facade, { msg: 'msg1' });
+    const r = await postForm<FacadePosted>(facade, { msg: 'msg1' });
     expect(r.status).to.equal(201);
     expect(r.body.response).to.deep.equal({ success: 'Message Was Logged' });
     expect(r.body.message.msg).to.equal('msg1');
@@ -64,7 +66,7 @@ describe('facade app', () => {
   it('stores unicode, emoji and control characters exactly', async () => {
     const msg = 'Привіт 👋 \u0000\u0007 "quotes" <b>';
     expect((await postJson(facade, { msg })).status).to.equal(201);
-    expect((await get(facade)).body['logging-service']).to.deep.equal([msg]);
+    expect((await get<FacadeList>(facade)).body['logging-service']).to.deep.equal([msg]);
   });
 
   it('reads every message back in creation order with the messages-service text', async () => {
@@ -79,15 +81,15 @@ describe('facade app', () => {
 
   it('pages through messages', async () => {
     const ids: string[] = [];
-    for (let i = 1; i <= 4; i++) ids.push((await postForm(facade, { msg: `p${i}` })).body.message.uuid);
-    expect((await get(`${facade}?limit=2`)).body['logging-service']).to.deep.equal(['p1', 'p2']);
-    expect((await get(`${facade}?after=${ids[1]}`)).body['logging-service']).to.deep.equal(['p3', 'p4']);
+    for (let i = 1; i <= 4; i++) ids.push((await postForm<FacadePosted>(facade, { msg: `p${i}` })).body.message.uuid);
+    expect((await get<FacadeList>(`${facade}?limit=2`)).body['logging-service']).to.deep.equal(['p1', 'p2']);
+    expect((await get<FacadeList>(`${facade}?after=${ids[1]}`)).body['logging-service']).to.deep.equal(['p3', 'p4']);
     expect((await get(`${facade}?limit=-1`)).status).to.equal(400);
   });
 
   it('reads pages and the whole map without skipping or repeating a message', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 11; i++) ids.push((await postForm(facade, { msg: `b${i}` })).body.message.uuid);
+    for (let i = 0; i < 11; i++) ids.push((await postForm<FacadePosted>(facade, { msg: `b${i}` })).body.message.uuid);
     for (const [query, expected] of [
       ['', ids.map((_, i) => `b${i}`)],
       ['?limit=6', ['b0', 'b1', 'b2', 'b3', 'b4', 'b5']],
@@ -95,11 +97,11 @@ describe('facade app', () => {
       [`?after=${ids[8]}`, ['b9', 'b10']],
       [`?after=${ids[10]}`, []],
     ] as const) {
-      expect((await get(`${facade}${query}`)).body['logging-service'], query).to.deep.equal(expected);
+      expect((await get<FacadeList>(`${facade}${query}`)).body['logging-service'], query).to.deep.equal(expected);
     }
   });
 
-  const bad: [string, () => Promise<{ status: number; body: any }>, number, string][] = [
+  const bad: [string, () => Promise<Reply>, number, string][] = [
     ['a form without msg', () => postForm(facade, { text: 'x' }), 400, 'MISSING_MSG'],
     ['an empty msg', () => postForm(facade, { msg: '' }), 400, 'EMPTY_MSG'],
     ['a whitespace msg', () => postJson(facade, { msg: '  \n' }), 400, 'EMPTY_MSG'],
@@ -116,7 +118,7 @@ describe('facade app', () => {
   ];
   for (const [what, send, status, code] of bad) {
     it(`answers ${what} with ${status} ${code} and stores nothing`, async () => {
-      const r = await send();
+      const r = (await send()) as Reply<ErrorAnswer>;
       expect(r.status).to.equal(status);
       expect(r.body.error.code).to.equal(code);
       expect(store.map.size).to.equal(0);
@@ -128,12 +130,12 @@ describe('facade app', () => {
     registry.logging = [deadUrl, ...live];
     try {
       for (let i = 0; i < 10; i++) {
-        const r = await postForm(facade, { msg: `r${i}` });
+        const r = await postForm<FacadePosted>(facade, { msg: `r${i}` });
         expect(r.status).to.equal(201);
         expect(r.body.loggedBy).not.to.equal(deadUrl);
       }
       expect(store.map.size).to.equal(10);
-      expect((await get(facade)).body['logging-service']).to.have.length(10);
+      expect((await get<FacadeList>(facade)).body['logging-service']).to.have.length(10);
     } finally {
       registry.logging = live;
     }
@@ -143,7 +145,7 @@ describe('facade app', () => {
     const live = registry.logging!;
     registry.logging = [deadUrl];
     try {
-      const r = await postForm(facade, { msg: 'lost?' });
+      const r = await postForm<ErrorAnswer>(facade, { msg: 'lost?' });
       expect(r.status).to.equal(503);
       expect(r.body.error.code).to.equal('NO_LOGGING_INSTANCE');
       expect((await get(facade)).status).to.equal(503);
@@ -155,7 +157,7 @@ describe('facade app', () => {
   it('answers 503 STORE_MINORITY, after trying every instance, when the cluster refuses writes on a minority side', async () => {
     store.failWith = unavailable('STORE_MINORITY', 'this side of the Hazelcast cluster has too few members to accept writes');
     try {
-      const r = await postForm(facade, { msg: 'refused' });
+      const r = await postForm<ErrorAnswer>(facade, { msg: 'refused' });
       expect(r.status).to.equal(503);
       expect(r.body.error).to.deep.equal({ code: 'STORE_MINORITY', message: 'this side of the Hazelcast cluster has too few members to accept writes' });
       expect(r.headers.get('retry-after')).to.equal('1');

@@ -137,7 +137,8 @@ describe('walking keys in bounded windows', () => {
     const sizeOf = (e: { uuid: string }) => (big.has(e.uuid) ? 1_000 : 10);
     const windows: { entries: number; large: boolean }[] = [];
     const out: string[] = [];
-    for await (const batch of walkKeys(source, { from: keyToNumber(source.keys[0]!), to: MAX_KEY, targetEntries: 100, targetBytes: 10_000, sizeOf })) {
+    const range = { from: keyToNumber(source.keys[0]!), to: MAX_KEY, targetEntries: 100, targetBytes: 10_000, sizeOf };
+    for await (const batch of walkKeys(source, range)) {
       out.push(...batch.map((e) => e.uuid));
       windows.push({ entries: batch.length, large: batch.every((e) => big.has(e.uuid)) });
     }

@@ -7,7 +7,7 @@ import { newMessageId } from '../../lib/ids.js';
 import { InMemoryMessageStore, captureLogger } from '../support/fakes.js';
 import { eventually } from '../support/eventually.js';
 import type { StoredMessage } from '../../lib/contract.js';
-import { get, postJson, postRaw, serve } from '../support/http.js';
+import { get, postJson, postRaw, serve, type ErrorAnswer } from '../support/http.js';
 
 describe('logging app (in-memory store)', () => {
   let url: string;
@@ -36,7 +36,7 @@ describe('logging app (in-memory store)', () => {
     expect(first.status).to.equal(201);
     expect(first.body).to.include({ uuid, msg: 'hello', loggedBy: 'logging-test' });
     expect((await postJson(`${url}/logging`, { uuid, msg: 'hello' })).status).to.equal(200);
-    const clash = await postJson(`${url}/logging`, { uuid, msg: 'other' });
+    const clash = await postJson<ErrorAnswer>(`${url}/logging`, { uuid, msg: 'other' });
     expect(clash.status).to.equal(409);
     expect(clash.body.error.code).to.equal('UUID_CONFLICT');
     expect(store.map.size).to.equal(1);
@@ -56,9 +56,9 @@ describe('logging app (in-memory store)', () => {
     const ids = Array.from({ length: 20 }, () => newMessageId());
     const shuffled = [...ids].sort(() => Math.random() - 0.5);
     await Promise.all(shuffled.map((uuid) => postJson(`${url}/logging`, { uuid, msg: `m-${ids.indexOf(uuid)}` })));
-    const r = await get(`${url}/logging?fields=all`);
-    expect(r.body.map((m: { uuid: string }) => m.uuid)).to.deep.equal(ids);
-    expect(Object.keys(r.body[0])).to.deep.equal(['uuid', 'msg', 'loggedBy', 'storedAt']);
+    const r = await get<StoredMessage[]>(`${url}/logging?fields=all`);
+    expect(r.body.map((m) => m.uuid)).to.deep.equal(ids);
+    expect(Object.keys(r.body[0]!)).to.deep.equal(['uuid', 'msg', 'loggedBy', 'storedAt']);
   });
 
   it('pages with limit and after', async () => {
@@ -81,7 +81,7 @@ describe('logging app (in-memory store)', () => {
     expect((await get(`${url}/logging?fields=msg&limit=1&after=${ids[0]}`)).body).to.deep.equal(['t1']);
     expect((await get(`${url}/logging?fields=msg,uuid&limit=1`)).body).to.deep.equal([{ uuid: ids[0], msg: 't0' }]);
     for (const fields of ['secret', 'msg,msg', '', 'msg,']) {
-      const bad = await get(`${url}/logging?fields=${fields}`);
+      const bad = await get<ErrorAnswer>(`${url}/logging?fields=${fields}`);
       expect(bad.status, fields).to.equal(400);
       expect(bad.body.error.code).to.equal('INVALID_FIELDS');
     }
@@ -108,7 +108,7 @@ describe('logging app (in-memory store)', () => {
   ];
   for (const [what, body, code] of bad) {
     it(`rejects ${what} with 400 ${code}`, async () => {
-      const r = await postJson(`${url}/logging`, body);
+      const r = await postJson<ErrorAnswer>(`${url}/logging`, body);
       expect(r.status).to.equal(400);
       expect(r.body.error.code).to.equal(code);
       expect(store.map.size).to.equal(0);
@@ -116,16 +116,16 @@ describe('logging app (in-memory store)', () => {
   }
 
   it('rejects invalid JSON, other content types and oversized bodies', async () => {
-    expect((await postRaw(`${url}/logging`, 'application/json', '{"uuid": ')).body.error.code).to.equal('INVALID_BODY');
+    expect((await postRaw<ErrorAnswer>(`${url}/logging`, 'application/json', '{"uuid": ')).body.error.code).to.equal('INVALID_BODY');
     expect((await postRaw(`${url}/logging`, 'text/plain', 'hello')).status).to.equal(415);
-    const huge = await postJson(`${url}/logging`, { uuid: newMessageId(), msg: 'x'.repeat(5000) });
+    const huge = await postJson<ErrorAnswer>(`${url}/logging`, { uuid: newMessageId(), msg: 'x'.repeat(5000) });
     expect(huge.status).to.equal(413);
     expect(huge.body.error.code).to.equal('PAYLOAD_TOO_LARGE');
   });
 
   it('answers 503 with a JSON error when the store is unreachable', async () => {
     store.failWith = unavailable('STORE_UNAVAILABLE', 'the message store is unavailable');
-    const r = await postJson(`${url}/logging`, { uuid: newMessageId(), msg: 'x' });
+    const r = await postJson<ErrorAnswer>(`${url}/logging`, { uuid: newMessageId(), msg: 'x' });
     expect(r.status).to.equal(503);
     expect(r.body.error.code).to.equal('STORE_UNAVAILABLE');
     expect((await get(`${url}/logging`)).status).to.equal(503);
@@ -147,10 +147,10 @@ describe('logging app (in-memory store)', () => {
   });
 
   it('answers unknown routes with 404 and wrong methods with 405 and Allow, as JSON', async () => {
-    const nf = await get(`${url}/nope`);
+    const nf = await get<ErrorAnswer>(`${url}/nope`);
     expect(nf.status).to.equal(404);
     expect(nf.body.error.code).to.equal('NOT_FOUND');
-    const na = await postRaw(`${url}/healthz`, 'application/json', '{}');
+    const na = await postRaw<ErrorAnswer>(`${url}/healthz`, 'application/json', '{}');
     expect(na.status).to.equal(405);
     expect(na.headers.get('allow')).to.include('GET');
     expect(na.body.error.code).to.equal('METHOD_NOT_ALLOWED');
@@ -190,7 +190,7 @@ describe('logging app streamed reads', () => {
     const first = fetch(`${url}/logging?fields=msg`);
     const res = await first;
     expect(res.status).to.equal(200);
-    const busy = await get(`${url}/logging`);
+    const busy = await get<ErrorAnswer>(`${url}/logging`);
     expect(busy.status).to.equal(503);
     expect(busy.body.error.code).to.equal('READS_BUSY');
     expect(busy.headers.get('retry-after')).to.equal('1');

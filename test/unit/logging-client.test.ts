@@ -33,7 +33,9 @@ async function cuttingLogging(cutAfter: number): Promise<{ url: string; requests
 }
 
 describe('the facade reading from logging', () => {
-  const client = new ServiceClient({ timeoutMs: 2_000, policy: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, cooldownMs: 0 }, logger: silentLogger() });
+  const client = new ServiceClient({
+    timeoutMs: 2_000, policy: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, cooldownMs: 0 }, logger: silentLogger(),
+  });
   after(() => client.close());
 
   const read = async (instances: string[]) => {

@@ -41,7 +41,9 @@ async function fakeMember(clusterSize: number): Promise<{ port: number; urls: st
 }
 
 describe("member views (each member's own account of its cluster)", () => {
-  const client = new ServiceClient({ timeoutMs: 1_000, policy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, cooldownMs: 0 }, logger: silentLogger() });
+  const client = new ServiceClient({
+    timeoutMs: 1_000, policy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, cooldownMs: 0 }, logger: silentLogger(),
+  });
   let members: Awaited<ReturnType<typeof fakeMember>>[];
   let deadPort: number;
 

@@ -96,7 +96,9 @@ describe('service client', () => {
     let hits = 0;
     const good = await server((ctx) => { hits++; ctx.body = { ok: true }; });
     const reasons: string[] = [];
-    const client = new ServiceClient({ timeoutMs: 300, policy, logger: silentLogger(), onRetry: (r) => reasons.push(r), sleep: async () => {} });
+    const client = new ServiceClient({
+      timeoutMs: 300, policy, logger: silentLogger(), onRetry: (r) => reasons.push(r), sleep: async () => {},
+    });
     for (let i = 0; i < 10; i++) {
       const { instance, response } = await client.callAny([refused, broken, slow, good], (u) => u);
       expect(instance).to.equal(good);
@@ -109,7 +111,9 @@ describe('service client', () => {
 
   it('gives up after maxAttempts with the last failure', async () => {
     const broken = await server((ctx) => { ctx.status = 503; });
-    const client = new ServiceClient({ timeoutMs: 300, policy: { ...policy, maxAttempts: 3 }, logger: silentLogger(), sleep: async () => {} });
+    const client = new ServiceClient({
+      timeoutMs: 300, policy: { ...policy, maxAttempts: 3 }, logger: silentLogger(), sleep: async () => {},
+    });
     let attempts = 0;
     const err = await client.callAny([broken], (u) => (attempts++, u)).catch((e) => e);
     expect(err).to.be.instanceOf(UpstreamError);

@@ -227,7 +227,9 @@ export async function replay(
           const destIsDir = destRaw.endsWith('/') || sources.length > 1;
           for (const src of sources) {
             if (!existsSync(src)) throw new Error(`line ${ins.line}: COPY source ${src} does not exist`);
-            const target = statSync(src).isDirectory() ? inRoot(root, dest) : destIsDir ? join(inRoot(root, dest), basename(src)) : inRoot(root, dest);
+            const target = statSync(src).isDirectory()
+              ? inRoot(root, dest)
+              : destIsDir ? join(inRoot(root, dest), basename(src)) : inRoot(root, dest);
             mkdirSync(statSync(src).isDirectory() ? target : dirname(target), { recursive: true });
             cpSync(src, target, { recursive: true, verbatimSymlinks: true });
           }

@@ -94,7 +94,7 @@ export async function helmTemplate(helm: string, o: TemplateOptions = {}): Promi
     return { text: stdout, objects: parseManifests(stdout) };
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`helm ${args.join(' ')} failed: ${(e.stderr || e.message).trim()}`);
+    throw new Error(`helm ${args.join(' ')} failed: ${(e.stderr || e.message).trim()}`, { cause: err });
   }
 }
 

@@ -16,7 +16,9 @@ export const releaseNamespace = (name = 'default') => ({ [NAME]: name });
 /** Whether a policy's peer (`from` or `to` entry) admits `pod`, the policy living in namespace `home`. */
 function peerAdmits(peer: any, pod: Endpoint, home: string): boolean {
   if (peer.ipBlock) return false; // pods are addressed by selectors here
-  const namespaceOk = peer.namespaceSelector ? matches(peer.namespaceSelector.matchLabels ?? {}, pod.namespace) : pod.namespace[NAME] === home;
+  const namespaceOk = peer.namespaceSelector
+    ? matches(peer.namespaceSelector.matchLabels ?? {}, pod.namespace)
+    : pod.namespace[NAME] === home;
   const podOk = peer.podSelector ? matches(peer.podSelector.matchLabels ?? {}, pod.labels) : true;
   return namespaceOk && podOk;
 }
@@ -36,8 +38,10 @@ function selecting(objects: K8sObject[], type: 'Ingress' | 'Egress', pod: Endpoi
  */
 export function mayConnect(objects: K8sObject[], from: Endpoint, to: Endpoint, port: number, protocol = 'TCP', home = 'default'): boolean {
   const ingress = selecting(objects, 'Ingress', to, home);
-  const inOk = ingress.length === 0 || ingress.some((p) => (p.spec.ingress ?? []).some((r: any) => portOk(r, port, protocol) && (!r.from?.length || r.from.some((peer: any) => peerAdmits(peer, from, home)))));
+  const admitsIn = (r: any) => portOk(r, port, protocol) && (!r.from?.length || r.from.some((peer: any) => peerAdmits(peer, from, home)));
+  const inOk = ingress.length === 0 || ingress.some((p) => (p.spec.ingress ?? []).some(admitsIn));
   const egress = selecting(objects, 'Egress', from, home);
-  const outOk = egress.length === 0 || egress.some((p) => (p.spec.egress ?? []).some((r: any) => portOk(r, port, protocol) && (!r.to?.length || r.to.some((peer: any) => peerAdmits(peer, to, home)))));
+  const admitsOut = (r: any) => portOk(r, port, protocol) && (!r.to?.length || r.to.some((peer: any) => peerAdmits(peer, to, home)));
+  const outOk = egress.length === 0 || egress.some((p) => (p.spec.egress ?? []).some(admitsOut));
   return inOk && outOk;
 }
