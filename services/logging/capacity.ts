@@ -29,8 +29,9 @@ export const ENTRY_OVERHEAD_BYTES = 400;
 /** The most of the remaining headroom one instance may charge before it syncs. */
 const UNSYNCED_SHARE = 1 / 8;
 /**
- * Below this share of the capacity left, a stale total is re-read before a write is answered:
- * the other instances' writes it has not seen could be what fills the store.
+ * Below this share of the capacity left, the total is re-read before every write is answered,
+ * however fresh: the other instances' writes since the last read could be what fills the store
+ * (a total 400 ms old let a 1 MB store take 102 messages of 10 KB in CI, one past its bound).
  */
 const NEAR_FULL_SHARE = 1 / 4;
 
@@ -77,11 +78,11 @@ export class StoreCapacity {
    */
   async reserve(cost: number): Promise<void> {
     // No instance holds back more than a share of the headroom it last saw, so the closer the store
-    // is to full, the more often instances sync; at the very end, every write does. A stale total
-    // is refreshed in the background far from the capacity, and waited for near it.
+    // is to full, the more often instances sync; near the end, every write does. A stale total is
+    // refreshed in the background far from the capacity; near it, the total is read before answering.
     const stale = Date.now() - this.lastSync > this.refreshMs;
     const nearFull = this.headroom < this.options.capacityBytes * NEAR_FULL_SHARE;
-    if (this.total === undefined || this.pending + cost > this.headroom * UNSYNCED_SHARE || (stale && nearFull)) await this.sync();
+    if (this.total === undefined || this.pending + cost > this.headroom * UNSYNCED_SHARE || nearFull) await this.sync();
     else if (stale) void this.sync().catch(() => undefined);
     const used = this.usedBytes ?? 0;
     if (used + cost > this.options.capacityBytes) {

@@ -94,4 +94,15 @@ describe('store capacity', () => {
     expect(await answered(1e9), 'far from the capacity: at once').to.equal(true);
     expect(await answered(10_000), 'a fifth of it left: after the re-read').to.equal(false);
   });
+
+  it('near the capacity, sees the other instances\' writes even when its own total is fresh', async () => {
+    const shared = new SharedCounter();
+    shared.value = 9_000;
+    const a = new StoreCapacity(shared.counter, { capacityBytes: 10_000, refreshMs: 60_000 });
+    await a.sync(); // fresh for a minute: 1,000 left, as far as a knows
+    shared.value += 800; // another instance stored 800 bytes meanwhile
+    const refused = await a.reserve(500).then(() => undefined, (err: unknown) => err);
+    expect(refused, 'only 200 bytes are left').to.be.instanceOf(HttpError);
+    expect((refused as HttpError).status).to.equal(507);
+  });
 });
