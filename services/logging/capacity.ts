@@ -7,8 +7,9 @@
  * (`entryCostBytes`). Logging instances add their charges to one cluster-wide counter (an entry of
  * the meta map, backed up like the messages) in batches, so a write costs no extra round trip; every instance sees the others'
  * writes within about `refreshMs`. An instance also syncs once its unsynced charges reach an eighth
- * of the headroom it last saw, so near the capacity every write reads and adds to the total before
- * it is acknowledged, and the bound is passed at most by the writes in flight at that moment.
+ * of the headroom it last saw, and with under a quarter of the capacity left every write reads and
+ * adds to the total before it is acknowledged, so the bound is passed at most by the writes in
+ * flight at that moment.
  */
 import { HttpError } from '../../lib/errors.js';
 
@@ -81,8 +82,7 @@ export class StoreCapacity {
     // is to full, the more often instances sync; near the end, every write does. A stale total is
     // refreshed in the background far from the capacity; near it, the total is read before answering.
     const stale = Date.now() - this.lastSync > this.refreshMs;
-    const nearFull = this.headroom < this.options.capacityBytes * NEAR_FULL_SHARE;
-    if (this.total === undefined || this.pending + cost > this.headroom * UNSYNCED_SHARE || nearFull) await this.sync();
+    if (this.total === undefined || this.pending + cost > this.headroom * UNSYNCED_SHARE || this.nearFull) await this.sync();
     else if (stale) void this.sync().catch(() => undefined);
     const used = this.usedBytes ?? 0;
     if (used + cost > this.options.capacityBytes) {
@@ -100,7 +100,7 @@ export class StoreCapacity {
    */
   async charge(cost: number): Promise<void> {
     this.pending += cost;
-    if (this.pending > this.headroom * UNSYNCED_SHARE) {
+    if (this.nearFull || this.pending > this.headroom * UNSYNCED_SHARE) {
       await this.sync().catch(() => undefined);
       return;
     }
@@ -124,6 +124,11 @@ export class StoreCapacity {
       }
     })().finally(() => (this.syncing = undefined));
     return this.syncing;
+  }
+
+  /** Under a quarter of the capacity left, by the total last read: every write reads and adds to it. */
+  private get nearFull(): boolean {
+    return this.headroom < this.options.capacityBytes * NEAR_FULL_SHARE;
   }
 
   /** What was left of the capacity when the total was last read. */

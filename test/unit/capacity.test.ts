@@ -95,14 +95,19 @@ describe('store capacity', () => {
     expect(await answered(10_000), 'a fifth of it left: after the re-read').to.equal(false);
   });
 
-  it('near the capacity, sees the other instances\' writes even when its own total is fresh', async () => {
+  it("near the capacity, reads the total before each write however fresh it is, and adds each charge at once", async () => {
     const shared = new SharedCounter();
-    shared.value = 9_000;
-    const a = new StoreCapacity(shared.counter, { capacityBytes: 10_000, refreshMs: 60_000 });
-    await a.sync(); // fresh for a minute: 1,000 left, as far as a knows
-    shared.value += 800; // another instance stored 800 bytes meanwhile
-    const refused = await a.reserve(500).then(() => undefined, (err: unknown) => err);
-    expect(refused, 'only 200 bytes are left').to.be.instanceOf(HttpError);
+    shared.value = 90_000;
+    const a = new StoreCapacity(shared.counter, { capacityBytes: 100_000, refreshMs: 60_000 });
+    await a.sync(); // fresh for a minute: 10,000 left as far as a knows, a tenth of the capacity
+    shared.value += 9_500; // another instance stored 9,500 bytes meanwhile
+    const refused = await a.reserve(1_000).then(() => undefined, (err: unknown) => err);
+    expect(refused, 'only 500 bytes are left').to.be.instanceOf(HttpError);
     expect((refused as HttpError).status).to.equal(507);
+
+    shared.value = 80_000;
+    await a.sync();
+    await a.charge(1_000); // a small charge, far below an eighth of the headroom
+    expect(shared.value, 'the other instances see it before the write is acknowledged').to.equal(81_000);
   });
 });
