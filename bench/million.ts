@@ -44,7 +44,10 @@ export interface MillionFigures {
   count: number;
   fillSeconds: number;
   fillPerSec: number;
-  fullRead: { status: number; messages: number; filled: number; postedBefore: number; inOrder: boolean; firstByteMs: number; seconds: number; perSec: number; bytes: number };
+  fullRead: {
+    status: number; messages: number; filled: number; postedBefore: number; inOrder: boolean;
+    firstByteMs: number; seconds: number; perSec: number; bytes: number;
+  };
   /** The largest RSS of each Node process during the full read, MB. */
   nodeRssMb: Record<string, number>;
   /** CPU time each process used during the full read (and the POSTs beside it), ms. */
@@ -70,7 +73,10 @@ function quantiles(samplesMs: number[]): Quantiles {
 }
 
 /** One request; resolves with the status, the body and when its first byte came (ms after the start). */
-function call(url: string, init: { method?: string; body?: string } = {}): Promise<{ status: number; body: Buffer; firstByteMs: number; ms: number }> {
+function call(
+  url: string,
+  init: { method?: string; body?: string } = {},
+): Promise<{ status: number; body: Buffer; firstByteMs: number; ms: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: init.method ?? 'GET', agent, headers: init.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {} }, (res) => {
@@ -89,7 +95,9 @@ function call(url: string, init: { method?: string; body?: string } = {}): Promi
 }
 
 /** POSTs at `rate` per second (open loop, each on its own schedule) until `until()`; the latencies of the 201s. */
-async function pacedPosts(facadeUrl: string, rate: number, until: () => boolean, minSeconds: number): Promise<{ ms: number[]; failed: number }> {
+async function pacedPosts(
+  facadeUrl: string, rate: number, until: () => boolean, minSeconds: number,
+): Promise<{ ms: number[]; failed: number }> {
   const ms: number[] = [];
   let failed = 0;
   const inFlight: Promise<void>[] = [];
@@ -179,14 +187,19 @@ export async function runMillion(d: MillionDeps): Promise<MillionFigures> {
   // first, with an older id: the filled run starts where its first message is (a text only the
   // fill uses, so such a write cannot be taken for it).
   const start = Math.max(0, texts.indexOf(d.message(0)));
-  const inOrder = texts.length >= start + d.count + idle.ms.length && texts.slice(start, start + d.count).every((t, i) => t === d.message(i));
+  const inOrder = texts.length >= start + d.count + idle.ms.length
+    && texts.slice(start, start + d.count).every((t, i) => t === d.message(i));
   progress.done(`${fmtInt(texts.length)} messages read in ${seconds.toFixed(1)} s`);
   agent.destroy();
   return {
     count: d.count,
     fillSeconds: Math.round(fillSeconds * 10) / 10,
     fillPerSec: Math.round((d.count - SMALL) / fillSeconds),
-    fullRead: { status: read.status, messages: texts.length, filled: d.count, postedBefore: idle.ms.length, inOrder, firstByteMs: Math.round(read.firstByteMs), seconds: Math.round(seconds * 100) / 100, perSec: Math.round(texts.length / seconds), bytes: read.body.length },
+    fullRead: {
+      status: read.status, messages: texts.length, filled: d.count, postedBefore: idle.ms.length, inOrder,
+      firstByteMs: Math.round(read.firstByteMs), seconds: Math.round(seconds * 100) / 100,
+      perSec: Math.round(texts.length / seconds), bytes: read.body.length,
+    },
     nodeRssMb: rss,
     readCpuMs,
     memberOutOfMemoryErrors: d.memberOutOfMemory() - oomBefore,

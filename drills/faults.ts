@@ -51,7 +51,9 @@ export interface ChaosOptions {
 type Scenario = (system: LocalSystem, o: Required<ChaosOptions>) => Promise<ChaosResult>;
 
 /** One full read through the facade, streamed: how many of the messages named `prefix…` came back, in order, and how long it took. */
-async function fullRead(facadeUrl: string, prefix: string): Promise<{ status: number; found: number; inOrder: boolean; ms: number; error?: string }> {
+async function fullRead(
+  facadeUrl: string, prefix: string,
+): Promise<{ status: number; found: number; inOrder: boolean; ms: number; error?: string }> {
   const t = Date.now();
   try {
     const res = await fetch(`${facadeUrl}/facade`, { signal: AbortSignal.timeout(300_000) });
@@ -136,7 +138,8 @@ async function faultUnderLoad(
   const outcome = (await inject()) ?? {};
   await sleep(o.afterMs);
   await load.stop();
-  const result = await account(system, load, { id, fault: SCENARIOS[id]!.fault, recoveryMs: load.firstAckAfter(faultAt) ?? null, notes: outcome.notes ?? [] });
+  const recoveryMs = load.firstAckAfter(faultAt) ?? null;
+  const result = await account(system, load, { id, fault: SCENARIOS[id]!.fault, recoveryMs, notes: outcome.notes ?? [] });
   if (outcome.failed) result.failed += 1;
   await repair(system);
   return { result, load, faultAt };
@@ -423,7 +426,10 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
 
 /** Runs the named scenarios in order on a started system. */
 export async function runChaos(system: LocalSystem, ids: string[], options: ChaosOptions = {}): Promise<ChaosResult[]> {
-  const o: Required<ChaosOptions> = { clients: 32, ratePerSecond: 250, beforeMs: 2_000, afterMs: 3_000, r8Messages: 500_000, splitMs: 15_000, pauseMs: 20_000, log: () => undefined, ...options };
+  const o: Required<ChaosOptions> = {
+    clients: 32, ratePerSecond: 250, beforeMs: 2_000, afterMs: 3_000, r8Messages: 500_000, splitMs: 15_000, pauseMs: 20_000,
+    log: () => undefined, ...options,
+  };
   const results: ChaosResult[] = [];
   for (const id of ids) {
     const scenario = SCENARIOS[id];

@@ -159,7 +159,7 @@ async function threeOfEach({ facade, ui, readyTimeoutMs }: Run): Promise<Cluster
     const last = err instanceof WaitTimeoutError && err.cause instanceof Error ? err.cause : (err as Error);
     const why = v?.hazelcastError ? ` (${v.hazelcastError})` : '';
     const seen = v ? `${readyLogging(v).length} logging instances ready, ${v.hazelcast?.clusterSize ?? 0} members${why}` : last.message;
-    throw new Error(`not three of each within ${seconds(readyTimeoutMs)}: ${seen}`);
+    throw new Error(`not three of each within ${seconds(readyTimeoutMs)}: ${seen}`, { cause: err });
   }
 }
 

@@ -180,7 +180,9 @@ export async function memberHealth(address: string): Promise<MemberHealth | unde
  * Waits until the member on `port` sees a cluster of `size` members that is safe: no migrations
  * pending and every partition's backups in place.
  */
-export function waitForSafeCluster(member: ManagedProcess | undefined, address: string, size: number, timeoutMs: number): Promise<MemberHealth> {
+export function waitForSafeCluster(
+  member: ManagedProcess | undefined, address: string, size: number, timeoutMs: number,
+): Promise<MemberHealth> {
   return waitFor(
     member,
     `a safe cluster of ${size} members`,

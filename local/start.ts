@@ -22,7 +22,9 @@ const tag = (name: string) => {
 function readable(line: string): string {
   if (!line.startsWith('{')) return line;
   try {
-    const { level, time, msg, service: _s, pid: _p, hostname: _h, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    const { level, time, msg, ...fields } = JSON.parse(line) as Record<string, unknown>;
+    // Every line has these; the console shows the rest.
+    const rest = Object.fromEntries(Object.entries(fields).filter(([k]) => k !== 'service' && k !== 'pid' && k !== 'hostname'));
     const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
     const when = typeof time === 'string' ? time.slice(11, 23) : '';
     return `${when} ${String(level).padEnd(5)} ${msg}${extra}`;

@@ -32,7 +32,9 @@ export const LAB_PORTS: Ports = {
 /** A full set of free loopback ports, for runs beside a running `npm start` (tests, chaos, bench). */
 export async function freeSystemPorts(): Promise<Ports> {
   const p = await freePorts(12);
-  return { facade: p[0]!, messages: p[1]!, configServer: p[2]!, logging: p.slice(3, 6), members: p.slice(6, 9), memberMetrics: p.slice(9, 12) };
+  return {
+    facade: p[0]!, messages: p[1]!, configServer: p[2]!, logging: p.slice(3, 6), members: p.slice(6, 9), memberMetrics: p.slice(9, 12),
+  };
 }
 
 export type ComponentState = 'starting' | 'up' | 'failed' | 'stopping' | 'stopped';
@@ -357,7 +359,8 @@ export class LocalSystem {
 
   /** Every process, in the order they are stopped: callers first, Hazelcast last. */
   processes(): ManagedProcess[] {
-    return [this.facade, ...this.logging, this.messages, this.configServer, ...this.members].filter((p): p is ManagedProcess => p !== undefined);
+    return [this.facade, ...this.logging, this.messages, this.configServer, ...this.members]
+      .filter((p): p is ManagedProcess => p !== undefined);
   }
 
   /** Stops everything, callers before callees; idempotent. */

@@ -38,7 +38,10 @@ export function missingControlPlaneTools(): string[] {
   return missing;
 }
 
-/** What a node needs besides the control plane's tools: root, and Debian's containerd, runc, CNI plugins, iptables, buildah and debootstrap. */
+/**
+ * What a node needs besides the control plane's tools: root, and Debian's containerd, runc, CNI
+ * plugins, iptables, buildah and debootstrap.
+ */
 export function missingNodeTools(): string[] {
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push('root (a node sets up a bridge, iptables rules and containers)');
@@ -67,7 +70,9 @@ function versionFlags(): string {
  * @param log receives progress lines, and go's output when a build fails
  * @throws Error with the end of go's output when a build fails
  */
-export async function ensureKubeBinaries(log: (line: string) => void = () => undefined, commands: readonly KubeCommand[] = KUBE_COMMANDS): Promise<void> {
+export async function ensureKubeBinaries(
+  log: (line: string) => void = () => undefined, commands: readonly KubeCommand[] = KUBE_COMMANDS,
+): Promise<void> {
   mkdirSync(BIN_DIR, { recursive: true });
   for (const command of commands) {
     const target = kubeBinary(command);

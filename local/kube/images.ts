@@ -78,7 +78,9 @@ function npmPack(spec: string): string {
  * the Debian root filesystem when `fromRootfs`), then the container is configured and committed.
  * A failure leaves no working container or mount behind.
  */
-function makeImage(image: string, fromRootfs: boolean, log: (line: string) => void, fill: (ctr: string, mnt: string) => void, config: string[]): void {
+function makeImage(
+  image: string, fromRootfs: boolean, log: (line: string) => void, fill: (ctr: string, mnt: string) => void, config: string[],
+): void {
   const ctr = buildah('from', 'scratch');
   try {
     const mnt = buildah('mount', ctr);

@@ -88,7 +88,7 @@ describe('traces', () => {
   it('carries one trace from the facade to config-server and logging, logging\'s span a child of the facade\'s call', async () => {
     const { loggingHeaders, facadeLines } = await postThroughSystem(sink.url);
     const post = sink.spans.find((s) => s.service === 'facade' && s.kind === SERVER && s.name === 'POST /facade');
-    expect(post, JSON.stringify(sink.spans)).to.exist;
+    expect(post, JSON.stringify(sink.spans)).to.not.equal(undefined);
     const inTrace = sink.spans.filter((s) => s.traceId === post!.traceId);
     const byId = new Map(inTrace.map((s) => [s.spanId, s]));
     const kindOf = (s: ReceivedSpan) => (s.kind === SERVER ? 'server' : s.kind === CLIENT ? 'client' : String(s.kind));
@@ -96,7 +96,7 @@ describe('traces', () => {
 
     expect(new Set(inTrace.map((s) => s.service))).to.deep.equal(new Set(['facade', 'config-server', 'logging']));
     const loggingServer = inTrace.find((s) => s.service === 'logging' && s.kind === SERVER && s.name === 'POST /logging');
-    expect(loggingServer, JSON.stringify(inTrace)).to.exist;
+    expect(loggingServer, JSON.stringify(inTrace)).to.not.equal(undefined);
     const caller = byId.get(loggingServer!.parentSpanId!);
     expect(label(caller)).to.equal('facade client POST');
     expect(caller!.parentSpanId).to.equal(post!.spanId);

@@ -16,7 +16,8 @@ describe('npm start: its checks and reports', () => {
       const system = new LocalSystem({
         runDir: '/nonexistent',
         ports: {
-          facade: free[0]!, messages: free[1]!, configServer: taken, logging: free.slice(2, 5), members: free.slice(5, 8), memberMetrics: free.slice(8, 11),
+          facade: free[0]!, messages: free[1]!, configServer: taken,
+          logging: free.slice(2, 5), members: free.slice(5, 8), memberMetrics: free.slice(8, 11),
         },
       });
       const err = await system.checkPorts().then(() => undefined, (e: unknown) => e);

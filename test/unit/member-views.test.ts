@@ -95,7 +95,8 @@ describe("member views (each member's own account of its cluster)", () => {
   });
 
   it('finds the exporter on the member\'s own host: one port for all, or a port per member port', () => {
-    const views = (text: string) => new MemberViews({ configured: [], clientMembers: () => [], client, metricsPorts: parseMetricsPorts(text) });
+    const views = (text: string) =>
+      new MemberViews({ configured: [], clientMembers: () => [], client, metricsPorts: parseMetricsPorts(text) });
     expect(views('8090').metricsAddress('10.0.0.7:5701')).to.equal('10.0.0.7:8090');
     expect(views('5701=9701,5702=9702').metricsAddress('127.0.0.12:5702')).to.equal('127.0.0.12:9702');
     expect(views('5701=9701').metricsAddress('127.0.0.1:5703')).to.equal(undefined);
