@@ -53,12 +53,12 @@ export function jarPath(version = HAZELCAST_VERSION): string {
 }
 
 /** Returns a jar from ~/.m2, fetching it with Maven first if needed. @throws PrerequisiteError */
-function ensureMavenJar(group: string, artifact: string, version: string, log: (line: string) => void): string {
+function ensureMavenJar(what: string, group: string, artifact: string, version: string, log: (line: string) => void): string {
   const jar = m2Jar(group, artifact, version);
   if (existsSync(jar)) return jar;
   const coordinates = `${group}:${artifact}:${version}`;
   if (!hasCommand('mvn', ['-v'])) {
-    throw new PrerequisiteError(`Maven is needed once to fetch ${coordinates}: install Maven (e.g. \`apt-get install maven\`) and run again.`);
+    throw new PrerequisiteError(`Maven is needed once to fetch ${what} (${coordinates}): install Maven (e.g. \`apt-get install maven\`) and run again.`);
   }
   log(`fetching ${coordinates} with Maven (once)…`);
   const res = spawnSync('mvn', ['-q', '-B', 'dependency:get', `-Dartifact=${coordinates}`, '-Dtransitive=false'], { encoding: 'utf8' });
@@ -77,12 +77,12 @@ export function ensureHazelcastJar(log: (line: string) => void = () => undefined
   if (!hasCommand('java', ['-version'])) {
     throw new PrerequisiteError('Java 17 or newer is needed to run Hazelcast members: install a JDK (e.g. `apt-get install openjdk-17-jre-headless`) and put `java` on PATH.');
   }
-  return ensureMavenJar('com.hazelcast', 'hazelcast', HAZELCAST_VERSION, log);
+  return ensureMavenJar(`the Hazelcast ${HAZELCAST_VERSION} jar`, 'com.hazelcast', 'hazelcast', HAZELCAST_VERSION, log);
 }
 
 /** The Prometheus JMX exporter's agent jar, fetched with Maven into ~/.m2 on first use. @throws PrerequisiteError */
 export function ensureJmxExporterJar(log: (line: string) => void = () => undefined): string {
-  return ensureMavenJar('io.prometheus.jmx', 'jmx_prometheus_javaagent', JMX_EXPORTER_VERSION, log);
+  return ensureMavenJar(`the Prometheus JMX exporter ${JMX_EXPORTER_VERSION}`, 'io.prometheus.jmx', 'jmx_prometheus_javaagent', JMX_EXPORTER_VERSION, log);
 }
 
 export interface MemberOptions {

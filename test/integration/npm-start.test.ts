@@ -95,7 +95,7 @@ describe('npm start', function () {
     // A second npm start: refused before it starts anything, exit 1, and the first goes on.
     const second = await runToExit([]);
     expect(second.code).to.equal(1);
-    expect(second.out).to.match(/^cannot start: port 5701 \(hz-1\) is in use by pid \d+ \(java com\.hazelcast\.core\.server\.HazelcastMemberStarter\); 8 more of its ports are taken too/);
+    expect(second.out).to.match(/^cannot start: port 5701 \(hz-1\) is in use by pid \d+ \(java com\.hazelcast\.core\.server\.HazelcastMemberStarter\); 11 more of its ports are taken too/);
     expect(second.out).to.not.include('✔');
     expect((await postForm('http://127.0.0.1:8080/facade', { msg: 'still here' })).status).to.equal(201);
 
