@@ -3,7 +3,7 @@
  * (fetched with Maven on first use), started with the repo's member configuration.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,30 +43,33 @@ export class PrerequisiteError extends Error {
 
 const hasCommand = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 
-/** A jar's place in the local Maven repository. */
-function m2Jar(group: string, artifact: string, version: string): string {
-  return join(homedir(), '.m2', 'repository', ...group.split('.'), artifact, version, `${artifact}-${version}.jar`);
+/** An artifact's place in the local Maven repository (a jar unless `type` says otherwise). */
+function m2Path(group: string, artifact: string, version: string, type = 'jar', classifier = ''): string {
+  const file = `${artifact}-${version}${classifier ? `-${classifier}` : ''}.${type}`;
+  return join(homedir(), '.m2', 'repository', ...group.split('.'), artifact, version, file);
 }
 
 export function jarPath(version = HAZELCAST_VERSION): string {
-  return m2Jar('com.hazelcast', 'hazelcast', version);
+  return m2Path('com.hazelcast', 'hazelcast', version);
 }
 
-/** Returns a jar from ~/.m2, fetching it with Maven first if needed. @throws PrerequisiteError */
-function ensureMavenJar(what: string, group: string, artifact: string, version: string, log: (line: string) => void): string {
-  const jar = m2Jar(group, artifact, version);
-  if (existsSync(jar)) return jar;
-  const coordinates = `${group}:${artifact}:${version}`;
+/** Returns an artifact from ~/.m2, fetching it with Maven first if needed. @throws PrerequisiteError */
+function ensureMavenArtifact(
+  what: string, group: string, artifact: string, version: string, log: (line: string) => void, type = 'jar', classifier = '',
+): string {
+  const file = m2Path(group, artifact, version, type, classifier);
+  if (existsSync(file)) return file;
+  const coordinates = [group, artifact, version, ...(type !== 'jar' || classifier ? [type] : []), ...(classifier ? [classifier] : [])].join(':');
   if (!hasCommand('mvn', ['-v'])) {
     throw new PrerequisiteError(`Maven is needed once to fetch ${what} (${coordinates}): install Maven (e.g. \`apt-get install maven\`) and run again.`);
   }
   log(`fetching ${coordinates} with Maven (once)…`);
   const res = spawnSync('mvn', ['-q', '-B', 'dependency:get', `-Dartifact=${coordinates}`, '-Dtransitive=false'], { encoding: 'utf8' });
-  if (res.status !== 0 || !existsSync(jar)) {
+  if (res.status !== 0 || !existsSync(file)) {
     const why = (res.stdout + res.stderr).trim().split('\n').slice(-3).join(' | ');
     throw new PrerequisiteError(`Maven could not fetch ${coordinates}: ${why}`);
   }
-  return jar;
+  return file;
 }
 
 /**
@@ -77,12 +80,36 @@ export function ensureHazelcastJar(log: (line: string) => void = () => undefined
   if (!hasCommand('java', ['-version'])) {
     throw new PrerequisiteError('Java 17 or newer is needed to run Hazelcast members: install a JDK (e.g. `apt-get install openjdk-17-jre-headless`) and put `java` on PATH.');
   }
-  return ensureMavenJar(`the Hazelcast ${HAZELCAST_VERSION} jar`, 'com.hazelcast', 'hazelcast', HAZELCAST_VERSION, log);
+  return ensureMavenArtifact(`the Hazelcast ${HAZELCAST_VERSION} jar`, 'com.hazelcast', 'hazelcast', HAZELCAST_VERSION, log);
 }
 
 /** The Prometheus JMX exporter's agent jar, fetched with Maven into ~/.m2 on first use. @throws PrerequisiteError */
 export function ensureJmxExporterJar(log: (line: string) => void = () => undefined): string {
-  return ensureMavenJar(`the Prometheus JMX exporter ${JMX_EXPORTER_VERSION}`, 'io.prometheus.jmx', 'jmx_prometheus_javaagent', JMX_EXPORTER_VERSION, log);
+  return ensureMavenArtifact(`the Prometheus JMX exporter ${JMX_EXPORTER_VERSION}`, 'io.prometheus.jmx', 'jmx_prometheus_javaagent', JMX_EXPORTER_VERSION, log);
+}
+
+/**
+ * The official Hazelcast distribution of the pinned version, slim variant (the zip the official
+ * image unpacks into /opt/hazelcast: its `bin/hz` start script, `config/` and `lib/`, the JMX
+ * exporter the image runs included), fetched with Maven and unpacked once under .run/. Tests run
+ * the image's own start script from it, and the local node's Hazelcast image is made from it.
+ * @returns the unpacked home (HZ_HOME) @throws PrerequisiteError
+ */
+export function ensureHazelcastDistribution(log: (line: string) => void = () => undefined): string {
+  const home = join(REPO_ROOT, '.run', `hazelcast-${HAZELCAST_VERSION}-slim`);
+  if (existsSync(join(home, 'bin', 'hz'))) return home;
+  const zip = ensureMavenArtifact(`the Hazelcast ${HAZELCAST_VERSION} distribution (slim)`, 'com.hazelcast', 'hazelcast-distribution', HAZELCAST_VERSION, log, 'zip', 'slim');
+  if (!hasCommand('unzip', ['-v'])) throw new PrerequisiteError('unzip is needed once to unpack the Hazelcast distribution: install it (e.g. `apt-get install unzip`).');
+  const scratch = `${home}.unpacking-${process.pid}`;
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  const res = spawnSync('unzip', ['-q', zip, '-d', scratch], { encoding: 'utf8' });
+  if (res.status !== 0) throw new PrerequisiteError(`could not unpack ${zip}: ${res.stderr.trim()}`);
+  // The zip holds one folder, hazelcast-<version>-slim; the rename makes the unpacked home appear whole or not at all.
+  rmSync(home, { recursive: true, force: true });
+  renameSync(join(scratch, `hazelcast-${HAZELCAST_VERSION}-slim`), home);
+  rmSync(scratch, { recursive: true, force: true });
+  return home;
 }
 
 export interface MemberOptions {

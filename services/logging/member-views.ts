@@ -8,8 +8,8 @@
  * on the port HZ_METRICS_PORTS names for it.
  *
  * Cost of one call: a DNS lookup per configured address (a headless Service name gives every
- * member) and one GET per member (two with `heap`: the exporter's answer is about 15 kB and takes
- * it some 30 ms), all at once, each bounded by `timeoutMs`; at most MAX_MEMBERS_PROBED members:
+ * member) and one GET per member (two with `heap`: the exporter's whole answer, about 16 kB, which
+ * takes it 60 to 130 ms here), all at once, each bounded by `timeoutMs`; at most MAX_MEMBERS_PROBED members:
  * O(members), whatever is stored.
  */
 import { lookup } from 'node:dns/promises';
@@ -114,13 +114,15 @@ export class MemberViews {
     return port === undefined ? undefined : `${parts.host.includes(':') ? `[${parts.host}]` : parts.host}:${port}`;
   }
 
-  /** The member's heap from its exporter, asking for the two samples only; undefined when it does not answer. */
+  /**
+   * The member's heap from its exporter's whole answer; undefined when it does not answer. Not
+   * `?name[]=`: the exporter the official image bundles (0.20.0) answers that with no JMX samples.
+   */
   private async heap(address: string): Promise<{ used: number | null; max: number | null } | undefined> {
     const at = this.metricsAddress(address);
     if (!at) return undefined;
     try {
-      const query = `name[]=${HEAP_METRICS.used}&name[]=${HEAP_METRICS.max}`;
-      const res = await this.deps.client.request(`http://${at}/metrics?${query}`, { timeoutMs: this.deps.timeoutMs ?? 1_000 });
+      const res = await this.deps.client.request(`http://${at}/metrics`, { timeoutMs: this.deps.timeoutMs ?? 1_000 });
       if (res.status !== 200) return undefined;
       return { used: sampleValue(res.text, HEAP_METRICS.used) ?? null, max: sampleValue(res.text, HEAP_METRICS.max) ?? null };
     } catch {

@@ -570,8 +570,12 @@ describe('Helm chart charts/lab (real helm)', function () {
       const objects = objectsOf('defaults');
       const c = hazelcastContainer(objects);
       expect(c.ports).to.deep.include({ name: 'metrics', containerPort: 8090, protocol: 'TCP' });
-      expect(envOf(c)).to.include({ PROMETHEUS_PORT: '8090', PROMETHEUS_CONFIG: '/data/hazelcast/jmx-exporter.yaml' });
+      // The image's `hz start` reads the rules from config/jmx_agent_config.yaml only (official-start.test.ts runs it).
+      expect(envOf(c)).to.include({ PROMETHEUS_PORT: '8090', PROMETHEUS_CONFIG: '/opt/hazelcast/config/jmx_agent_config.yaml' });
       expect(c.volumeMounts).to.deep.include({ name: 'config', mountPath: '/data/hazelcast', readOnly: true });
+      expect(c.volumeMounts).to.deep.include({
+        name: 'config', mountPath: '/opt/hazelcast/config/jmx_agent_config.yaml', subPath: 'jmx-exporter.yaml', readOnly: true,
+      });
       const rules = readFileSync(join(REPO_ROOT, 'hazelcast', 'jmx-exporter.yaml'), 'utf8');
       const copy = readFileSync(join(CHART_DIR, 'files', 'jmx-exporter.yaml'), 'utf8');
       expect(copy, 'charts/lab/files is a copy of hazelcast/').to.equal(rules);

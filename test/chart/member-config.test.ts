@@ -1,30 +1,16 @@
 /**
  * The chart's own hazelcast.yaml boots a real member of the pinned version: the ConfigMap as
- * rendered, with only discovery switched from Kubernetes DNS to TCP-IP on loopback (the
- * `kubernetes` section stays, disabled, so its keys are still checked by the member's config
- * validation).
+ * rendered, with only discovery switched from Kubernetes DNS to TCP-IP on loopback (onLoopback).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { parseDocument, stringify } from 'yaml';
 import { HAZELCAST_VERSION, ensureHazelcastJar, memberHealth, startMember } from '../../local/hazelcast.js';
 import { ManagedProcess, probeHttp, waitFor } from '../../local/processes.js';
 import { freePorts } from '../support/ports.js';
 import { helmTemplate, requireHelm } from './support/helm.js';
-
-/** The rendered member configuration, made to run alone on 127.0.0.1:`port`. */
-function onLoopback(configText: string, port: number): string {
-  const doc = parseDocument(configText).toJS();
-  const network = doc.hazelcast.network;
-  network.port.port = port;
-  network['public-address'] = `127.0.0.1:${port}`;
-  network.interfaces = { enabled: true, interfaces: ['127.0.0.1'] };
-  network.join.kubernetes.enabled = false;
-  network.join['tcp-ip'] = { enabled: true, 'member-list': [`127.0.0.1:${port}`] };
-  return stringify(doc);
-}
+import { onLoopback } from './support/member.js';
 
 describe(`the chart's hazelcast.yaml on a real Hazelcast ${HAZELCAST_VERSION} member`, function () {
   let dir: string;
