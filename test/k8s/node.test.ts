@@ -95,6 +95,18 @@ describe('the chart on a real node: pods running', function () {
     expect(view.registry.find((e) => e.name === 'logging-service')?.instances.map((i) => i.url).sort()).to.deep.equal(podIps);
   });
 
+  it("shows each member's heap, which logging reads from the exporter the image's hz start runs with the chart's rules", async () => {
+    await eventually(async () => {
+      const view = (await (await fetch(`${facade}/facade/cluster`)).json()) as ClusterView;
+      const views = view.hazelcast?.memberViews ?? [];
+      expect(views, JSON.stringify(views)).to.have.length(3);
+      for (const v of views) {
+        expect(v.heapMaxBytes, v.address).to.be.greaterThan(64 * 1024 * 1024);
+        expect(v.heapUsedBytes, v.address).to.be.greaterThan(1024 * 1024).and.lessThan(v.heapMaxBytes!);
+      }
+    }, { timeoutMs: 60_000, intervalMs: 2_000 });
+  });
+
   it('rolls the members one at a time under a paced write load (helm upgrade), losing no acknowledged message', async () => {
     const acked: string[] = [];
     const latencies: number[] = [];
