@@ -32,13 +32,25 @@ export const httpUrl = () =>
     .transform((u) => u.replace(/\/+$/, ''));
 
 /** A comma-separated list of host:port addresses. */
+const HOST_PORT = /^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/;
+const splitList = (s: string) => s.split(',').map((a) => a.trim()).filter(Boolean);
+
 export const addressList = (defaultList: string) =>
   z
     .string()
     .default(defaultList)
-    .transform((s) => s.split(',').map((a) => a.trim()).filter(Boolean))
+    .transform(splitList)
     .refine((list) => list.length > 0, 'must name at least one host:port')
-    .refine((list) => list.every((a) => /^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(a)), 'each entry must be host:port');
+    .refine((list) => list.every((a) => HOST_PORT.test(a)), 'each entry must be host:port');
+
+/** Like addressList, with no default: undefined when unset or empty. */
+export const optionalAddressList = () =>
+  z
+    .string()
+    .optional()
+    .transform((s) => (s === undefined ? [] : splitList(s)))
+    .refine((list) => list.every((a) => HOST_PORT.test(a)), 'each entry must be host:port')
+    .transform((list) => (list.length > 0 ? list : undefined));
 
 export const logLevel = () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 

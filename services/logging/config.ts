@@ -1,7 +1,7 @@
 /** Settings of the logging service; see the README's settings table. */
 import { z } from 'zod';
 import { parseMetricsPorts } from './member-views.js';
-import { addressList, commonSettings, count, loadConfig, millis, port } from '../../lib/config.js';
+import { addressList, commonSettings, count, loadConfig, millis, optionalAddressList, port } from '../../lib/config.js';
 
 export const loggingSettings = {
   ...commonSettings,
@@ -10,6 +10,13 @@ export const loggingSettings = {
   INSTANCE_NAME: z.string().min(1).max(200).optional(),
   HZ_CLUSTER_NAME: z.string().min(1).default('lab'),
   HZ_MEMBERS: addressList('127.0.0.1:5701,127.0.0.1:5702,127.0.0.1:5703'),
+  /**
+   * Where logging asks each member for its own view of the cluster (`/logging/cluster`'s
+   * memberViews, hazelcast_members_apart), member by member; a name may stand for several (a
+   * headless Service). Never a load-balanced address: whichever member answered it would count as
+   * one more member. Unset: HZ_MEMBERS.
+   */
+  HZ_MEMBERS_PROBED: optionalAddressList(),
   /**
    * Where the members' Prometheus exporters listen, for their heap on the dashboard: one port on
    * every member's own host (`8090`), or `memberPort=metricsPort` pairs; empty: no heap is read.

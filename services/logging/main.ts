@@ -31,7 +31,7 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
   // Health probes of the members: one attempt each, no retry (a member that does not answer is news).
   const probes = new ServiceClient({ timeoutMs: 1_000, policy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, cooldownMs: 0 }, logger });
   const memberViews = new MemberViews({
-    configured: config.HZ_MEMBERS,
+    configured: config.HZ_MEMBERS_PROBED ?? config.HZ_MEMBERS,
     clientMembers: () => hz.members().map((m) => m.address),
     client: probes,
     metricsPorts: config.HZ_METRICS_PORTS,

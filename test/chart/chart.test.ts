@@ -356,7 +356,7 @@ describe('Helm chart charts/lab (real helm)', function () {
 
     it('defaults every tunable setting to the service\'s own default, so a default changed in code is noticed here', () => {
       // Set by the chart from other components' names; everything else comes from values.yaml.
-      const computed = ['HOST', 'HZ_MEMBERS', 'HZ_METRICS_PORTS', 'CONFIG_SERVER_URL', 'REGISTRY_FILE', 'INSTANCE_NAME', 'POD_IP'];
+      const computed = ['HOST', 'HZ_MEMBERS', 'HZ_MEMBERS_PROBED', 'HZ_METRICS_PORTS', 'CONFIG_SERVER_URL', 'REGISTRY_FILE', 'INSTANCE_NAME', 'POD_IP'];
       for (const s of SERVICES) {
         const env = envOf(podOf(objectsOf('defaults'), s.component).spec.containers[0]);
         const fromChart = s.load(Object.fromEntries(Object.entries(env).filter(([k]) => !computed.includes(k)))) as Record<string, unknown>;
@@ -590,6 +590,14 @@ describe('Helm chart charts/lab (real helm)', function () {
       const objects = objectsOf('defaults');
       expect(followService(objects, 'lab-hazelcast-headless', 8090).containerPort).to.equal(8090);
       expect(envOf(podOf(objects, 'logging').spec.containers[0]).HZ_METRICS_PORTS).to.equal('8090');
+    });
+
+    it("has logging probe the members one by one through the headless Service, never the Service's single address", () => {
+      const objects = objectsOf('defaults');
+      const env = envOf(podOf(objects, 'logging').spec.containers[0]);
+      // The ClusterIP answers as whichever member kube-proxy picks: probed, it would count as one more member, "apart".
+      expect(env.HZ_MEMBERS_PROBED).to.equal('lab-hazelcast-headless:5701');
+      expect(get(objects, 'Service', 'lab-hazelcast-headless').spec).to.include({ clusterIP: 'None', publishNotReadyAddresses: true });
     });
 
     it('creates no ServiceMonitor or PrometheusRule by default', () => {

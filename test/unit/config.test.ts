@@ -9,6 +9,7 @@ describe('config', () => {
     expect(c.PORT).to.equal(8081);
     expect(c.HOST).to.equal('127.0.0.1');
     expect(c.HZ_MEMBERS).to.deep.equal(['127.0.0.1:5701', '127.0.0.1:5702', '127.0.0.1:5703']);
+    expect(c.HZ_MEMBERS_PROBED, 'unset: logging probes HZ_MEMBERS').to.equal(undefined);
     expect(c.HZ_MAP_NAME).to.equal('messages');
     expect(c.BODY_LIMIT_BYTES).to.equal(65536);
   });
@@ -38,6 +39,13 @@ describe('config', () => {
 
   it('rejects member addresses without a port', () => {
     expect(() => loadLoggingConfig({ HZ_MEMBERS: '127.0.0.1' })).to.throw(ConfigError, /HZ_MEMBERS/);
+    expect(() => loadLoggingConfig({ HZ_MEMBERS_PROBED: 'lab-hazelcast-headless' })).to.throw(ConfigError, /HZ_MEMBERS_PROBED/);
+  });
+
+  it('takes the probed members as a list, empty meaning HZ_MEMBERS', () => {
+    expect(loadLoggingConfig({ HZ_MEMBERS_PROBED: 'lab-hazelcast-headless:5701, 10.0.0.9:5701' }).HZ_MEMBERS_PROBED)
+      .to.deep.equal(['lab-hazelcast-headless:5701', '10.0.0.9:5701']);
+    expect(loadLoggingConfig({ HZ_MEMBERS_PROBED: '' }).HZ_MEMBERS_PROBED).to.equal(undefined);
   });
 
   it('ignores unrelated environment variables', () => {
