@@ -31,10 +31,10 @@ export const httpUrl = () =>
     .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL')
     .transform((u) => u.replace(/\/+$/, ''));
 
-/** A comma-separated list of host:port addresses. */
 const HOST_PORT = /^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/;
 const splitList = (s: string) => s.split(',').map((a) => a.trim()).filter(Boolean);
 
+/** A comma-separated list of host:port addresses. */
 export const addressList = (defaultList: string) =>
   z
     .string()
