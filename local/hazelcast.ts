@@ -89,6 +89,24 @@ export function ensureJmxExporterJar(log: (line: string) => void = () => undefin
 }
 
 /**
+ * The official Hazelcast image's layout and ENV (hazelcast-docker's Dockerfile): the distribution
+ * unpacked in `home`, its working directory, and these variables before any a pod sets. The local
+ * node's image is made with them, and the chart test that runs `hz start` starts it with them.
+ */
+export const OFFICIAL_IMAGE = {
+  home: '/opt/hazelcast',
+  env: {
+    HZ_HOME: '/opt/hazelcast',
+    CLASSPATH_DEFAULT: '/opt/hazelcast/*',
+    JAVA_OPTS_DEFAULT: '-Djava.net.preferIPv4Stack=true -XX:MaxRAMPercentage=80.0',
+    PROMETHEUS_PORT: '',
+    PROMETHEUS_CONFIG: '/opt/hazelcast/config/jmx_agent_config.yaml',
+    HAZELCAST_CONFIG: 'config/hazelcast-docker.xml',
+    LANG: 'C.UTF-8',
+  },
+} as const;
+
+/**
  * The official Hazelcast distribution of the pinned version, slim variant (the zip the official
  * image unpacks into /opt/hazelcast: its `bin/hz` start script, `config/` and `lib/`, the JMX
  * exporter the image runs included), fetched with Maven and unpacked once under .run/. Tests run

@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HAZELCAST_VERSION, REPO_ROOT, ensureHazelcastDistribution } from '../hazelcast.js';
+import { HAZELCAST_VERSION, OFFICIAL_IMAGE, REPO_ROOT, ensureHazelcastDistribution } from '../hazelcast.js';
 import { KUBE_DIR } from './binaries.js';
 import { sh } from './shell.js';
 
@@ -155,14 +155,12 @@ function hazelcast(log: (line: string) => void): void {
     rmSync(join(mnt, 'etc/apt/sources.list'), { force: true });
     buildah('run', '--isolation', 'chroot', '--network', 'host', ctr, '--', 'sh', '-c',
       'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*');
-    mkdirSync(join(mnt, 'opt/hazelcast'), { recursive: true });
-    sh('cp', ['-a', `${home}/.`, join(mnt, 'opt/hazelcast')]);
+    mkdirSync(join(mnt, OFFICIAL_IMAGE.home), { recursive: true });
+    sh('cp', ['-a', `${home}/.`, join(mnt, OFFICIAL_IMAGE.home)]);
   }, [
-    '--workingdir', '/opt/hazelcast', '--label', `lab.from=${HAZELCAST_SOURCE}`,
-    '--env', 'HZ_HOME=/opt/hazelcast', '--env', 'PATH=/opt/hazelcast/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    '--env', 'CLASSPATH_DEFAULT=/opt/hazelcast/*', '--env', 'JAVA_OPTS_DEFAULT=-Djava.net.preferIPv4Stack=true -XX:MaxRAMPercentage=80.0',
-    '--env', 'PROMETHEUS_PORT=', '--env', 'PROMETHEUS_CONFIG=/opt/hazelcast/config/jmx_agent_config.yaml',
-    '--env', 'HAZELCAST_CONFIG=config/hazelcast-docker.xml', '--env', 'LANG=C.UTF-8',
+    '--workingdir', OFFICIAL_IMAGE.home, '--label', `lab.from=${HAZELCAST_SOURCE}`,
+    '--env', `PATH=${OFFICIAL_IMAGE.home}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    ...Object.entries(OFFICIAL_IMAGE.env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
     '--user', '65534:65534', '--port', '5701', '--cmd', '["hz","start"]',
   ]);
 }

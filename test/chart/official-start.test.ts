@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { expect } from 'chai';
 import { Client } from 'hazelcast-client';
 import { parse } from 'yaml';
-import { HAZELCAST_VERSION, JMX_EXPORTER_VERSION, ensureHazelcastDistribution, memberHealth } from '../../local/hazelcast.js';
+import { HAZELCAST_VERSION, JMX_EXPORTER_VERSION, OFFICIAL_IMAGE, ensureHazelcastDistribution, memberHealth } from '../../local/hazelcast.js';
 import { ManagedProcess, probeHttp, waitFor } from '../../local/processes.js';
 import { HEAP_METRICS, sampleValue } from '../../services/logging/member-views.js';
 import { eventually } from '../support/eventually.js';
@@ -25,8 +25,7 @@ import { helmTemplate, requireHelm, type K8sObject } from './support/helm.js';
 import { envOf, get } from './support/manifests.js';
 import { onLoopback } from './support/member.js';
 
-/** Where the official image unpacks the distribution (its HZ_HOME and WORKDIR). */
-const IMAGE_HOME = '/opt/hazelcast';
+const IMAGE_HOME = OFFICIAL_IMAGE.home;
 
 /** Metric names in Prometheus text. */
 const servedNames = (text: string) => new Set([...text.matchAll(/^([A-Za-z_:][\w:]*)[{ ]/gm)].map((m) => m[1]!));
@@ -39,6 +38,8 @@ describe(`the chart's members on the official start script (Hazelcast ${HAZELCAS
   let client: Client | undefined;
   let objects: K8sObject[];
   let container: any;
+  /** The members' ConfigMap as rendered: hazelcast.yaml and jmx-exporter.yaml. */
+  let memberFiles: Record<string, string>;
   let metricsUrl: string;
 
   /** A path inside the pretend container's filesystem. */
@@ -51,6 +52,7 @@ describe(`the chart's members on the official start script (Hazelcast ${HAZELCAS
     const sts = get(objects, 'StatefulSet', 'lab-hazelcast');
     const pod = sts.spec.template.spec;
     container = pod.containers.find((c: any) => c.name === 'hazelcast');
+    memberFiles = get(objects, 'ConfigMap', 'lab-hazelcast').data;
     root = mkdtempSync(join(tmpdir(), 'lab-official-start-'));
 
     // The image: the distribution at /opt/hazelcast (lib/ linked, not copied: 40 MB of jars).
@@ -92,11 +94,8 @@ describe(`the chart's members on the official start script (Hazelcast ${HAZELCAS
       env: {
         PATH: process.env.PATH,
         ...(process.env.JAVA_HOME ? { JAVA_HOME: process.env.JAVA_HOME } : {}),
-        // The official image's ENV (hazelcast-docker's Dockerfile), then the chart's.
-        HZ_HOME: inRoot(IMAGE_HOME),
-        PROMETHEUS_CONFIG: inRoot(`${IMAGE_HOME}/config/jmx_agent_config.yaml`),
-        LANG: 'C.UTF-8',
-        ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, moved(v)])),
+        // The official image's ENV, then the chart's.
+        ...Object.fromEntries(Object.entries({ ...OFFICIAL_IMAGE.env, ...env }).map(([k, v]) => [k, moved(v)])),
         PROMETHEUS_PORT: `127.0.0.1:${metricsPort}`,
         JAVA_OPTS: `${moved(env.JAVA_OPTS ?? '')} -Xms64m -Xmx256m`,
       },
@@ -105,7 +104,7 @@ describe(`the chart's members on the official start script (Hazelcast ${HAZELCAS
     await waitFor(member, 'the member to be ready', async () => ((await memberHealth(address))?.nodeState === 'ACTIVE' ? true : undefined), 90_000, 250);
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     // Entries in a map (not the messages map: one member is below its split-brain minimum), so the map rules have beans to read.
-    const clusterName: string = parse(get(objects, 'ConfigMap', 'lab-hazelcast').data['hazelcast.yaml']).hazelcast['cluster-name'];
+    const clusterName: string = parse(memberFiles['hazelcast.yaml']!).hazelcast['cluster-name'];
     client = await Client.newHazelcastClient({ clusterName, network: { clusterMembers: [address] }, properties: { 'hazelcast.logging.level': 'OFF' } });
     const map = await client.getMap<string, string>('probe');
     await Promise.all(Array.from({ length: 50 }, (_, i) => map.set(`key-${i}`, `message ${i}`)));
@@ -129,8 +128,7 @@ describe(`the chart's members on the official start script (Hazelcast ${HAZELCAS
   });
 
   it("serves every name of the chart's exporter rules, so the rules in use are the chart's", async () => {
-    const rules = get(objects, 'ConfigMap', 'lab-hazelcast').data['jmx-exporter.yaml'];
-    const expected = exporterMetricNames(rules);
+    const expected = exporterMetricNames(memberFiles['jmx-exporter.yaml']!);
     // Hazelcast publishes its metrics beans on its first collection, some seconds after the start.
     await eventually(async () => {
       const served = servedNames(await scrape());
@@ -141,7 +139,9 @@ describe(`the chart's members on the official start script (Hazelcast ${HAZELCAS
   it("serves every member metric the chart's alerts read", async () => {
     const rule = get(objects, 'PrometheusRule', 'lab');
     const exprs: string[] = rule.spec.groups.flatMap((g: any) => g.rules.map((r: any) => r.expr));
-    const memberNames = [...new Set(exprs.flatMap(alertMetricNames))].filter((n) => n.startsWith('hazelcast_member') || n.startsWith('hazelcast_memory'));
+    // The alerts' names that the members' exporter rules make (the others are the services' own).
+    const exporterNames = exporterMetricNames(memberFiles['jmx-exporter.yaml']!);
+    const memberNames = [...new Set(exprs.flatMap(alertMetricNames))].filter((n) => exporterNames.includes(n));
     expect(memberNames).to.include.members([HEAP_METRICS.used, HEAP_METRICS.max, 'hazelcast_member_cluster_size']);
     const text = await scrape();
     for (const name of memberNames) expect(sampleValue(text, name), name).to.be.a('number');
