@@ -9,6 +9,7 @@
  * Changed from the rendering, and only so it runs on this machine: discovery (onLoopback), the
  * exporter bound to 127.0.0.1 on a free port instead of every address on 8090, and a 256 MiB heap.
  */
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,6 +21,7 @@ import { ManagedProcess, probeHttp, waitFor } from '../../local/processes.js';
 import { HEAP_METRICS, sampleValue } from '../../services/logging/member-views.js';
 import { eventually } from '../support/eventually.js';
 import { freePorts } from '../support/ports.js';
+import { missingTool } from '../support/tools.js';
 import { alertMetricNames, exporterMetricNames } from './support/alerts.js';
 import { helmTemplate, requireHelm, type K8sObject } from './support/helm.js';
 import { envOf, get } from './support/manifests.js';
@@ -47,6 +49,9 @@ describe(`the chart's members on the official start script (Hazelcast ${HAZELCAS
 
   before(async function () {
     const helm = requireHelm(this);
+    if (spawnSync('unzip', ['-v'], { stdio: 'ignore' }).status !== 0) {
+      missingTool(this, 'the official start script test', 'unzip not found, which unpacks the Hazelcast distribution once; install it (e.g. `apt-get install unzip`)');
+    }
     home = ensureHazelcastDistribution();
     ({ objects } = await helmTemplate(helm, { set: { 'metrics.prometheusRule.enabled': true } }));
     const sts = get(objects, 'StatefulSet', 'lab-hazelcast');
