@@ -2,7 +2,8 @@
  * The Hazelcast connection of a service: explicit members, a finite per-connection timeout, and a
  * reconnect policy that never gives up, so the same process recovers whenever members come back.
  * While disconnected, operations fail at once (reconnect mode ASYNC) instead of queueing, so
- * callers can answer 503 promptly.
+ * callers can answer 503 promptly. `moveTo` replaces the client with one that joins through given
+ * members, for a client that took the smaller side of a split for the cluster (services/logging/cluster-side.ts).
  */
 import { Client, HazelcastError, LifecycleState, ReconnectMode, type ClientConfig, type IMap } from 'hazelcast-client';
 import type { Registry } from 'prom-client';
@@ -30,14 +31,34 @@ export interface HazelcastSettings {
   registry?: Registry;
 }
 
+/**
+ * What hazelcast-client 5.6 logs when a listener could not be added on a new connection. It has then
+ * removed that listener from every connection (ListenerService.invoke): for the backup-ack listener,
+ * the only one this client registers, every later write would fail for want of acknowledgements.
+ */
+const LISTENER_LOST = /^Listener \S+ can not ?be added/;
+
 /** A client message's kind: its text without the numbers (attempt counts, ports, delays) that vary. */
 const logKind = (msg: string) => `hazelcast: ${msg.replace(/\d+/g, '#').slice(0, 80)}`;
 
 export class HazelcastConnection {
+  /** The client in use; `moveTo` replaces it. */
   private client: HazelcastClient | undefined;
+  /** Which client's lifecycle events count: the one in use (each client is numbered as it is made). */
+  private current = 0;
+  private made = 0;
   private connected = false;
   private stopping: Promise<void> | undefined;
   private readonly creating: Promise<HazelcastClient>;
+  /** Clients being closed beside the one in use (after a move), so that shutdown waits for them. */
+  private readonly closing = new Set<Promise<unknown>>();
+  private moving: Promise<boolean> | undefined;
+  /**
+   * The map proxies of the client in use, made once each: asking the client's proxy manager for
+   * one showed in a POST's profile (docs/performance.md).
+   */
+  private readonly proxies = new Map<string, Promise<IMap<unknown, unknown>>>();
+  private readonly memberRemovedListeners: (() => void)[] = [];
   /** The client repeats its warnings while the cluster is away: one per kind per window. */
   private readonly clientLog: LogLimiter;
 
@@ -46,9 +67,9 @@ export class HazelcastConnection {
     private readonly logger: Logger,
   ) {
     this.clientLog = new LogLimiter(logger, { registry: settings.registry });
-    this.creating = Client.newHazelcastClient(this.clientConfig());
+    this.creating = Client.newHazelcastClient(this.clientConfig(settings.members, this.made));
     this.creating.then(
-      (client) => (this.client = client),
+      (client) => this.use(client, 0),
       (err: unknown) => logger.error({ err }, 'Hazelcast client stopped trying to connect'),
     );
   }
@@ -72,18 +93,25 @@ export class HazelcastConnection {
     return connection;
   }
 
-  private clientConfig(): ClientConfig {
+  /**
+   * The client's configuration: it tries `members` in the order given when `inOrder`, so that its
+   * first connection, the one its member list comes from, is to the first of them that answers.
+   */
+  private clientConfig(members: string[], number: number, inOrder = false): ClientConfig {
     const s = this.settings;
     return {
       clusterName: s.clusterName,
       instanceName: s.instanceName,
-      // Members, not the client, collect the acknowledgements of the 2 synchronous backups before
-      // answering. With acknowledgements sent to the client (the default), hazelcast-client 5.6
-      // stops receiving them after reconnecting to restarted members, and then every write waits
-      // out the 5 s backup timeout. The guarantee is the same: the put returns once backed up.
-      backupAckToClientEnabled: false,
+      // A write is acknowledged only once this client has received every backup's acknowledgement:
+      // the backups send them here, and one missing past the backup timeout (5 s) fails the write
+      // (IndeterminateOperationStateError, logging's 503 STORE_UNCONFIRMED) instead of completing
+      // it. Left to the members, a member cut off from the others completes its writes with no
+      // backup at all, when the timeout passes or when it drops the others from its member list
+      // (docs/resilience.md, R9). Not the members' own fail.on.indeterminate.state: it also fails
+      // their merge operations, and one failed merge batch ends the whole merge.
+      backupAckToClientEnabled: true,
       network: {
-        clusterMembers: s.members,
+        clusterMembers: members,
         connectionTimeout: s.connectTimeoutMs,
         // Writes here are put-if-absent keyed by a fixed id: replaying one after a lost connection is safe.
         redoOperation: true,
@@ -105,12 +133,17 @@ export class HazelcastConnection {
         'hazelcast.client.heartbeat.interval': 1_000,
         'hazelcast.client.heartbeat.timeout': s.heartbeatTimeoutMs,
         'hazelcast.client.statistics.enabled': false,
+        'hazelcast.client.shuffle.member.list': !inOrder,
+        'hazelcast.client.operation.fail.on.indeterminate.state': true,
       },
-      lifecycleListeners: [(state: LifecycleState) => this.onState(state)],
+      lifecycleListeners: [(state: LifecycleState) => number === this.current && this.onState(state)],
       customLogger: {
         log: () => undefined,
         error: (_o: unknown, msg: string, e: unknown) => this.clientLog.log(logKind(msg), 'error', { err: e }, `hazelcast: ${msg}`),
-        warn: (_o: unknown, msg: string) => this.clientLog.log(logKind(msg), 'warn', {}, `hazelcast: ${msg}`),
+        warn: (_o: unknown, msg: string) => {
+          this.clientLog.log(logKind(msg), 'warn', {}, `hazelcast: ${msg}`);
+          if (number === this.current && LISTENER_LOST.test(msg)) void this.replace(s.members, (members) => members.length > 0, 'the old one dropped its backup-ack listener');
+        },
         info: (_o: unknown, msg: string) => this.logger.debug(`hazelcast: ${msg}`),
         debug: () => undefined,
         trace: () => undefined,
@@ -126,6 +159,72 @@ export class HazelcastConnection {
       if (this.connected) this.logger.warn('disconnected from Hazelcast');
       this.connected = false;
     }
+  }
+
+  /** Puts `client`, connected, in use; tells the member-removed listeners of its members that leave. */
+  private use(client: HazelcastClient, number: number): void {
+    this.client = client;
+    this.current = number;
+    this.proxies.clear();
+    client.getCluster().addMembershipListener({
+      memberAdded: () => undefined,
+      memberRemoved: () => {
+        if (client === this.client) for (const listener of this.memberRemovedListeners) listener();
+      },
+    });
+  }
+
+  /** Calls `listener` whenever a member leaves the cluster of the client in use (as that client sees it). */
+  onMemberRemoved(listener: () => void): void {
+    this.memberRemovedListeners.push(listener);
+  }
+
+  /**
+   * Replaces the client with a new one that connects to `preferred` first, in that order, and so
+   * takes its member list from the first of them that answers; the configured members follow. The
+   * new client is used only if it connects within the connect timeout and `accept` takes the
+   * members it sees; the old one is then closed (operations still running on it fail, with 503).
+   * One move at a time: a call during a move gets that move's answer.
+   * @returns whether the new client is in use
+   */
+  moveTo(preferred: string[], accept: (members: string[]) => boolean): Promise<boolean> {
+    return this.replace(preferred, accept, 'the old one saw only the smaller side of a split');
+  }
+
+  private replace(preferred: string[], accept: (members: string[]) => boolean, why: string): Promise<boolean> {
+    this.moving ??= this.move(preferred, accept, why).finally(() => (this.moving = undefined));
+    return this.moving;
+  }
+
+  private async move(preferred: string[], accept: (members: string[]) => boolean, why: string): Promise<boolean> {
+    if (this.stopping || !this.client) return false;
+    const number = ++this.made;
+    const members = [...preferred, ...this.settings.members.filter((m) => !preferred.includes(m))];
+    const making = Client.newHazelcastClient(this.clientConfig(members, number, true));
+    let timer: NodeJS.Timeout | undefined;
+    const next = await Promise.race([
+      making.catch(() => undefined),
+      new Promise<undefined>((resolve) => (timer = setTimeout(resolve, this.settings.connectTimeoutMs, undefined))),
+    ]).finally(() => clearTimeout(timer));
+    const seen = next?.getCluster().getMembers().map((m) => `${m.address.host}:${m.address.port}`) ?? [];
+    if (!next || this.stopping || !accept(seen)) {
+      // Not used: closed once made. One still connecting is not waited for (nor is the first client).
+      void making.then((c) => this.track(c.shutdown()), () => undefined);
+      return false;
+    }
+    const old = this.client;
+    this.use(next, number);
+    this.connected = true;
+    this.logger.warn({ members: seen }, `moved to a new Hazelcast client: ${why}`);
+    this.track(old.shutdown());
+    return true;
+  }
+
+  /** Keeps the closing of a client other than the one in use until it settles, so that shutdown waits for it. */
+  private track(closing: Promise<unknown>): void {
+    const settled = closing.catch(() => undefined);
+    this.closing.add(settled);
+    void settled.finally(() => this.closing.delete(settled));
   }
 
   /** Connected, and past the client's start-up (which fires CONNECTED before it hands out the client). */
@@ -161,9 +260,19 @@ export class HazelcastConnection {
     return owned;
   }
 
-  /** @throws HttpError 503 before the first connection and once the client is shutting down */
+  /**
+   * The map's proxy on the client in use, made once (a proxy stays valid across reconnects).
+   * @throws HttpError 503 before the first connection and once the client is shutting down
+   */
   async getMap<K, V>(name: string): Promise<IMap<K, V>> {
-    return this.usable().getMap<K, V>(name);
+    const client = this.usable();
+    let proxy = this.proxies.get(name);
+    if (!proxy) {
+      proxy = client.getMap<unknown, unknown>(name);
+      this.proxies.set(name, proxy);
+      proxy.catch(() => this.proxies.get(name) === proxy && this.proxies.delete(name));
+    }
+    return proxy as Promise<IMap<K, V>>;
   }
 
   private usable(): HazelcastClient {
@@ -172,10 +281,10 @@ export class HazelcastConnection {
     return this.client;
   }
 
-  /** Closes the client; idempotent, returns the same promise every time. */
+  /** Closes the client, and waits for any other being closed; idempotent, returns the same promise every time. */
   shutdown(): Promise<void> {
     // A client still making its first connection holds nothing worth closing; the process exit ends it.
-    this.stopping ??= this.client ? this.client.shutdown() : Promise.resolve();
+    this.stopping ??= Promise.all([this.client?.shutdown(), ...this.closing]).then(() => undefined);
     return this.stopping;
   }
 }

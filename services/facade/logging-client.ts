@@ -19,6 +19,12 @@ import type { RegistryClient } from './registry-client.js';
 /** What a read passes on of each message: its text (as JSON), or its whole record. */
 export type ReadFields = 'text' | 'record';
 
+/**
+ * logging's 503s that say why the store refused a write, passed on as they are when no instance
+ * could store it: the side of a split was too small, or the backups did not confirm the write.
+ */
+const STORE_REFUSALS = new Set(['STORE_MINORITY', 'STORE_UNCONFIRMED']);
+
 /** A read cut short this many times in a row without a message in between ends with 503. */
 const MAX_FRUITLESS_RESUMES = 3;
 
@@ -56,7 +62,7 @@ export class LoggingClient {
    * Stores a message on a random instance, on another after a failure. The uuid is fixed before
    * the first attempt, so a retry replays the same put: never a duplicate.
    * @returns the instance that stored it
-   * @throws HttpError 503 when none could (STORE_MINORITY when the cluster refused: too few members), 409 UUID_CONFLICT,
+   * @throws HttpError 503 when none could (STORE_MINORITY or STORE_UNCONFIRMED when the store refused it), 409 UUID_CONFLICT,
    *   507 STORE_FULL, 502 for another answer
    */
   async store(message: LogRequest, requestId: string): Promise<string> {
@@ -67,9 +73,9 @@ export class LoggingClient {
       result = await this.deps.client.callAny(instances, (url) => url, { method: 'POST', json: message, requestId, deadline });
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
-      // The last instance tried was on a minority side of a split: say so rather than "no instance".
+      // The store refused the last attempt: say why rather than "no instance".
       const refusal = err.status === 503 && err.body !== undefined ? parseAnswer(errorAnswer, err.body)?.error : undefined;
-      if (refusal?.code === 'STORE_MINORITY') throw unavailable('STORE_MINORITY', refusal.message, err);
+      if (refusal && STORE_REFUSALS.has(refusal.code)) throw unavailable(refusal.code, refusal.message, err);
       throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could store the message', err);
     }
     const { status, text } = result.response;

@@ -7,6 +7,7 @@ import { HazelcastConnection } from '../../lib/hazelcast.js';
 import { createApp } from './app.js';
 import { HazelcastMessageStore } from './store.js';
 import { MemberViews } from './member-views.js';
+import { ClusterSide } from './cluster-side.js';
 import { ServiceClient } from '../../lib/service-client.js';
 import { loadLoggingConfig, type LoggingConfig } from './config.js';
 import type { RunningService } from '../../lib/lifecycle.js';
@@ -36,12 +37,15 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
     client: probes,
     metricsPorts: config.HZ_METRICS_PORTS,
   });
+  const side = new ClusterSide({ connection: hz, views: memberViews, logger });
+  side.start();
   let draining = false;
   const app = createApp({
     store: new HazelcastMessageStore(hz, config.HZ_MAP_NAME, {
       backupCount: config.HZ_BACKUP_COUNT,
       maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
       capacityBytes: config.STORE_CAPACITY_MB * 1024 * 1024,
+      onMinority: () => side.watch(),
     }),
     logger,
     metrics,
@@ -57,6 +61,7 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
   return serve(app, config, logger, {
     onStopping: () => (draining = true),
     afterClose: async () => {
+      await side.stop();
       probes.close();
       await hz.shutdown();
       await tracing?.shutdown();

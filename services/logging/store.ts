@@ -2,7 +2,7 @@
  * Where messages live. The service talks to a `MessageStore`; production uses the Hazelcast map,
  * unit tests an in-memory one (test/support).
  */
-import { Aggregators, Predicates, QueryError, SplitBrainProtectionError, type IMap } from 'hazelcast-client';
+import { Aggregators, IndeterminateOperationStateError, Predicates, QueryError, SplitBrainProtectionError, type IMap } from 'hazelcast-client';
 import type { Page } from '../../lib/paging.js';
 import { unavailable } from '../../lib/errors.js';
 import { HazelcastConnection, isHazelcastUnavailable } from '../../lib/hazelcast.js';
@@ -95,6 +95,8 @@ export interface HazelcastStoreOptions {
   maxClockSkewMs?: number;
   /** The most the messages may take in each member's heap; without it, writes are never refused. */
   capacityBytes?: number;
+  /** Told when a write is refused because the client's side of a split is too small (cluster-side.ts moves it). */
+  onMinority?: () => void;
   now?: () => number;
 }
 
@@ -163,7 +165,15 @@ export class HazelcastMessageStore implements MessageStore {
     return `${this.mapName}-meta`;
   }
 
-  /** @throws HttpError 507 STORE_FULL when the capacity is reached (a replay of a stored message still answers) */
+  /**
+   * A write is acknowledged only once every backup has acknowledged it: the members fail it
+   * otherwise (`hazelcast.operation.fail.on.indeterminate.state`), and it answers 503
+   * STORE_UNCONFIRMED, to be retried under the same uuid. A retry that finds the uuid stored
+   * writes the stored value again, with its backups, before it answers: what it found may be the
+   * failed attempt's, held by one member only (a member cut off from the others applies a write
+   * and then waits out the backup timeout).
+   * @throws HttpError 507 STORE_FULL when the capacity is reached (a replay of a stored message still answers)
+   */
   async put(uuid: string, value: StoredValue): Promise<PutOutcome> {
     return this.guard(async () => {
       const map = await this.map();
@@ -172,14 +182,22 @@ export class HazelcastMessageStore implements MessageStore {
         await this.capacity?.reserve(cost);
       } catch (err) {
         const previous = await map.get(uuid);
-        if (previous) return outcomeOf(previous, value.msg);
+        if (previous) return this.replayed(map, uuid, previous, value.msg);
         throw err;
       }
       await this.lowerFloorTo(uuid);
-      const outcome = outcomeOf(await map.putIfAbsent(uuid, value), value.msg);
-      if (outcome === 'created') await this.capacity?.charge(cost);
-      return outcome;
+      const previous = await map.putIfAbsent(uuid, value);
+      if (previous) return this.replayed(map, uuid, previous, value.msg);
+      await this.capacity?.charge(cost);
+      return 'created';
     });
+  }
+
+  /** The outcome for a uuid found stored; a replay (same text) first writes the stored value again, backups included (see put). */
+  private async replayed(map: IMap<string, StoredValue>, uuid: string, previous: StoredValue, msg: string): Promise<PutOutcome> {
+    const outcome = outcomeOf(previous, msg);
+    if (outcome === 'replayed') await map.set(uuid, previous);
+    return outcome;
   }
 
   /**
@@ -220,7 +238,7 @@ export class HazelcastMessageStore implements MessageStore {
    * before the first message, and every read ends at the clock plus `maxClockSkewMs`.
    */
   async *read(page: Page, options: ReadOptions = {}): AsyncGenerator<StoredMessage[]> {
-    const map = await this.guard(() => this.map());
+    await this.guard(() => this.map());
     let from: bigint;
     if (page.after !== undefined) {
       from = keyToNumber(page.after) + 1n;
@@ -233,7 +251,8 @@ export class HazelcastMessageStore implements MessageStore {
       fetch: (lo: string, hi: string) =>
         this.guard(async () => {
           try {
-            const entries = await map.entrySetWithPredicate(Predicates.between('__key', lo, hi));
+            // The map asked for each window: the client in use may change during a long read (a move).
+            const entries = await (await this.map()).entrySetWithPredicate(Predicates.between('__key', lo, hi));
             return entries.map(([uuid, v]): StoredMessage => ({ uuid, msg: v.msg, loggedBy: v.loggedBy, storedAt: v.storedAt }));
           } catch (err) {
             if (isResultTooLarge(err)) throw new TooManyInWindow({ cause: err });
@@ -312,25 +331,17 @@ export class HazelcastMessageStore implements MessageStore {
     };
   }
 
-  private proxy: IMap<string, StoredValue> | undefined;
-
   /**
-   * The map's proxy, made once: the client keeps a proxy valid across reconnects, and asking the
-   * proxy manager on every request showed in a POST's profile (docs/performance.md). Still 503
-   * while the client is shutting down.
+   * The map, on whichever client the connection uses now (its proxies are made once per client).
    * Reads need the sorted index on `__key` that the member configuration declares
    * (hazelcast/hazelcast.yaml, the chart's ConfigMap); without it every window would scan the map.
    */
-  private async map(): Promise<IMap<string, StoredValue>> {
-    if (!this.hz.isConnected() || !this.proxy) this.proxy = await this.hz.getMap<string, StoredValue>(this.mapName);
-    return this.proxy;
+  private map(): Promise<IMap<string, StoredValue>> {
+    return this.hz.getMap<string, StoredValue>(this.mapName);
   }
 
-  private metaProxy: IMap<string, string> | undefined;
-
-  private async meta(): Promise<IMap<string, string>> {
-    if (!this.hz.isConnected() || !this.metaProxy) this.metaProxy = await this.hz.getMap<string, string>(this.metaMapName);
-    return this.metaProxy;
+  private meta(): Promise<IMap<string, string>> {
+    return this.hz.getMap<string, string>(this.metaMapName);
   }
 
   /**
@@ -367,14 +378,25 @@ export class HazelcastMessageStore implements MessageStore {
     });
   }
 
-  /** Cluster failures become 503s (STORE_MINORITY for a write refused on a minority side); anything else is a bug and stays a 500. */
+  /**
+   * Cluster failures become 503s: STORE_MINORITY for a write refused on a minority side,
+   * STORE_UNCONFIRMED for one whose backups did not all acknowledge it; anything else is a bug and stays a 500.
+   */
   private async guard<T>(op: () => Promise<T>): Promise<T> {
     try {
       return await op();
     } catch (err) {
       // A member on the smaller side of a split (hazelcast.yaml: split-brain-protection) refuses
-      // writes until it is back in the larger cluster: another instance may reach that one.
-      if (err instanceof SplitBrainProtectionError) throw unavailable('STORE_MINORITY', 'this side of the Hazelcast cluster has too few members to accept writes', err);
+      // writes until it is back in the larger cluster: another instance may reach that one, and
+      // this one's client may have taken the smaller side for the cluster (cluster-side.ts).
+      if (err instanceof SplitBrainProtectionError) {
+        this.options.onMinority?.();
+        throw unavailable('STORE_MINORITY', 'this side of the Hazelcast cluster has too few members to accept writes', err);
+      }
+      // Applied where it was sent, perhaps, but not confirmed by every backup (a member cut off, paused or gone).
+      if (err instanceof IndeterminateOperationStateError) {
+        throw unavailable('STORE_UNCONFIRMED', 'the write was not confirmed by every backup; it may be stored or not: retry with the same uuid', err);
+      }
       if (isHazelcastUnavailable(err)) throw unavailable('STORE_UNAVAILABLE', 'the message store is unavailable', err);
       throw err;
     }

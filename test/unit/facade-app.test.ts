@@ -154,18 +154,23 @@ describe('facade app', () => {
     }
   });
 
-  it('answers 503 STORE_MINORITY, after trying every instance, when the cluster refuses writes on a minority side', async () => {
-    store.failWith = unavailable('STORE_MINORITY', 'this side of the Hazelcast cluster has too few members to accept writes');
-    try {
-      const r = await postForm<ErrorAnswer>(facade, { msg: 'refused' });
-      expect(r.status).to.equal(503);
-      expect(r.body.error).to.deep.equal({ code: 'STORE_MINORITY', message: 'this side of the Hazelcast cluster has too few members to accept writes' });
-      expect(r.headers.get('retry-after')).to.equal('1');
-    } finally {
-      store.failWith = undefined;
-    }
-    expect(store.map.size, 'nothing stored').to.equal(0);
-  });
+  for (const [code, message, when] of [
+    ['STORE_MINORITY', 'this side of the Hazelcast cluster has too few members to accept writes', 'the cluster refuses writes on a minority side'],
+    ['STORE_UNCONFIRMED', 'the write was not confirmed by every backup; it may be stored or not: retry with the same uuid', 'no backup confirms the write'],
+  ] as const) {
+    it(`answers 503 ${code}, after trying every instance, when ${when}`, async () => {
+      store.failWith = unavailable(code, message);
+      try {
+        const r = await postForm<ErrorAnswer>(facade, { msg: 'refused' });
+        expect(r.status).to.equal(503);
+        expect(r.body.error).to.deep.equal({ code, message });
+        expect(r.headers.get('retry-after')).to.equal('1');
+      } finally {
+        store.failWith = undefined;
+      }
+      expect(store.map.size, 'nothing stored').to.equal(0);
+    });
+  }
 
   it('still returns the messages when the messages service is down', async () => {
     await postForm(facade, { msg: 'kept' });
