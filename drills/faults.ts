@@ -66,16 +66,16 @@ async function fullRead(
   }
 }
 
-/** Every message the facade returns, read back in pages. */
-export async function readAll(facadeUrl: string): Promise<string[]> {
-  const res = await fetch(`${facadeUrl}/facade`, { signal: AbortSignal.timeout(60_000) });
+/** Every message the facade returns (those after `after`, when given). */
+export async function readAll(facadeUrl: string, after?: string): Promise<string[]> {
+  const res = await fetch(`${facadeUrl}/facade${after ? `?after=${after}` : ''}`, { signal: AbortSignal.timeout(60_000) });
   if (res.status !== 200) throw new Error(`read-back failed: HTTP ${res.status}`);
   return ((await res.json()) as { 'logging-service': string[] })['logging-service'];
 }
 
 /** Reads everything back and fills in sent/acknowledged/failed/lost/duplicates for `load`; `expected` failures are noted, not counted. */
 async function account(system: LocalSystem, load: WriteLoad, base: Omit<ChaosResult, 'sent' | 'acknowledged' | 'failed' | 'lost' | 'duplicates' | 'p99Ms' | 'maxMs'>, expected: (a: Attempt) => boolean = () => false, why = 'while no member was up'): Promise<ChaosResult> {
-  const stored = await readAll(system.facadeUrl);
+  const stored = await readAll(system.facadeUrl, load.readAfter);
   const counts = new Map<string, number>();
   for (const m of stored) counts.set(m, (counts.get(m) ?? 0) + 1);
   const acked = load.acknowledged;
@@ -157,21 +157,94 @@ async function waitForWholeCluster(system: LocalSystem, what: string, timeoutMs:
   return Date.now() - t;
 }
 
-/**
- * After a split has healed, every logging instance must read the same messages (each reads through
- * its own client, so this also shows no instance is stuck on a side that did not merge).
- */
-async function sameOnEveryInstance(system: LocalSystem, prefix: string): Promise<{ same: boolean; counts: number[] }> {
-  const sets = await Promise.all(
-    system.ports.logging.map(async (_, i) => {
-      const res = await fetch(`${system.loggingUrl(i)}/logging`, { signal: AbortSignal.timeout(60_000) });
-      if (res.status !== 200) return [`HTTP ${res.status}`];
-      return ((await res.json()) as string[]).filter((m) => m.startsWith(prefix)).sort();
-    }),
-  );
-  const first = JSON.stringify(sets[0]);
-  return { same: sets.every((s) => JSON.stringify(s) === first), counts: sets.map((s) => s.length) };
+/** Once the load is over: whether every logging instance reads the same messages of it, and how many each reads. */
+async function sameOnEveryInstance(system: LocalSystem, load: WriteLoad): Promise<{ same: boolean; counts: (number | string)[] }> {
+  const reads = await Promise.all(system.ports.logging.map((_, i) => instanceRead(system, i, load)));
+  const sets = reads.map((r) => (typeof r === 'string' ? undefined : JSON.stringify([...r].sort())));
+  return { same: sets.every((s) => s !== undefined && s === sets[0]), counts: reads.map((r) => (typeof r === 'string' ? r : r.length)) };
 }
+
+/** The messages of `load` that logging instance `i` reads, straight from it (or why it could not). */
+async function instanceRead(system: LocalSystem, i: number, load: WriteLoad): Promise<string[] | string> {
+  try {
+    const res = await fetch(`${system.loggingUrl(i)}/logging?after=${load.readAfter}`, { signal: AbortSignal.timeout(60_000) });
+    if (res.status !== 200) return `HTTP ${res.status}`;
+    return ((await res.json()) as string[]).filter((m) => m.startsWith(load.prefix));
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export interface Agreement {
+  /** After the start of the wait, when every instance first read the same (ms); null if they never did. */
+  sameAfterMs: number | null;
+  /** What each instance read last (how many of the compared messages, or why it could not read). */
+  counts: (number | string)[];
+  /** Acknowledged messages missing from an instance's read, summed over the instances, in the last round. */
+  missing: number;
+}
+
+/**
+ * After a split has healed (or a paused member is back), every logging instance must read the same
+ * messages, each acknowledged one among them; each instance reads through its own client, so this
+ * also shows no instance is stuck on a side that did not merge. Rounds of reads from every
+ * instance at once, every 500 ms, until they agree or `withinMs` passes. A round compares only
+ * the messages whose requests had been answered when it began, so a load still running does not
+ * make the instances differ.
+ */
+async function readsAgree(system: LocalSystem, load: WriteLoad, withinMs: number): Promise<Agreement> {
+  const t = Date.now();
+  for (;;) {
+    const answered = load.attempts.slice();
+    const settled = new Set(answered.map((a) => a.msg));
+    const acked = answered.filter((a) => a.status === 201).map((a) => a.msg);
+    const reads = await Promise.all(system.ports.logging.map((_, i) => instanceRead(system, i, load)));
+    const sets = reads.map((r) => (typeof r === 'string' ? r : [...new Set(r.filter((m) => settled.has(m)))].sort()));
+    const missing = sets.reduce((n, s) => n + (typeof s === 'string' ? acked.length : acked.filter((m) => !s.includes(m)).length), 0);
+    const first = JSON.stringify(sets[0]);
+    const counts = sets.map((s) => (typeof s === 'string' ? s : s.length));
+    const same = missing === 0 && sets.every((s) => typeof s !== 'string' && JSON.stringify(s) === first);
+    if (same || Date.now() - t >= withinMs) return { sameAfterMs: same ? Date.now() - t : null, counts, missing };
+    await sleep(500);
+  }
+}
+
+/** The note on an agreement, and whether it fails the run. */
+function agreementNote(a: Agreement, since: string, withinMs: number): { note: string; failed: boolean } {
+  if (a.sameAfterMs !== null && a.sameAfterMs <= withinMs) return { note: `every logging instance read the same ${a.counts[0]} messages ${seconds(a.sameAfterMs)} after ${since}`, failed: false };
+  const missing = a.missing ? `; ${a.missing} acknowledged missing from their reads` : '';
+  if (a.sameAfterMs !== null) return { note: `every logging instance read the same ${a.counts[0]} messages only ${seconds(a.sameAfterMs)} after ${since} (target ${seconds(withinMs)})`, failed: true };
+  return { note: `logging instances still read different sets ${seconds(withinMs)} after ${since}: ${a.counts.join(', ')}${missing}`, failed: true };
+}
+
+/**
+ * How many of `uuids` the cluster reached through `members` does not hold, asked of the members
+ * directly (getAll by key, 1,000 at a time), not through logging. A client told only the members
+ * of one side of a split learns its member list from that side and never connects to the other.
+ */
+async function absentFrom(system: LocalSystem, members: string[], uuids: string[]): Promise<number> {
+  const hz = await connect(members, system.clusterName, createLogger({ service: 'chaos', level: 'silent' }), 30_000);
+  try {
+    const map = await hz.getMap<string, unknown>(system.mapName);
+    let absent = 0;
+    for (let i = 0; i < uuids.length; i += 1_000) {
+      const chunk = uuids.slice(i, i + 1_000);
+      const found = new Set((await map.getAll(chunk)).map(([k]) => k));
+      absent += chunk.filter((u) => !found.has(u)).length;
+    }
+    return absent;
+  } finally {
+    await hz.shutdown();
+  }
+}
+
+/** The uuids of the writes `load` has had acknowledged so far. */
+const acknowledgedIds = (load: WriteLoad) => load.attempts.filter((a) => a.status === 201 && a.uuid).map((a) => a.uuid!);
+
+/** Within this long of one safe cluster, every logging instance must read the same messages (issue 23). */
+export const SAME_READS_WITHIN_MS = 5_000;
+/** Once both sides have seen a split, the larger side must acknowledge at least this share of writes. */
+export const MAJORITY_ACK_SHARE = 0.99;
 
 export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
   R1: {
@@ -366,35 +439,57 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
       const partition = new Partition();
       const cutAt = Date.now();
       partition.isolate(isolated, [left, right]);
-      let seenMs: number;
+      let seenAt = Infinity;
       let healedAt: number;
       let dropped: number;
+      let checked: number;
+      let notOnMajority: number;
       try {
         await waitFor(undefined, 'both sides to see the partition', async () => {
           const [a, b, c] = await memberViews(system);
           return b?.clusterSize === 1 && a?.clusterSize === 2 && c?.clusterSize === 2 ? true : undefined;
         }, 60_000, 200);
-        seenMs = Date.now() - cutAt;
+        seenAt = Date.now();
         await sleep(o.splitMs);
+        // Still cut: every write acknowledged so far must be on the larger side, read from its members
+        // directly. One that is not was acknowledged by the cut-off member alone.
+        const acked = acknowledgedIds(load);
+        checked = acked.length;
+        notOnMajority = await absentFrom(system, [left, right], acked);
       } finally {
         dropped = partition.droppedPackets();
         partition.heal();
         healedAt = Date.now();
       }
       const whole = await waitForWholeCluster(system, 'one cluster of three after the partition healed', 120_000).catch(() => null);
+      const agreement = whole === null ? undefined : await readsAgree(system, load, SAME_READS_WITHIN_MS);
       await sleep(o.afterMs);
       await load.stop();
-      const during = load.attempts.filter((a) => a.startedAt >= cutAt && a.startedAt < healedAt);
+      // Writes started once both sides had seen the split, and before the heal: the larger side's to take.
+      const split = load.attempts.filter((a) => a.startedAt >= seenAt && a.startedAt < healedAt);
+      const splitAcked = split.filter((a) => a.status === 201).length;
+      const majorityRefused = split.length > 0 && splitAcked < MAJORITY_ACK_SHARE * split.length;
       const notes = [
-        `both sides saw the split ${seconds(seenMs)} after the cut`,
+        `both sides saw the split ${seconds(seenAt - cutAt)} after the cut`,
+        `${splitAcked}/${split.length} writes acknowledged after both sides saw it`,
+        `${notOnMajority}/${checked} writes acknowledged by the cut-off member alone (not on the other two before the heal)`,
         whole === null ? 'the isolated member did NOT rejoin within 120 s' : `one cluster of three, safe, ${seconds(whole)} after the heal`,
-        `${during.filter((a) => a.status === 201).length}/${during.length} writes acknowledged during the partition`,
         `${dropped.toLocaleString('en-US')} packets between members dropped`,
       ];
-      const result = await account(system, load, { id: 'R9', fault: SCENARIOS.R9!.fault, recoveryMs: whole, notes }, (a) => a.status === 503 && a.startedAt + a.ms >= cutAt, 'during the partition');
-      const { same, counts } = await sameOnEveryInstance(system, load.prefix);
-      result.notes.push(same ? `every logging instance reads the same ${counts[0]} messages` : `logging instances read different sets: ${counts.join(', ')} messages`);
-      if (!same || whole === null) result.failed += 1;
+      const agreed = agreement && agreementNote(agreement, 'that', SAME_READS_WITHIN_MS);
+      if (agreed) notes.push(agreed.note);
+      // Refusals are expected from the cut until both sides have seen it (writes wait for backups
+      // that cannot come), and after it only within the 1 % the larger side may refuse.
+      const expected = (a: Attempt) =>
+        a.status === 503 && a.startedAt + a.ms >= cutAt && (a.startedAt < seenAt || (!majorityRefused && a.startedAt < healedAt));
+      const result = await account(system, load, { id: 'R9', fault: SCENARIOS.R9!.fault, recoveryMs: whole, notes }, expected, 'while the cut was not yet seen, or the larger side refused');
+      const absent = await absentFrom(system, system.memberAddresses, acknowledgedIds(load));
+      result.notes.push(`${absent} acknowledged missing from the cluster itself (asked by key)`);
+      const { same, counts } = await sameOnEveryInstance(system, load);
+      result.notes.push(same ? `after the load, every logging instance reads the same ${counts[0]} messages` : `after the load, logging instances read different sets: ${counts.join(', ')} messages`);
+      if (majorityRefused) result.notes.push(`FAILED: the larger side acknowledged under ${MAJORITY_ACK_SHARE * 100} % of writes`);
+      const failures = [!same, whole === null, !agreed || agreed.failed, majorityRefused, notOnMajority > 0, absent > 0];
+      result.failed += failures.filter(Boolean).length;
       return result;
     },
   },
@@ -409,16 +504,19 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
       await sleep(o.pauseMs);
       paused.kill('SIGCONT');
       const whole = await waitForWholeCluster(system, 'one cluster of three after SIGCONT', 120_000).catch(() => null);
+      const agreement = whole === null ? undefined : await readsAgree(system, load, SAME_READS_WITHIN_MS);
       await sleep(o.afterMs);
       await load.stop();
       const notes = [
         `paused ${seconds(o.pauseMs)}, from ${seconds(pausedAt - load.startedAt)} into the load`,
         whole === null ? 'the paused member did NOT rejoin within 120 s' : `one cluster of three, safe, ${seconds(whole)} after SIGCONT`,
       ];
+      const agreed = agreement && agreementNote(agreement, 'that', SAME_READS_WITHIN_MS);
+      if (agreed) notes.push(agreed.note);
       const result = await account(system, load, { id: 'R10', fault: SCENARIOS.R10!.fault, recoveryMs: whole, notes });
-      const { same, counts } = await sameOnEveryInstance(system, load.prefix);
-      result.notes.push(same ? `every logging instance reads the same ${counts[0]} messages` : `logging instances read different sets: ${counts.join(', ')} messages`);
-      if (!same || whole === null) result.failed += 1;
+      const { same, counts } = await sameOnEveryInstance(system, load);
+      result.notes.push(same ? `after the load, every logging instance reads the same ${counts[0]} messages` : `after the load, logging instances read different sets: ${counts.join(', ')} messages`);
+      result.failed += [!same, whole === null, !agreed || agreed.failed].filter(Boolean).length;
       return result;
     },
   },

@@ -1,3 +1,5 @@
+import { v7 as uuidv7 } from 'uuid';
+
 /**
  * A bounded, paced write load through the facade: `clients` concurrent loops post unique messages
  * (form bodies, as the lab's client) at about `ratePerSecond` until stopped or `maxMessages` is
@@ -10,6 +12,8 @@ export interface Attempt {
   /** HTTP status, or 0 when no answer came (refused, reset, timeout). */
   status: number;
   loggedBy?: string;
+  /** The id the facade gave the message (from a 201's body). */
+  uuid?: string;
 }
 
 export interface LoadOptions {
@@ -28,6 +32,11 @@ export class WriteLoad {
   private stopped = false;
   /** When the load began (epoch ms). */
   readonly startedAt = Date.now();
+  /**
+   * An id before every message of this load (ids are UUIDv7, creation-ordered; a second's margin
+   * for the facade's clock): `?after=` this reads the load's messages without the rest of the map.
+   */
+  readonly readAfter = uuidv7({ msecs: this.startedAt - 1_000 });
   private readonly done: Promise<void>;
   private readonly o: Required<LoadOptions>;
 
@@ -54,8 +63,9 @@ export class WriteLoad {
           signal: AbortSignal.timeout(this.o.timeoutMs),
         });
         attempt.status = res.status;
-        const body = (await res.json().catch(() => ({}))) as { loggedBy?: string };
+        const body = (await res.json().catch(() => ({}))) as { loggedBy?: string; message?: { uuid?: string } };
         attempt.loggedBy = body.loggedBy;
+        attempt.uuid = body.message?.uuid;
       } catch {
         attempt.status = 0;
       }

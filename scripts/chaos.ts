@@ -2,18 +2,28 @@
  * `npm run chaos`: starts the whole system on free loopback ports (beside any running `npm start`),
  * runs the fault scenarios R1–R10 under a paced write load, prints the table and writes the figures
  * to .run/chaos.json. Exits non-zero if any acknowledged message was lost or any request failed
- * unexpectedly. `npm run chaos -- R1 R2` runs a subset.
+ * unexpectedly. `npm run chaos -- R1 R2` runs a subset; `--repeat N` runs them N times over, on
+ * the same system, and fails if any run fails.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalSystem, freeSystemPorts } from '../local/system.js';
 import { REPO_ROOT } from '../local/hazelcast.js';
-import { SCENARIOS, formatTable, runChaos } from '../drills/faults.js';
+import { SCENARIOS, formatTable, runChaos, type ChaosResult } from '../drills/faults.js';
 import { PARTITION_HOSTS, partitionUnsupported } from '../drills/partition.js';
 
+const USAGE = 'usage: npm run chaos -- [R1 … R10] [--repeat N] [--logs DIR (every process\'s output, kept)]';
+
 async function main(): Promise<void> {
-  const ids = process.argv.slice(2).filter((a) => /^R\d+$/.test(a));
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeat: { type: 'string', default: '1' }, logs: { type: 'string' }, help: { type: 'boolean' } } });
+  const repeat = Number(values.repeat);
+  const ids = positionals;
+  if (values.help || !Number.isInteger(repeat) || repeat < 1 || ids.some((id) => !(id in SCENARIOS))) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(values.help ? 0 : 2);
+  }
   // R5 (every member down) last: it loses what is stored, on purpose.
   const order = (id: string) => (id === 'R5' ? Infinity : Number(id.slice(1)));
   let chosen = ids.length ? ids : Object.keys(SCENARIOS).sort((a, b) => order(a) - order(b));
@@ -27,6 +37,7 @@ async function main(): Promise<void> {
   const system = new LocalSystem({
     ports: await freeSystemPorts(),
     runDir: dir,
+    logDir: values.logs,
     clusterName: `lab-chaos-${process.pid}`,
     // Each member on its own loopback address, so R9 can cut the links between them.
     memberHosts: PARTITION_HOSTS,
@@ -42,7 +53,11 @@ async function main(): Promise<void> {
   try {
     process.stdout.write('starting three members and the services on free ports …\n');
     await system.start();
-    const results = await runChaos(system, chosen, { log: (l) => process.stdout.write(`  [${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${l}\n`) });
+    const results: ChaosResult[] = [];
+    for (let run = 1; run <= repeat; run++) {
+      const log = (l: string) => process.stdout.write(`  [${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s]${repeat > 1 ? ` run ${run}/${repeat}` : ''} ${l}\n`);
+      for (const r of await runChaos(system, chosen, { log })) results.push(repeat > 1 ? { ...r, id: `${r.id} #${run}` } : r);
+    }
     process.stdout.write(`\n${formatTable(results)}\n\n`);
     mkdirSync(join(REPO_ROOT, '.run'), { recursive: true });
     const out = join(REPO_ROOT, '.run', 'chaos.json');
@@ -50,6 +65,12 @@ async function main(): Promise<void> {
     process.stdout.write(`figures written to ${out}\n`);
     const bad = results.filter((r) => r.lost > 0 || r.failed > 0 || r.duplicates > 0);
     await stop();
+    if (repeat > 1) {
+      for (const id of chosen) {
+        const runs = results.filter((r) => r.id.startsWith(`${id} #`));
+        process.stdout.write(`${id}: ${runs.length - runs.filter((r) => bad.includes(r)).length} of ${runs.length} runs passed\n`);
+      }
+    }
     if (bad.length) {
       process.stdout.write(`FAILED: ${bad.map((r) => r.id).join(', ')}\n`);
       process.exit(1);

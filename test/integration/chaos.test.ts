@@ -8,8 +8,14 @@ import { expect } from 'chai';
 import type { LocalSystem } from '../../local/system.js';
 import { runChaos, type ChaosResult } from '../../drills/faults.js';
 import { createTestSystem, stopAll } from '../support/system.js';
-import { PARTITION_HOSTS, partitionUnsupported } from '../../drills/partition.js';
+import { PARTITION_HOSTS, Partition, partitionUnsupported } from '../../drills/partition.js';
 import { missingTool } from '../support/tools.js';
+import { start } from '../../services/logging/main.js';
+import { loadLoggingConfig } from '../../services/logging/config.js';
+import { newMessageId } from '../../lib/ids.js';
+import { eventually } from '../support/eventually.js';
+import { captureLogger } from '../support/fakes.js';
+import { get, postJson, type ClusterSummary } from '../support/http.js';
 
 describe('chaos under load (R1, R2, R3, R8, R9, R10, R5)', function () {
   this.timeout(300_000);
@@ -68,6 +74,39 @@ describe('chaos under load (R1, R2, R3, R8, R9, R10, R5)', function () {
     expect(r.recoveryMs, 'heal to one safe cluster of three').to.be.a('number').and.below(30_000);
     expect(r.notes.join()).to.match(/every logging instance reads the same \d+ messages/);
     expect(r.notes.join()).to.match(/[1-9][\d,]* packets between members dropped/);
+  });
+
+  it('a logging client that took the cut-off member for the cluster moves to the larger side, and takes writes again', async function () {
+    const why = partitionUnsupported();
+    if (why) missingTool(this, 'the partition test (a client left on the smaller side)', why);
+    const [left, isolated, right] = system.memberAddresses as [string, string, string];
+    // Told only the member about to be cut off, the client takes its member list from that member:
+    // after the cut, that list is the cut-off member alone (hazelcast/hazelcast#16732).
+    const { logger, lines } = captureLogger('logging');
+    const instance = await start(loadLoggingConfig({
+      PORT: '0',
+      INSTANCE_NAME: 'logging-on-the-cut-off-member',
+      HZ_CLUSTER_NAME: system.clusterName,
+      HZ_MEMBERS: isolated,
+      HZ_MEMBERS_PROBED: system.memberAddresses.join(','),
+      SHUTDOWN_TIMEOUT_MS: '3000',
+    }), logger);
+    const partition = new Partition();
+    const cluster = async () => (await get<ClusterSummary>(`${instance.url}/logging/cluster`)).body.members.map((m) => m.address).sort();
+    try {
+      await eventually(async () => expect(await cluster()).to.have.length(3), { timeoutMs: 30_000 });
+      partition.isolate(isolated, [left, right]);
+      await eventually(async () => {
+        const r = await postJson(`${instance.url}/logging`, { uuid: newMessageId(), msg: 'on the larger side' });
+        expect(r.status, JSON.stringify(r.body)).to.equal(201);
+      }, { timeoutMs: 60_000, intervalMs: 500 });
+      expect(await cluster()).to.deep.equal([left, right].sort());
+      expect(lines.map((l) => l.msg)).to.include('moved to a new Hazelcast client: the old one saw only the smaller side of a split');
+    } finally {
+      partition.heal();
+      await instance.stop();
+      await system.waitForCluster(3, 120_000);
+    }
   });
 
   it('R10: a member paused (SIGSTOP) for 14 s, past the heartbeat timeout, under load: nothing lost, no request failed, it rejoins within 30 s', async () => {
