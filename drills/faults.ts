@@ -263,9 +263,11 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
       const quorumAt = Date.now();
       await sleep(o.afterMs);
       await load.stop();
-      const alone = load.attempts.filter((a) => a.startedAt >= faultAt && a.startedAt < restartAt);
+      const alone = load.attempts.filter((a) => a.startedAt >= faultAt && a.startedAt < restartAt && a.status === 201);
+      const ackedAlone = alone.filter((a) => a.startedAt + a.ms < restartAt).length;
       const notes = [
-        `${alone.filter((a) => a.status === 201).length} writes acknowledged by the survivor before it knew it was alone`,
+        `${ackedAlone} writes sent after the kill acknowledged before the restart (the survivor's, before it knew it was alone)`,
+        `${alone.length - ackedAlone} sent while it was alone acknowledged after the restart (retried by the facade)`,
         `a second member back ${seconds(quorumAt - restartAt)} after its restart`,
         'recovery: the restart to the first acknowledged write',
       ];

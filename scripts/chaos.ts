@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void stop().then(() => process.exit(143)));
   const t0 = Date.now();
   try {
     process.stdout.write('starting three members and the services on free ports …\n');
