@@ -23,7 +23,7 @@ import { isUuid, newMessageId } from '../../lib/ids.js';
 import {
   CHART_DIR, helmRun, helmTemplate, objectsBySource, requireHelm, KUBE_VERSION, type K8sObject, type Rendering, type SetValues,
 } from './support/helm.js';
-import { COMPONENT, containersOf, envOf, followService, get, ofKind, podOf, pods } from './support/manifests.js';
+import { COMPONENT, configMapOf, containersOf, envOf, followService, get, memberConfigOf, ofKind, podOf, pods } from './support/manifests.js';
 import { SCHEMA_KUBERNETES_VERSION, validateAll } from './support/kube-schema.js';
 import { hardeningViolations, restrictedViolations } from './support/pod-security.js';
 import { mayConnect, releaseNamespace, type Endpoint } from './support/network.js';
@@ -80,16 +80,6 @@ const labelsOf = (release: string, component: string) => ({
 });
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-/** The ConfigMap of a component (the chart writes one each for hazelcast and config-server). */
-const configMapOf = (objects: K8sObject[], component: string): K8sObject => {
-  const found = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.[COMPONENT] === component);
-  if (found.length !== 1) throw new Error(`expected one ConfigMap of ${component}, found ${found.length}`);
-  return found[0]!;
-};
-const memberConfigOf = (objects: K8sObject[]) => {
-  const text: string = configMapOf(objects, 'hazelcast').data['hazelcast.yaml'];
-  return { text, config: parseYaml(text).hazelcast };
-};
 const hazelcastContainer = (objects: K8sObject[]) => podOf(objects, 'hazelcast').spec.containers[0];
 const isHelmTestHook = (o: K8sObject) => o.metadata.annotations?.['helm.sh/hook'] === 'test';
 
@@ -221,6 +211,14 @@ describe('Helm chart charts/lab (real helm)', function () {
       expect(off['split-brain-protection']).to.equal(undefined);
       expect(off.map.messages['split-brain-protection-ref']).to.equal(undefined);
       expect(off.map['messages-meta']['split-brain-protection-ref']).to.equal(undefined);
+    });
+
+    it('refuses a split-brain minimum above the member count, where no side could ever take a write', async () => {
+      const refused = await helmTemplate(helm, { set: { 'hazelcast.replicas': 1 } }).then(() => undefined, (err: Error) => err.message);
+      expect(refused).to.match(/hazelcast\.splitBrainProtection\.minimumMembers \(2\) is more than hazelcast\.replicas \(1\)/);
+      const lone = await helmTemplate(helm, { set: { 'hazelcast.replicas': 1, 'hazelcast.splitBrainProtection.enabled': false } });
+      expect(memberConfigOf(lone.objects).config['split-brain-protection']).to.equal(undefined);
+      await helmTemplate(helm, { set: { 'hazelcast.replicas': 2 } });
     });
 
     it('shuts members down gracefully, within a bound derived from terminationGracePeriodSeconds', async () => {

@@ -426,6 +426,9 @@ hazelcast:
           enabled: true
   {{- with $hz.splitBrainProtection }}
   {{- if .enabled }}
+  {{- if gt (int .minimumMembers) (int $hz.replicas) }}
+  {{- fail (printf "hazelcast.splitBrainProtection.minimumMembers (%d) is more than hazelcast.replicas (%d): no side could ever take a write (every one would be 503 STORE_MINORITY). Lower minimumMembers to a majority of replicas, or turn splitBrainProtection off for a single member" (int .minimumMembers) (int $hz.replicas)) }}
+  {{- end }}
   # A side of a split with fewer members than this refuses {{ .protectOn }} operations on the maps below.
   split-brain-protection:
     lab-majority:

@@ -1,7 +1,21 @@
 /** Reading rendered manifests: finding objects, their pods and containers, and following Services. */
+import { parse as parseYaml } from 'yaml';
 import type { K8sObject } from './helm.js';
 
 export const COMPONENT = 'app.kubernetes.io/component';
+
+/** The ConfigMap of a component (the chart writes one each for hazelcast and config-server). */
+export function configMapOf(objects: K8sObject[], component: string): K8sObject {
+  const found = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.[COMPONENT] === component);
+  if (found.length !== 1) throw new Error(`expected one ConfigMap of ${component}, found ${found.length}`);
+  return found[0]!;
+}
+
+/** The members' hazelcast.yaml as the chart renders it: its text, and its `hazelcast:` parsed. */
+export function memberConfigOf(objects: K8sObject[]): { text: string; config: any } {
+  const text: string = configMapOf(objects, 'hazelcast').data['hazelcast.yaml'];
+  return { text, config: parseYaml(text).hazelcast };
+}
 
 /** The object of a kind and name; throws naming what was there instead. */
 export function get(objects: K8sObject[], kind: string, name: string): K8sObject {
