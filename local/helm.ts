@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { helmBinary } from './kube/binaries.js';
 
 /** The Kubernetes version the chart is rendered for and validated against (kubernetes-models carries its 1.33.0 schema). */
 export const CHART_KUBE_VERSION = '1.33.0';
@@ -12,14 +13,15 @@ export const CHART_KUBE_VERSION = '1.33.0';
 const works = (cmd: string) => spawnSync(cmd, ['version', '--short'], { stdio: 'ignore' }).status === 0;
 
 /**
- * helm, looked for in order: $HELM, `helm` on PATH, then where `go install` puts it ($GOBIN, else
- * $(go env GOPATH)/bin).
+ * helm, looked for in order: $HELM, the project's own build (`npm run kube -- build`: helm with its
+ * release defaults, local/kube/binaries.ts), `helm` on PATH, then where `go install` puts it
+ * ($GOBIN, else $(go env GOPATH)/bin).
  * @returns the command to run, or undefined when there is none
  */
 export function findHelm(): string | undefined {
   const candidates: string[] = [];
   if (process.env.HELM) candidates.push(process.env.HELM);
-  candidates.push('helm');
+  candidates.push(helmBinary(), 'helm');
   const go = (name: string) => {
     const r = spawnSync('go', ['env', name], { encoding: 'utf8' });
     return r.status === 0 ? r.stdout.trim() : '';

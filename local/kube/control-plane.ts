@@ -176,12 +176,18 @@ export class ControlPlane {
   }
 }
 
+/**
+ * The kubeconfig's context: skaffold.yaml's `local-node` profile turns itself on for it (a name
+ * no other cluster of the user's is likely to have).
+ */
+export const KUBE_CONTEXT = 'lab-local';
+
 function kubeconfig(server: string, caFile: string, token: string): string {
   return [
     'apiVersion: v1',
     'kind: Config',
     'clusters:',
-    '- name: lab',
+    `- name: ${KUBE_CONTEXT}`,
     '  cluster:',
     `    server: ${server}`,
     `    certificate-authority: ${caFile}`,
@@ -190,9 +196,10 @@ function kubeconfig(server: string, caFile: string, token: string): string {
     '  user:',
     `    token: ${token}`,
     'contexts:',
-    '- name: lab',
-    '  context: {cluster: lab, user: lab-admin}',
-    'current-context: lab',
+    `- name: ${KUBE_CONTEXT}`,
+    // A namespace, as kind's and minikube's contexts have: skaffold's port-forward needs one named.
+    `  context: {cluster: ${KUBE_CONTEXT}, user: lab-admin, namespace: default}`,
+    `current-context: ${KUBE_CONTEXT}`,
     '',
   ].join('\n');
 }

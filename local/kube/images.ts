@@ -124,15 +124,17 @@ function nodeBaseFill(mnt: string, nodeVersion: string): void {
   sh('chroot', [mnt, 'useradd', '-u', '1000', '-g', 'node', '-s', '/bin/sh', '-m', 'node']);
 }
 
-/** The project's Dockerfile, unchanged. The build's npm trusts this machine's CA bundle, mounted for the build only. */
-function lab(log: (line: string) => void): void {
-  const image = labImage();
+/**
+ * The project's Dockerfile, unchanged, as `image`, from the sources in `context`. The build's npm
+ * trusts this machine's CA bundle, mounted for the build only.
+ */
+function lab(log: (line: string) => void, image = labImage(), context = REPO_ROOT): void {
   log(`building ${image} from the Dockerfile with buildah…`);
   const npmrc = join(DIR, 'build.npmrc');
   writeFileSync(npmrc, 'cafile=/run/lab-build/ca.crt\naudit=false\nfund=false\n');
   buildah('bud', '--pull=never', '--network', 'host', '--isolation', 'chroot', '--layers',
     '-v', '/etc/ssl/certs/ca-certificates.crt:/run/lab-build/ca.crt:ro', '-v', `${npmrc}:/root/.npmrc:ro`,
-    '-t', image, '-f', join(REPO_ROOT, 'Dockerfile'), REPO_ROOT);
+    '-t', image, '-f', join(context, 'Dockerfile'), context);
 }
 
 /** What the local Hazelcast image is made from, kept as its `lab.from` label: a changed source remakes it. */
@@ -186,6 +188,21 @@ export function buildImages(log: (line: string) => void = () => undefined): stri
     buildah('push', '-q', name, `docker-archive:${archive}:${name}`);
     return archive;
   });
+}
+
+/**
+ * skaffold's custom builder on the local node (skaffold.yaml, profile local-node): the Dockerfile
+ * in `context` (skaffold's $BUILD_CONTEXT) built as `image` (its $IMAGE, a name in the node's
+ * registry), then pushed there, where skaffold reads its digest and containerd pulls it.
+ * buildah's layer cache makes a rebuild after a source edit redo only the layers from the changed
+ * COPY on.
+ */
+export function buildAndPush(image: string, context: string, log: (line: string) => void = () => undefined): void {
+  mkdirSync(DIR, { recursive: true });
+  nodeBase(log);
+  lab(log, image, context);
+  log(`pushing ${image}…`);
+  buildah('push', '-q', '--tls-verify=false', image, `docker://${image}`);
 }
 
 /** Imports the archives into containerd at `socket` (namespace k8s.io, where the kubelet looks). */

@@ -1,24 +1,33 @@
 /**
- * `npm run kube -- up [--node]|down|build`: a real Kubernetes control plane on this machine (see
+ * `npm run kube -- up [--node]|down|build|image`: a real Kubernetes control plane on this machine (see
  * control-plane.ts), to install the chart against, and with `--node` a node that runs its pods.
  *  - `up` builds what is missing, starts etcd, kube-apiserver, kube-controller-manager and
  *    kube-scheduler on loopback, prints the KUBECONFIG to use, and runs until Ctrl+C or `down`;
  *    `--node` (root; Linux) adds containerd, kubelet, kube-proxy and CoreDNS (node.ts) and loads
  *    the images (images.ts: the lab image built from the Dockerfile, Hazelcast, pause);
  *  - `down` stops the one `up` started (from another terminal);
- *  - `build` only builds the binaries.
+ *  - `build [kubernetes|helm|skaffold]…` only builds binaries: all of them (Kubernetes' own and
+ *    CoreDNS, helm, skaffold), or those named;
+ *  - `image` builds the Dockerfile as $IMAGE and pushes it to the node's registry: skaffold's
+ *    custom builder in the local-node profile runs it (as `node dist/local/kube/main.js image`).
  * Exit codes: 0 done, 1 failed, 2 usage.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureKubeBinaries, kubeBinary, KUBE_DIR, KUBE_VERSION, missingControlPlaneTools, missingNodeTools } from './binaries.js';
+import {
+  ensureCoreDNS, ensureHelm, ensureKubeBinaries, ensureSkaffold, helmBinary, kubeBinary, KUBE_COMMANDS, KUBE_DIR, KUBE_VERSION,
+  missingControlPlaneTools, missingNodeTools, NODE_COMMANDS, skaffoldBinary,
+} from './binaries.js';
+import { buildAndPush } from './images.js';
+import { REGISTRY } from './node.js';
 import { startLocalKube, type LocalKube } from './cluster.js';
 import { isAlive } from '../listeners.js';
 import { waitUntil } from '../wait.js';
 
 const STATE = join(KUBE_DIR, 'control-plane.json');
-const USAGE = 'usage: npm run kube -- up [--node] | down | build\n';
+const USAGE = 'usage: npm run kube -- up [--node] | down | build [kubernetes|helm|skaffold]… | image (with $IMAGE)\n';
+const BUILDS = ['kubernetes', 'helm', 'skaffold'];
 
 async function up(withNode: boolean): Promise<void> {
   if (existsSync(STATE)) {
@@ -52,15 +61,29 @@ async function up(withNode: boolean): Promise<void> {
         : `Kubernetes ${await plane.serverVersion()} control plane is up at ${plane.server} (no node: Pods are admitted and stay Pending).`,
       '',
       `  export KUBECONFIG=${plane.kubeconfig}`,
-      `  export PATH=${join(KUBE_DIR, 'bin', KUBE_VERSION)}:$PATH     # its kubectl`,
+      `  export PATH=${[join(KUBE_DIR, 'bin', KUBE_VERSION), dirname(helmBinary()), dirname(skaffoldBinary())].join(':')}:$PATH     # kubectl, helm, skaffold (npm run kube -- build)`,
       '  kubectl create namespace lab && kubectl label namespace lab pod-security.kubernetes.io/enforce=restricted',
       `  helm install lab charts/lab -n lab${node ? ' --wait && helm test lab -n lab' : ''}`,
-      ...(node ? ['  kubectl -n lab port-forward svc/lab-facade 8080:8080     # then: npm run scenario -- --kubernetes --namespace lab'] : []),
+      ...(node ? [
+        '  kubectl -n lab port-forward svc/lab-facade 8080:8080     # then: npm run scenario -- --kubernetes --namespace lab',
+        `  skaffold dev     # or: the edit-build-deploy loop (profile local-node: buildah, the node's registry ${REGISTRY})`,
+      ] : []),
       '',
       'Ctrl+C (or npm run kube -- down) stops it.',
     ].join('\n'),
   );
   for (;;) await sleep(60_000);
+}
+
+/**
+ * skaffold's custom build: the Dockerfile in $BUILD_CONTEXT as $IMAGE, which must name the node's
+ * registry, where skaffold then reads the digest.
+ */
+function image(): void {
+  const { IMAGE: name, BUILD_CONTEXT: context } = process.env;
+  if (!name || !context) throw new Error('no $IMAGE or $BUILD_CONTEXT: skaffold sets them for a custom build (skaffold.yaml, profile local-node)');
+  if (!name.startsWith(`${REGISTRY}/`)) throw new Error(`$IMAGE is ${name}, not in the node's registry ${REGISTRY}`);
+  buildAndPush(name, context, (line) => console.log(line));
 }
 
 async function down(): Promise<void> {
@@ -83,16 +106,25 @@ async function down(): Promise<void> {
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   const withNode = rest[0] === '--node' && command === 'up';
-  if (rest.length > (withNode ? 1 : 0) || !['up', 'down', 'build'].includes(command ?? '')) {
+  const builds = command === 'build' ? (rest.length ? rest : BUILDS) : [];
+  const usage = command === 'build' ? builds.some((b) => !BUILDS.includes(b)) : rest.length > (withNode ? 1 : 0);
+  if (usage || !['up', 'down', 'build', 'image'].includes(command ?? '')) {
     process.stderr.write(USAGE);
     process.exit(2);
   }
   try {
     if (command === 'up') await up(withNode);
     else if (command === 'down') await down();
+    else if (command === 'image') image();
     else {
-      await ensureKubeBinaries((line) => console.log(line));
-      console.log(`binaries ${KUBE_VERSION}: ${kubeBinary('kube-apiserver').replace(/kube-apiserver$/, '')}`);
+      const log = (line: string) => console.log(line);
+      if (builds.includes('kubernetes')) {
+        await ensureKubeBinaries(log, [...KUBE_COMMANDS, ...NODE_COMMANDS]);
+        await ensureCoreDNS(log);
+        console.log(`kubernetes ${KUBE_VERSION}: ${kubeBinary('kube-apiserver').replace(/kube-apiserver$/, '')}`);
+      }
+      if (builds.includes('helm')) console.log(`helm: ${await ensureHelm(log)}`);
+      if (builds.includes('skaffold')) console.log(`skaffold: ${await ensureSkaffold(log)}`);
     }
   } catch (err) {
     process.stderr.write(`kube ${command}: ${(err as Error).message}\n`);

@@ -13,14 +13,23 @@ import { join } from 'node:path';
 import { ManagedProcess, waitFor, type LineHandler } from '../processes.js';
 import { REPO_ROOT } from '../hazelcast.js';
 import { KUBE_DIR, corednsBinary, kubeBinary } from './binaries.js';
-import { SERVICE_CIDR, type ControlPlane } from './control-plane.js';
+import { KUBE_CONTEXT, SERVICE_CIDR, type ControlPlane } from './control-plane.js';
 import { PAUSE_IMAGE } from './images.js';
 import { sh } from './shell.js';
+import { isPortFree } from '../ports.js';
 
 export const NODE_NAME = 'lab-node';
 export const BRIDGE = 'lab0';
 export const POD_CIDR = '10.244.0.0/16';
 const POD_SUBNET = '10.244.0.0/24';
+/**
+ * The node's image registry (Debian's docker-registry), on loopback: skaffold's local-node profile
+ * pushes what it builds here, and containerd pulls it from here (skaffold.yaml names it; a test
+ * keeps the two equal). It holds only what was pushed since the node started.
+ */
+export const REGISTRY = 'localhost:5001';
+const REGISTRY_ADDRESS = '127.0.0.1:5001';
+
 /** The bridge's own address: the pods' gateway, CoreDNS, and the kubelet's (and node's) address. */
 export const BRIDGE_IP = '10.244.0.1';
 const GUARD = 'LAB-NODE-GUARD';
@@ -84,6 +93,21 @@ export function guardCounters(): number[] {
   return out.map((line) => Number(line.trim().split(/\s+/)[0]));
 }
 
+/** docker-registry's configuration: loopback only, storage in the node's folder, no other source. */
+function registryConfig(storage: string): string {
+  return `version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: ${storage}
+  delete:
+    enabled: true
+http:
+  addr: ${REGISTRY_ADDRESS}
+`;
+}
+
 export class LocalNode {
   readonly dir = join(KUBE_DIR, 'node');
   readonly socket = join(this.dir, 'containerd.sock');
@@ -97,14 +121,18 @@ export class LocalNode {
     private readonly onLine?: LineHandler,
   ) {}
 
-  /** Starts containerd (and waits for its socket); images are imported next, then start(). */
+  /** Starts the registry and containerd (and waits for both); images are imported next, then start(). */
   async startRuntime(): Promise<void> {
     rmSync(this.dir, { recursive: true, force: true });
-    for (const d of ['containerd', 'cni', 'kubelet', 'pki']) mkdirSync(join(this.dir, d), { recursive: true });
+    for (const d of ['containerd', 'cni', 'kubelet', 'pki', 'registry']) mkdirSync(join(this.dir, d), { recursive: true });
+    if (!(await isPortFree(Number(REGISTRY_ADDRESS.split(':')[1])))) throw new Error(`${REGISTRY_ADDRESS}, the node's image registry, is taken`);
+    writeFileSync(join(this.dir, 'registry', 'config.yml'), registryConfig(join(this.dir, 'registry', 'storage')));
+    const registry = this.spawn('registry', 'docker-registry', ['serve', join(this.dir, 'registry', 'config.yml')]);
     writeFileSync(join(this.dir, 'containerd', 'config.toml'), this.containerdConfig());
     writeFileSync(join(this.dir, 'cni', '10-lab.conflist'), JSON.stringify(cniConfig(), null, 2));
     const containerd = this.spawn('containerd', 'containerd', ['--config', join(this.dir, 'containerd', 'config.toml')]);
     await waitFor(containerd, 'containerd to serve', async () => (existsSync(this.socket) && sh('ctr', ['-a', this.socket, 'version'], { allowFail: true }).ok ? true : undefined), 60_000);
+    await waitFor(registry, 'the image registry to serve', async () => ((await fetch(`http://${REGISTRY_ADDRESS}/v2/`).catch(() => undefined))?.status === 200 ? true : undefined), 30_000);
   }
 
   /** The bridge, forwarding, the guard, CoreDNS, kube-proxy and the kubelet; waits until the node is Ready. */
@@ -201,6 +229,9 @@ state = "${d}/containerd/state"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "${d}/cni"
+  # The node's own registry, over plain HTTP on loopback.
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."${REGISTRY}"]
+    endpoint = ["http://${REGISTRY_ADDRESS}"]
 `;
   }
 
@@ -253,7 +284,7 @@ function corefile(kubeconfig: string): string {
   return `cluster.local:53 in-addr.arpa:53 {
     bind ${BRIDGE_IP}
     kubernetes cluster.local in-addr.arpa {
-        kubeconfig ${kubeconfig} lab
+        kubeconfig ${kubeconfig} ${KUBE_CONTEXT}
         pods insecure
     }
     cache 5

@@ -4,16 +4,18 @@
  * `helm template`.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT } from '../../local/hazelcast.js';
-import { get, podOf } from './support/manifests.js';
+import { get, memberConfigOf, podOf } from './support/manifests.js';
 import { helmTemplate, parseManifests, requireHelm, type SetValues } from './support/helm.js';
 import { SCHEMA_KUBERNETES_VERSION } from './support/kube-schema.js';
+import { KUBE_CONTEXT } from '../../local/kube/control-plane.js';
+import { REGISTRY } from '../../local/kube/node.js';
 import { skaffoldSchema } from './support/skaffold-schema.js';
 
 const run = promisify(execFile);
@@ -66,6 +68,25 @@ describe('skaffold.yaml', () => {
     });
   });
 
+  it('on the local node, builds with buildah into the node\'s registry and pins the image by digest (profile local-node, on for its kube context)', () => {
+    const profile = skaffold.profiles.find((p: any) => p.name === 'local-node');
+    expect(profile.activation).to.deep.equal([{ kubeContext: KUBE_CONTEXT }]);
+    const config = applyPatches(skaffold, profile.patches);
+    const [artifact] = config.build.artifacts;
+    expect(artifact.image).to.equal(`${REGISTRY}/lab`);
+    expect(artifact.custom.buildCommand).to.equal('node dist/local/kube/main.js image');
+    // What it watches: the Dockerfile, its .dockerignore and every source its COPY lines take from the context.
+    const copied = [...readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+    const sources = copied.map((c) => (statSync(join(REPO_ROOT, c)).isDirectory() ? `${c}/**` : c));
+    expect([...artifact.custom.dependencies.paths].sort()).to.deep.equal(['Dockerfile', '.dockerignore', ...sources].sort());
+    expect(config.build.local.push, 'skaffold reads the digest from the registry').to.equal(true);
+    // The names skaffold gives an image's values: every character outside [A-Za-z0-9_] an underscore.
+    const key = artifact.image.replace(/[./:-]/g, '_');
+    expect(config.deploy.helm.releases[0].setValueTemplates).to.deep.equal({
+      'image.repository': `{{.IMAGE_REPO_${key}}}`, 'image.tag': `{{.IMAGE_TAG_${key}}}`, 'image.digest': `{{.IMAGE_DIGEST_${key}}}`,
+    });
+  });
+
   describe('against the chart (real helm)', function () {
     let helm: string;
     before(function () {
@@ -94,9 +115,15 @@ describe('skaffold.yaml', () => {
       const objects = await renderWith(applyPatches(skaffold, fast.patches));
       expect(podOf(objects, 'hazelcast').owner.spec.replicas).to.equal(1);
       expect(podOf(objects, 'logging').owner.spec.replicas).to.equal(1);
+      // One member cannot be the smaller side of anything: with split-brain protection asking for 2,
+      // it would refuse every write.
+      expect(memberConfigOf(objects).config['split-brain-protection']).to.equal(undefined);
       for (const profile of skaffold.profiles) await renderWith(applyPatches(skaffold, profile.patches ?? []));
       const plain = await renderWith(skaffold);
       expect(podOf(plain, 'facade').spec.containers[0].image).to.equal('lab:a1b2c3d4');
+      // The loop's rollouts: readiness every second; every profile keeps the base's values.
+      expect(podOf(plain, 'logging').spec.containers[0].readinessProbe.periodSeconds).to.equal(1);
+      expect(podOf(objects, 'logging').spec.containers[0].readinessProbe.periodSeconds).to.equal(1);
     });
   });
 });

@@ -39,7 +39,7 @@ export function requireHelm(ctx: Mocha.Context): string {
   return missingTool(
     ctx,
     'chart tests',
-    'helm v3 not found ($HELM, PATH, $(go env GOBIN) or $(go env GOPATH)/bin); install it with `go install helm.sh/helm/v3/cmd/helm@v3.22.0`',
+    'helm v3 not found ($HELM, .kube/bin, PATH, $(go env GOBIN) or $(go env GOPATH)/bin); build it with `npm run kube -- build helm`',
   );
 }
 
