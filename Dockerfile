@@ -6,25 +6,31 @@
 # Node's LTS line, pinned to a release; bump it deliberately (a digest may be appended to pin the bytes).
 ARG NODE_IMAGE=node:24.21.0-slim
 
-# ---- build: every dependency, the TypeScript compile, then only production dependencies kept
-FROM ${NODE_IMAGE} AS build
+# ---- deps: every dependency, from the manifest and lockfile alone, so a source edit reuses it
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: the `prepare` script would build before the sources are here.
 RUN npm ci --ignore-scripts --no-audit --no-fund
+
+# ---- prod-deps: production dependencies only; also reused after a source edit
+FROM deps AS prod-deps
+RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
+# ---- build: the TypeScript compile, the only step a source edit redoes
+FROM deps AS build
 COPY tsconfig.json ./
 COPY bin ./bin
 COPY lib ./lib
 COPY services ./services
 RUN npm run build
-RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- runtime: Node, production dependencies and the compiled services; nothing else
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /app/package.json ./package.json
-COPY --from=build /app/node_modules ./node_modules
+COPY --from=deps /app/package.json ./package.json
+COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/bin ./dist/bin
 COPY --from=build /app/dist/lib ./dist/lib
 COPY --from=build /app/dist/services ./dist/services

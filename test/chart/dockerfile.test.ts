@@ -11,7 +11,7 @@ import { REPO_ROOT } from '../../local/hazelcast.js';
 import { ManagedProcess, probeHttp, waitFor } from '../../local/processes.js';
 import { SERVICES } from '../../services/index.js';
 import { freePorts } from '../support/ports.js';
-import { execForm, isIgnored, last, makeBuildContext, parseDockerfile, parseDockerignore, replay, substitute, type Dockerfile, type ReplayedStage } from './support/dockerfile.js';
+import { baseImage, execForm, isIgnored, last, makeBuildContext, parseDockerfile, parseDockerignore, replay, type Dockerfile, type Stage, type ReplayedStage } from './support/dockerfile.js';
 
 const DOCKERFILE = join(REPO_ROOT, 'Dockerfile');
 
@@ -51,11 +51,24 @@ describe('the Dockerfile, replayed without an engine', function () {
   it('is multi-stage, on a Node LTS slim base pinned to a release, for both the build and the runtime', () => {
     expect(dockerfile.stages.length).to.be.at.least(2);
     for (const stage of dockerfile.stages) {
-      const image = substitute(stage.from, dockerfile.globalArgs);
+      const image = baseImage(dockerfile, stage);
       const m = /^node:(\d+)\.(\d+)\.(\d+)-([a-z]+-)?slim(@sha256:[a-f0-9]{64})?$/.exec(image);
       expect(m, `${stage.name} is FROM ${image}`).to.not.equal(null);
       expect(Number(m![1]) % 2, 'an even major: an LTS line').to.equal(0);
     }
+  });
+
+  it("takes its dependencies from the manifest and lockfile alone, so a source edit rebuilds only the compile (skaffold dev's loop)", () => {
+    const stage = (name: string) => dockerfile.stages.find((s) => s.name === name)!;
+    // Every file a stage and the stages it is FROM copy in from the build context.
+    const contextInputs = (s: Stage): string[] => [
+      ...(dockerfile.stages.some((p) => p.name === s.from) ? contextInputs(stage(s.from)) : []),
+      ...s.instructions.filter((i) => i.keyword === 'COPY' && !i.flags.from).flatMap((i) => i.args.split(/\s+/).slice(0, -1)),
+    ];
+    const runtimeStage = dockerfile.stages.at(-1)!;
+    const modules = runtimeStage.instructions.find((i) => i.keyword === 'COPY' && /\/node_modules\s/.test(i.args));
+    expect(modules?.flags.from, 'node_modules copied from an earlier stage').to.be.a('string');
+    expect(contextInputs(stage(modules!.flags.from!))).to.have.members(['package.json', 'package-lock.json']);
   });
 
   it('runs as a non-root user given by number, with an exec-form ENTRYPOINT so SIGTERM reaches node', () => {

@@ -1,7 +1,8 @@
 /**
  * Replaying a Dockerfile without a container engine: its instructions parsed, the build context
  * made from the repository with .dockerignore applied, and each stage's COPY and RUN steps
- * carried out in a directory standing for that stage's filesystem. The base image's own tools
+ * carried out in a directory standing for that stage's filesystem (a stage FROM an earlier one
+ * starts from a copy of it). The base image's own tools
  * (node, npm, sh) are the machine's.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -68,6 +69,12 @@ export function parseDockerfile(text: string): Dockerfile {
     }
   }
   return { globalArgs, stages };
+}
+
+/** The image a stage is built on: its own FROM, or, for a stage FROM an earlier one, that stage's. */
+export function baseImage(file: Dockerfile, stage: Stage): string {
+  const parent = file.stages.find((s) => s.name === stage.from && s !== stage);
+  return parent ? baseImage(file, parent) : substitute(stage.from, file.globalArgs);
 }
 
 /** `${NAME}` and `$NAME` replaced from `vars`. */
@@ -199,6 +206,12 @@ export async function replay(
     const root = join(workspace, 'stages', stage.name);
     mkdirSync(root, { recursive: true });
     const state: ReplayedStage = { stage, root, workdir: '/', env: {}, user: undefined };
+    // FROM an earlier stage: its filesystem, WORKDIR, ENV and USER carry on.
+    const parent = done.find((d) => d.stage.name === stage.from);
+    if (parent) {
+      cpSync(parent.root, root, { recursive: true, verbatimSymlinks: true });
+      Object.assign(state, { workdir: parent.workdir, env: { ...parent.env }, user: parent.user });
+    }
     const args: Record<string, string> = { ...file.globalArgs };
     for (const ins of stage.instructions) {
       const vars = { ...args, ...state.env };
