@@ -154,8 +154,8 @@ export interface MemberOptions {
 
 /**
  * Heap of a local member (npm start, tests, bench): room for 1,000,000 messages with backup-count 2
- * and headroom. Each member holds every entry; measured at about 390 bytes a message of 32
- * characters (docs/capacity.md), so a million take about 40 % of it. Only what is used is committed.
+ * and headroom. Each member holds every entry; measured at about 417 bytes a message of 32
+ * characters (docs/reads-and-capacity.md), so a million take about 40 % of it. Only what is used is committed.
  */
 export const MEMBER_HEAP_MB = 1024;
 

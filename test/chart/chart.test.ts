@@ -257,8 +257,8 @@ describe('Helm chart charts/lab (real helm)', function () {
       const heapMb = (mi * percent) / 100;
       const capacityMb = Number(envOf(podOf(objects, 'logging').spec.containers[0]).STORE_CAPACITY_MB);
       expect(capacityMb / heapMb).to.be.within(0.4, 0.65);
-      // docs/capacity.md: about 390 bytes a message on each member; a million with room to spare.
-      expect((1_000_000 * 390) / 1048576 / heapMb).to.be.below(0.45);
+      // docs/reads-and-capacity.md: about 417 bytes a message on each member; a million with room to spare.
+      expect((1_000_000 * 417) / 1048576 / heapMb).to.be.below(0.45);
     });
 
     it('prefers one member per node and lets at most one member be disrupted', () => {

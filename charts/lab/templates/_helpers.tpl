@@ -454,7 +454,7 @@ hazelcast:
       # INDEX-ONLY, grew the heap by about 40 % after the first full read of a million).
       cache-deserialized-values: NEVER
       # Values are JSON and no query reads inside them, so members keep no parsed description
-      # of each value: 411 instead of 724 bytes a message at a million (docs/capacity.md).
+      # of each value: 417 instead of 724 bytes a message at a million (docs/reads-and-capacity.md).
       metadata-policy: "OFF"
       # Keys are UUIDv7 strings, so key order is creation order: reads walk this index in key
       # windows, each an O(window) range scan, never the whole map.
