@@ -49,10 +49,6 @@ function m2Path(group: string, artifact: string, version: string, type = 'jar', 
   return join(homedir(), '.m2', 'repository', ...group.split('.'), artifact, version, file);
 }
 
-export function jarPath(version = HAZELCAST_VERSION): string {
-  return m2Path('com.hazelcast', 'hazelcast', version);
-}
-
 /** Returns an artifact from ~/.m2, fetching it with Maven first if needed. @throws PrerequisiteError */
 function ensureMavenArtifact(
   what: string, group: string, artifact: string, version: string, log: (line: string) => void, type = 'jar', classifier = '',
