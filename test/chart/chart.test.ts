@@ -974,8 +974,8 @@ describe('Helm chart charts/lab (real helm)', function () {
       expect(open).to.deep.equal([]);
     });
 
-    it('prints the exact port-forward and curl commands in NOTES.txt', async () => {
-      // NOTES.txt is rendered by `helm install` only; render it here through a template in a copy of the chart.
+    /** NOTES.txt as `helm install` would print it: rendered through a template in a copy of the chart (helm template leaves it out). */
+    async function renderNotes(namespace: string, set: SetValues = {}): Promise<string> {
       const dir = mkdtempSync(join(tmpdir(), 'lab-notes-'));
       try {
         const chartDir = join(dir, 'lab');
@@ -986,15 +986,26 @@ describe('Helm chart charts/lab (real helm)', function () {
           join(chartDir, 'templates', 'notes-probe.yaml'),
           `{{- define "notes-probe" -}}\n${notes}\n{{- end -}}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "notes-probe" . | quote }}\n`,
         );
-        const { objects } = await helmTemplate(helm, { chartDir, namespace: 'shop' });
-        const text: string = get(objects, 'ConfigMap', 'notes').data.notes;
-        expect(text).to.include('kubectl --namespace shop port-forward svc/lab-facade 8080:8080');
-        expect(text).to.include("curl -i -X POST --data-urlencode 'msg=msg1' http://localhost:8080/facade");
-        expect(text).to.include('curl -s http://localhost:8080/facade');
-        expect(text).to.include('helm test lab --namespace shop');
+        const { objects } = await helmTemplate(helm, { chartDir, namespace, set });
+        return get(objects, 'ConfigMap', 'notes').data.notes;
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    }
+
+    it('prints the exact port-forward and curl commands in NOTES.txt', async () => {
+      const text = await renderNotes('shop');
+      expect(text).to.include('kubectl --namespace shop port-forward svc/lab-facade 8080:8080');
+      expect(text).to.include("curl -i -X POST --data-urlencode 'msg=msg1' http://localhost:8080/facade");
+      expect(text).to.include('curl -s http://localhost:8080/facade');
+      expect(text).to.include('helm test lab --namespace shop');
+      expect(text).to.include('3 logging pods');
+    });
+
+    it("counts logging's pods in NOTES.txt by the autoscaler's bounds when it is on", async () => {
+      const text = await renderNotes('shop', { 'logging.autoscaling.enabled': true, 'logging.autoscaling.minReplicas': 2, 'logging.autoscaling.maxReplicas': 6 });
+      expect(text).to.include('2 to 6 logging pods (autoscaled)');
+      expect(text).to.not.include('3 logging pods');
     });
   });
 });

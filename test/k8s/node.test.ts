@@ -130,7 +130,7 @@ describe('the chart on a real node: pods running', function () {
     const before = JSON.parse((await kubectl('get', 'statefulset', 'lab-hazelcast', '-n', NS, '-o', 'json')).stdout).status.updateRevision;
     const rollStart = Date.now();
     // A member configuration change: its checksum rolls the StatefulSet, one member at a time.
-    await helmOk('upgrade', 'lab', CHART_DIR, '-n', NS, '--reuse-values', '--set', 'hazelcast.maxNoHeartbeatSeconds=25');
+    await helmOk('upgrade', 'lab', CHART_DIR, '-n', NS, '--reset-then-reuse-values', '--set', 'hazelcast.maxNoHeartbeatSeconds=25');
     await kubectl('rollout', 'status', '-n', NS, 'statefulset/lab-hazelcast', '--timeout=10m');
     const sts = JSON.parse((await kubectl('get', 'statefulset', 'lab-hazelcast', '-n', NS, '-o', 'json')).stdout);
     expect(sts.status.updateRevision).to.not.equal(before);
