@@ -218,7 +218,14 @@ describe('skaffold dev on the local node', function () {
       `      save to serving ${seconds(served - savedAt)}: noticed after ${seconds(noticed - savedAt)}, building from ${seconds(building - savedAt)}, build ${seconds(pushing - building)}, `
       + `push ${seconds(built - pushing)}, deploy and rollout ${seconds(served - built)} (stabilizing from ${seconds(stable - savedAt)})\n`,
     );
-    const listed = new Set(((await (await fetch(`${facade}/facade/messages`)).json()) as { messages: { uuid: string }[] }).messages.map((m) => m.uuid));
+    // Every pod of the lab image was replaced; the read may answer 503 for a moment while the new
+    // facade learns the new logging pods (a CI run saw one), so it is asked again for up to 30 s.
+    const listed = await eventually(async () => {
+      const res = await fetch(`${facade}/facade/messages`, { signal: AbortSignal.timeout(10_000) });
+      const body = (await res.json()) as { messages?: { uuid: string }[] };
+      expect(res.status, JSON.stringify(body).slice(0, 500)).to.equal(200);
+      return new Set(body.messages!.map((m) => m.uuid));
+    }, { timeoutMs: 30_000, intervalMs: 500 });
     expect(stored.filter((u) => !listed.has(u)), 'stored before the edit, missing after it').to.deep.equal([]);
   });
 
