@@ -9,7 +9,6 @@
 import { expect } from 'chai';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { REPO_ROOT } from '../../local/hazelcast.js';
@@ -22,6 +21,7 @@ import type { ClusterView } from '../../services/facade/cluster-view.js';
 import { CHART_DIR, findHelm } from '../chart/support/helm.js';
 import { eventually } from '../support/eventually.js';
 import { missingTool } from '../support/tools.js';
+import { scenarioAsOperator } from './support/scenario.js';
 
 /** A Pod as kubectl prints it: the fields these tests read. */
 interface Pod {
@@ -149,20 +149,8 @@ describe('the chart on a real node: pods running', function () {
   });
 
   it("passes the lab's five steps through port-forward, deleting a member pod and a logging pod twice", async () => {
-    const kubectlDir = kubeBinary('kubectl').replace(/\/kubectl$/, '');
-    const env = { ...plane!.env(), PATH: `${kubectlDir}:${process.env.PATH}` };
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'drills', 'scenario.js'), '--facade', facade, '--kubernetes', '--namespace', NS, '--wait-timeout', '300'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    const asked: string[] = [];
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      // The person at the keyboard: run each kubectl delete the scenario asks for.
-      if (/^\s*kubectl -n lab delete/.test(line)) {
-        asked.push(line.trim());
-        spawn('sh', ['-c', line.trim()], { env, stdio: 'ignore' });
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    // The person at the keyboard: each kubectl delete the scenario asks for is run.
+    const { code, stdout, asked } = await scenarioAsOperator(facade, NS, plane!.env());
     mkdirSync(join(REPO_ROOT, '.run'), { recursive: true });
     writeFileSync(join(REPO_ROOT, '.run', 'scenario-kubernetes.txt'), stdout);
     expect(code, stdout).to.equal(0);

@@ -29,6 +29,7 @@ import { REGISTRY } from '../../local/kube/node.js';
 import { findHelm } from '../chart/support/helm.js';
 import { eventually } from '../support/eventually.js';
 import { missingTool } from '../support/tools.js';
+import { scenarioAsOperator } from './support/scenario.js';
 
 const run = promisify(execFile);
 /** The image skaffold.yaml's local-node profile builds, as a pattern (registry from local/kube/node.ts). */
@@ -175,16 +176,7 @@ describe('skaffold dev on the local node', function () {
   });
 
   it("passes the lab's five steps through the forward", async () => {
-    const kubectlDir = dirname(kubeBinary('kubectl'));
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'drills', 'scenario.js'), '--facade', facade, '--kubernetes', '--namespace', 'default', '--wait-timeout', '300'], {
-      env: { ...env, PATH: `${kubectlDir}:${process.env.PATH}` }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      if (/^\s*kubectl -n default delete/.test(line)) spawn('sh', ['-c', line.trim()], { env: { ...env, PATH: `${kubectlDir}:${process.env.PATH}` }, stdio: 'ignore' });
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    const { code, stdout } = await scenarioAsOperator(facade, 'default', env);
     expect(code, stdout).to.equal(0);
     expect(stdout).to.include('Result: all 5 steps passed.');
   });
