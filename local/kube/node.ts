@@ -27,8 +27,9 @@ const POD_SUBNET = '10.244.0.0/24';
  * pushes what it builds here, and containerd pulls it from here (skaffold.yaml names it; a test
  * keeps the two equal). It holds only what was pushed since the node started.
  */
-export const REGISTRY = 'localhost:5001';
-const REGISTRY_ADDRESS = '127.0.0.1:5001';
+const REGISTRY_PORT = 5001;
+export const REGISTRY = `localhost:${REGISTRY_PORT}`;
+const REGISTRY_ADDRESS = `127.0.0.1:${REGISTRY_PORT}`;
 
 /** The bridge's own address: the pods' gateway, CoreDNS, and the kubelet's (and node's) address. */
 export const BRIDGE_IP = '10.244.0.1';
@@ -125,7 +126,7 @@ export class LocalNode {
   async startRuntime(): Promise<void> {
     rmSync(this.dir, { recursive: true, force: true });
     for (const d of ['containerd', 'cni', 'kubelet', 'pki', 'registry']) mkdirSync(join(this.dir, d), { recursive: true });
-    if (!(await isPortFree(Number(REGISTRY_ADDRESS.split(':')[1])))) throw new Error(`${REGISTRY_ADDRESS}, the node's image registry, is taken`);
+    if (!(await isPortFree(REGISTRY_PORT))) throw new Error(`${REGISTRY_ADDRESS}, the node's image registry, is taken`);
     writeFileSync(join(this.dir, 'registry', 'config.yml'), registryConfig(join(this.dir, 'registry', 'storage')));
     const registry = this.spawn('registry', 'docker-registry', ['serve', join(this.dir, 'registry', 'config.yml')]);
     writeFileSync(join(this.dir, 'containerd', 'config.toml'), this.containerdConfig());

@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT } from '../../local/hazelcast.js';
+import { parseDockerfile } from './support/dockerfile.js';
 import { get, memberConfigOf, podOf } from './support/manifests.js';
 import { helmTemplate, parseManifests, requireHelm, type SetValues } from './support/helm.js';
 import { SCHEMA_KUBERNETES_VERSION } from './support/kube-schema.js';
@@ -76,7 +77,10 @@ describe('skaffold.yaml', () => {
     expect(artifact.image).to.equal(`${REGISTRY}/lab`);
     expect(artifact.custom.buildCommand).to.equal('node dist/local/kube/main.js image');
     // What it watches: the Dockerfile, its .dockerignore and every source its COPY lines take from the context.
-    const copied = [...readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+    const copied = parseDockerfile(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')).stages
+      .flatMap((stage) => stage.instructions)
+      .filter((i) => i.keyword === 'COPY' && !i.flags.from)
+      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
     const sources = copied.map((c) => (statSync(join(REPO_ROOT, c)).isDirectory() ? `${c}/**` : c));
     expect([...artifact.custom.dependencies.paths].sort()).to.deep.equal(['Dockerfile', '.dockerignore', ...sources].sort());
     expect(config.build.local.push, 'skaffold reads the digest from the registry').to.equal(true);
