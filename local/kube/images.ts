@@ -205,15 +205,17 @@ export function buildAndPush(image: string, context: string, log: (line: string)
   buildah('push', '-q', '--tls-verify=false', image, `docker://${image}`);
 }
 
-/** Imports the archives into containerd at `socket` (namespace k8s.io, where the kubelet looks). */
-export async function importImages(socket: string, archives: string[]): Promise<void> {
+/** Imports the archives into each containerd (namespace k8s.io, where the kubelet looks), then removes them. */
+export async function importImages(sockets: string[], archives: string[]): Promise<void> {
   for (const archive of archives) {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn('ctr', ['-a', socket, '-n', 'k8s.io', 'images', 'import', archive], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      child.stderr.on('data', (d) => (err += d));
-      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ctr images import ${archive}: ${err.trim()}`))));
-    });
+    for (const socket of sockets) {
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn('ctr', ['-a', socket, '-n', 'k8s.io', 'images', 'import', archive], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (d) => (err += d));
+        child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ctr images import ${archive}: ${err.trim()}`))));
+      });
+    }
     rmSync(archive, { force: true });
   }
 }

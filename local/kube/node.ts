@@ -27,7 +27,7 @@ const POD_SUBNET = '10.244.0.0/24';
  * pushes what it builds here, and containerd pulls it from here (skaffold.yaml names it; a test
  * keeps the two equal). It holds only what was pushed since the node started.
  */
-const REGISTRY_PORT = 5001;
+export const REGISTRY_PORT = 5001;
 export const REGISTRY = `localhost:${REGISTRY_PORT}`;
 const REGISTRY_ADDRESS = `127.0.0.1:${REGISTRY_PORT}`;
 
@@ -109,6 +109,15 @@ http:
 `;
 }
 
+/** Starts the node's image registry, its storage in `dir`, and waits until it serves. */
+export async function startRegistry(dir: string, spawn: (name: string, command: string, args: string[]) => ManagedProcess): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  if (!(await isPortFree(REGISTRY_PORT))) throw new Error(`${REGISTRY_ADDRESS}, the node's image registry, is taken`);
+  writeFileSync(join(dir, 'config.yml'), registryConfig(join(dir, 'storage')));
+  const registry = spawn('registry', 'docker-registry', ['serve', join(dir, 'config.yml')]);
+  await waitFor(registry, 'the image registry to serve', async () => ((await fetch(`http://${REGISTRY_ADDRESS}/v2/`).catch(() => undefined))?.status === 200 ? true : undefined), 30_000);
+}
+
 export class LocalNode {
   readonly dir = join(KUBE_DIR, 'node');
   readonly socket = join(this.dir, 'containerd.sock');
@@ -122,18 +131,15 @@ export class LocalNode {
     private readonly onLine?: LineHandler,
   ) {}
 
-  /** Starts the registry and containerd (and waits for both); images are imported next, then start(). */
+  /** Starts the registry, then containerd (and waits for each); images are imported next, then start(). */
   async startRuntime(): Promise<void> {
     rmSync(this.dir, { recursive: true, force: true });
-    for (const d of ['containerd', 'cni', 'kubelet', 'pki', 'registry']) mkdirSync(join(this.dir, d), { recursive: true });
-    if (!(await isPortFree(REGISTRY_PORT))) throw new Error(`${REGISTRY_ADDRESS}, the node's image registry, is taken`);
-    writeFileSync(join(this.dir, 'registry', 'config.yml'), registryConfig(join(this.dir, 'registry', 'storage')));
-    const registry = this.spawn('registry', 'docker-registry', ['serve', join(this.dir, 'registry', 'config.yml')]);
-    writeFileSync(join(this.dir, 'containerd', 'config.toml'), this.containerdConfig());
+    for (const d of ['containerd', 'cni', 'kubelet', 'pki']) mkdirSync(join(this.dir, d), { recursive: true });
+    await startRegistry(join(this.dir, 'registry'), (...a) => this.spawn(...a));
+    writeFileSync(join(this.dir, 'containerd', 'config.toml'), containerdConfig({ dir: this.dir, socket: this.socket, registry: `http://${REGISTRY_ADDRESS}` }));
     writeFileSync(join(this.dir, 'cni', '10-lab.conflist'), JSON.stringify(cniConfig(), null, 2));
     const containerd = this.spawn('containerd', 'containerd', ['--config', join(this.dir, 'containerd', 'config.toml')]);
     await waitFor(containerd, 'containerd to serve', async () => (existsSync(this.socket) && sh('ctr', ['-a', this.socket, 'version'], { allowFail: true }).ok ? true : undefined), 60_000);
-    await waitFor(registry, 'the image registry to serve', async () => ((await fetch(`http://${REGISTRY_ADDRESS}/v2/`).catch(() => undefined))?.status === 200 ? true : undefined), 30_000);
   }
 
   /** The bridge, forwarding, the guard, CoreDNS, kube-proxy and the kubelet; waits until the node is Ready. */
@@ -145,7 +151,7 @@ export class LocalNode {
     sh('sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1']);
     installGuard();
 
-    writeFileSync(join(this.dir, 'Corefile'), corefile(this.plane.kubeconfig));
+    writeFileSync(join(this.dir, 'Corefile'), corefile(this.plane.kubeconfig, BRIDGE_IP));
     this.spawn('coredns', corednsBinary(), ['-conf', join(this.dir, 'Corefile')]);
     this.spawn('kube-proxy', kubeBinary('kube-proxy'), [
       `--kubeconfig=${this.plane.kubeconfig}`,
@@ -159,7 +165,7 @@ export class LocalNode {
       `--nodeport-addresses=${BRIDGE_IP}/32`,
     ]);
     writeFileSync(join(this.dir, 'resolv.conf'), `nameserver ${BRIDGE_IP}\n`);
-    writeFileSync(join(this.dir, 'kubelet', 'config.yaml'), this.kubeletConfig());
+    writeFileSync(join(this.dir, 'kubelet', 'config.yaml'), kubeletConfig({ address: BRIDGE_IP, socket: this.socket, dns: BRIDGE_IP, resolvConf: join(this.dir, 'resolv.conf') }));
     this.spawn('kubelet', kubeBinary('kubelet'), [
       `--config=${join(this.dir, 'kubelet', 'config.yaml')}`,
       `--kubeconfig=${this.plane.kubeconfig}`,
@@ -192,7 +198,7 @@ export class LocalNode {
       await new Promise((r) => setTimeout(r, 1_000));
       for (const id of ids) sh('runc', [...runc, 'delete', '-f', id], { allowFail: true });
       for (const p of [...this.processes].reverse()) await p.stop(20_000);
-      sh('pkill', ['-f', `containerd-shim-runc-v2 -namespace k8s.io -address ${this.socket}`], { allowFail: true });
+      sh('pkill', ['-f', `containerd-shim-runc-v2 .*-address ${this.socket}`], { allowFail: true });
       if (existsSync('/run/netns')) for (const ns of readdirSync('/run/netns')) if (ns.startsWith('cni-') && !this.netnsBefore.has(ns)) sh('ip', ['netns', 'delete', ns], { allowFail: true });
       rmSync('/var/lib/cni/networks/lab', { recursive: true, force: true });
       removeKubeChains();
@@ -209,14 +215,26 @@ export class LocalNode {
     this.processes.push(p);
     return p;
   }
+}
 
-  private containerdConfig(): string {
-    const d = this.dir;
-    return `version = 2
+/** Where a node's containerd keeps its files and listens, and where it pulls `${REGISTRY}/…` from. */
+export interface ContainerdOptions {
+  dir: string;
+  socket: string;
+  /** The registry's endpoint as this containerd reaches it (`http://host:port`), if it has one. */
+  registry?: string;
+  /** runc's state folder; default runc's own (/run/containerd/runc/<namespace>). */
+  runcRoot?: string;
+}
+
+/** containerd's configuration: CRI with runc through k8s/node/runc-oom-clamp, the node's CNI folder, the registry mirror. */
+export function containerdConfig(o: ContainerdOptions): string {
+  const d = o.dir;
+  return `version = 2
 root = "${d}/containerd/root"
 state = "${d}/containerd/state"
 [grpc]
-  address = "${this.socket}"
+  address = "${o.socket}"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "${PAUSE_IMAGE}"
   [plugins."io.containerd.grpc.v1.cri".containerd]
@@ -226,21 +244,35 @@ state = "${d}/containerd/state"
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
-        BinaryName = "${join(REPO_ROOT, 'k8s', 'node', 'runc-oom-clamp')}"
+        BinaryName = "${join(REPO_ROOT, 'k8s', 'node', 'runc-oom-clamp')}"${o.runcRoot ? `
+        Root = "${o.runcRoot}"` : ''}
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "${d}/cni"
-  # The node's own registry, over plain HTTP on loopback.
+${o.registry ? `  # The node's own registry, over plain HTTP.
   [plugins."io.containerd.grpc.v1.cri".registry.mirrors."${REGISTRY}"]
-    endpoint = ["http://${REGISTRY_ADDRESS}"]
-`;
-  }
+    endpoint = ["${o.registry}"]
+` : ''}`;
+}
 
-  private kubeletConfig(): string {
-    return `apiVersion: kubelet.config.k8s.io/v1beta1
+export interface KubeletOptions {
+  /** The node's address: the kubelet listens there, and the API server reaches it there. */
+  address: string;
+  socket: string;
+  /** The cluster DNS server's address. */
+  dns: string;
+  resolvConf: string;
+  /** Several kubelets on one host keep their pods' cgroups apart under a root each. */
+  cgroupRoot?: string;
+  /** …and their pods' logs (default /var/log/pods). */
+  podLogsDir?: string;
+}
+
+export function kubeletConfig(o: KubeletOptions): string {
+  return `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-# The kubelet listens on the bridge address only (the API server reaches it there; the guard keeps pods out).
-address: ${BRIDGE_IP}
+# The kubelet listens on the node's address only (the API server reaches it there; a guard keeps pods out).
+address: ${o.address}
 port: 10250
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1
@@ -250,17 +282,18 @@ authentication:
   webhook: {enabled: false}
 authorization: {mode: AlwaysAllow}
 cgroupDriver: cgroupfs
-containerRuntimeEndpoint: unix://${this.socket}
+containerRuntimeEndpoint: unix://${o.socket}
 failSwapOn: false
-clusterDNS: [${BRIDGE_IP}]
+clusterDNS: [${o.dns}]
 clusterDomain: cluster.local
-resolvConf: ${join(this.dir, 'resolv.conf')}
+resolvConf: ${o.resolvConf}
 serializeImagePulls: false
 evictionHard: {memory.available: "200Mi", nodefs.available: "5%", imagefs.available: "5%"}
 imageGCHighThresholdPercent: 95
 imageGCLowThresholdPercent: 90
-`;
-  }
+${o.cgroupRoot ? `cgroupRoot: ${o.cgroupRoot}
+` : ''}${o.podLogsDir ? `podLogsDir: ${o.podLogsDir}
+` : ''}`;
 }
 
 function cniConfig(): object {
@@ -280,10 +313,10 @@ function cniConfig(): object {
   };
 }
 
-/** Cluster DNS on the bridge address; every other name is answered NXDOMAIN, never forwarded. */
-function corefile(kubeconfig: string): string {
+/** Cluster DNS on one address; every other name is answered NXDOMAIN, never forwarded. */
+export function corefile(kubeconfig: string, bind: string): string {
   return `cluster.local:53 in-addr.arpa:53 {
-    bind ${BRIDGE_IP}
+    bind ${bind}
     kubernetes cluster.local in-addr.arpa {
         kubeconfig ${kubeconfig} ${KUBE_CONTEXT}
         pods insecure
@@ -291,7 +324,7 @@ function corefile(kubeconfig: string): string {
     cache 5
 }
 .:53 {
-    bind ${BRIDGE_IP}
+    bind ${bind}
     template ANY ANY {
         rcode NXDOMAIN
     }
