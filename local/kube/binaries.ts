@@ -53,6 +53,15 @@ export function missingNodeTools(): string[] {
   return missing;
 }
 
+/** What several nodes need besides one node's tools: nsenter (util-linux) and ipset (kube-router's firewall). */
+export function missingNodesTools(): string[] {
+  const missing = missingNodeTools();
+  for (const [cmd, pkg] of [['nsenter', 'util-linux'], ['ipset', 'ipset']] as const) {
+    if (!has('sh', ['-c', `command -v ${cmd}`])) missing.push(`${cmd} (apt-get install ${pkg})`);
+  }
+  return missing;
+}
+
 /** `-X` flags that give the binaries their release version; without them they report v0.0.0. */
 function versionFlags(): string {
   const [major, minor] = KUBE_VERSION.slice(1).split('.');
@@ -192,5 +201,26 @@ export async function ensureSkaffold(log: (line: string) => void = () => undefin
   await goBuild(['build', '-trimpath', '-tags', 'timetzdata osusergo netgo', '-ldflags', ldflags, '-o', partial, `${pkg}/cmd/skaffold`], log, {}, SKAFFOLD_MODULE_DIR);
   renameSync(partial, target);
   log(`built skaffold in ${Math.round((Date.now() - t0) / 1000)} s`);
+  return target;
+}
+
+/**
+ * kube-router, whose NetworkPolicy firewall (iptables and ipset in each node's namespace) enforces
+ * the chart's policies on the nodes of `up --nodes N`. Its module installs as is (no replace lines),
+ * with the version -ldflags of its Makefile. About 2 minutes on 2 cores the first time.
+ */
+export const KUBE_ROUTER_VERSION = 'v2.1.0';
+export const kubeRouterBinary = () => join(KUBE_DIR, 'bin', `kube-router-${KUBE_ROUTER_VERSION}`, 'kube-router');
+
+export async function ensureKubeRouter(log: (line: string) => void = () => undefined): Promise<string> {
+  const target = kubeRouterBinary();
+  if (existsSync(target)) return target;
+  const t0 = Date.now();
+  log(`building kube-router ${KUBE_ROUTER_VERSION} with go, once…`);
+  const pkg = 'github.com/cloudnativelabs/kube-router/v2';
+  const ldflags = `-s -w -X ${pkg}/pkg/version.Version=${KUBE_ROUTER_VERSION} -X ${pkg}/pkg/version.BuildDate=1970-01-01T00:00:00Z`;
+  mkdirSync(join(target, '..'), { recursive: true });
+  await goBuild(['install', '-trimpath', '-ldflags', ldflags, `${pkg}/cmd/kube-router@${KUBE_ROUTER_VERSION}`], log, { GOBIN: join(target, '..') }, KUBE_DIR);
+  log(`built kube-router in ${Math.round((Date.now() - t0) / 1000)} s`);
   return target;
 }

@@ -82,7 +82,7 @@ describe('the chart on a real Kubernetes control plane', function () {
     if (!h) missing.push('helm v3 (go install helm.sh/helm/v3/cmd/helm@v3.22.0)');
     if (missing.length > 0) missingTool(this, 'control-plane tests', `missing: ${missing.join('; ')}`);
     helm = h!;
-    ({ plane } = await startLocalKube(false, (line) => process.stderr.write(`      ${line}\n`)));
+    ({ plane } = await startLocalKube('control-plane', (line) => process.stderr.write(`      ${line}\n`)));
     for (const ns of [NS, NS_FULL, NS_PLAIN]) await restrictedNamespace(ns);
   });
   after(async () => {

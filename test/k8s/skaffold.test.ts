@@ -126,7 +126,7 @@ describe('skaffold dev on the local node', function () {
     if (missing.length > 0) missingTool(this, 'skaffold tests', `missing: ${missing.join('; ')}`);
     const log = (line: string) => process.stderr.write(`      ${line}\n`);
     skaffold = await ensureSkaffold(log);
-    kube = await startLocalKube(true, log);
+    kube = await startLocalKube('node', log);
     // skaffold calls helm and kubectl from PATH; its own settings stay in the copy, and it asks nobody about updates.
     // The project's copy in work/lab, and a HOME beside it (kubectl's cache must not look like an edit).
     top = mkdtempSync(join(tmpdir(), 'lab-skaffold-'));
