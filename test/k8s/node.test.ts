@@ -21,6 +21,7 @@ import type { ClusterView } from '../../services/facade/cluster-view.js';
 import { CHART_DIR, findHelm } from '../chart/support/helm.js';
 import { eventually } from '../support/eventually.js';
 import { missingTool } from '../support/tools.js';
+import { describeLoad, paceWrites } from './support/load.js';
 import { scenarioAsOperator } from './support/scenario.js';
 
 /** A Pod as kubectl prints it: the fields these tests read. */
@@ -56,7 +57,7 @@ describe('the chart on a real node: pods running', function () {
     if (!h) missing.push('helm v3');
     if (missing.length > 0) missingTool(this, 'node tests', `missing: ${missing.join('; ')}`);
     helm = h!;
-    kube = await startLocalKube(true, (line) => process.stderr.write(`      ${line}\n`));
+    kube = await startLocalKube('node', (line) => process.stderr.write(`      ${line}\n`));
     plane = kube.plane;
     await kubectl('create', 'namespace', NS);
     await kubectl('label', 'namespace', NS, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted');
@@ -108,25 +109,7 @@ describe('the chart on a real node: pods running', function () {
   });
 
   it('rolls the members one at a time under a paced write load (helm upgrade), losing no acknowledged message', async () => {
-    const acked: string[] = [];
-    const latencies: number[] = [];
-    let failed = 0;
-    let stop = false;
-    const load = (async () => {
-      for (let i = 0; !stop; i++) {
-        const t0 = Date.now();
-        try {
-          const r = await fetch(`${facade}/facade`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ msg: `roll-${i}` }), signal: AbortSignal.timeout(20_000) });
-          const body = (await r.json()) as { message?: { uuid: string } };
-          if (r.status === 201) acked.push(body.message!.uuid);
-          else failed++;
-        } catch {
-          failed++;
-        }
-        latencies.push(Date.now() - t0);
-        await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - t0)))); // 20 a second
-      }
-    })();
+    const load = paceWrites(facade, 'roll');
     const before = JSON.parse((await kubectl('get', 'statefulset', 'lab-hazelcast', '-n', NS, '-o', 'json')).stdout).status.updateRevision;
     const rollStart = Date.now();
     // A member configuration change: its checksum rolls the StatefulSet, one member at a time.
@@ -136,16 +119,14 @@ describe('the chart on a real node: pods running', function () {
     expect(sts.status.updateRevision).to.not.equal(before);
     expect(sts.status.updatedReplicas).to.equal(3);
     await new Promise((r) => setTimeout(r, 3_000));
-    stop = true;
-    await load;
+    const figures = await load.stop();
     const rollSeconds = Math.round((Date.now() - rollStart) / 1000);
     const stored = new Set(((await (await fetch(`${facade}/facade/messages`)).json()) as { messages: { uuid: string }[] }).messages.map((m) => m.uuid));
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const pct = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
-    process.stderr.write(`      members rolled in ${rollSeconds} s; writes ${latencies.length}, acknowledged ${acked.length}, failed ${failed}, lost ${acked.filter((u) => !stored.has(u)).length}; latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${sorted.at(-1)} ms\n`);
+    const acked = figures.acked;
+    process.stderr.write(`      members rolled in ${rollSeconds} s; ${describeLoad(figures)}, lost ${acked.filter((u) => !stored.has(u)).length}\n`);
     expect(acked.length, 'writes acknowledged during the roll').to.be.greaterThan(200);
     expect(acked.filter((u) => !stored.has(u)), 'acknowledged but lost').to.deep.equal([]);
-    expect(failed, 'writes refused during the roll').to.equal(0);
+    expect(figures.failed, 'writes refused during the roll').to.equal(0);
   });
 
   it("passes the lab's five steps through port-forward, deleting a member pod and a logging pod twice", async () => {
