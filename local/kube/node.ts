@@ -15,6 +15,7 @@ import { REPO_ROOT } from '../hazelcast.js';
 import { KUBE_DIR, corednsBinary, kubeBinary } from './binaries.js';
 import { KUBE_CONTEXT, SERVICE_CIDR, type ControlPlane } from './control-plane.js';
 import { PAUSE_IMAGE } from './images.js';
+import { chainCounters, installChain, removeChain, type OwnChain } from './chains.js';
 import { sh } from './shell.js';
 import { isPortFree } from '../ports.js';
 
@@ -36,9 +37,6 @@ export const BRIDGE_IP = '10.244.0.1';
 const GUARD = 'LAB-NODE-GUARD';
 const INPUT_GUARD = 'LAB-NODE-INPUT';
 
-const iptables = (...args: string[]) => sh('iptables', ['-w', ...args]);
-const iptablesMaybe = (...args: string[]) => sh('iptables', ['-w', ...args], { allowFail: true });
-
 /** The guard rules, in order; a test reads their counters. */
 export function guardRules(): string[][] {
   return [
@@ -49,29 +47,22 @@ export function guardRules(): string[][] {
   ];
 }
 
-/** Puts the guard in place (before anything else in FORWARD and OUTPUT). Idempotent. */
+const guard = (): OwnChain => ({ name: GUARD, hooks: ['FORWARD', 'OUTPUT'], rules: guardRules() });
+const inputGuard = (): OwnChain => ({
+  name: INPUT_GUARD,
+  hooks: ['INPUT'],
+  rules: [['-i', BRIDGE, '-p', 'tcp', '--dport', '10250', '-j', 'DROP', '-m', 'comment', '--comment', 'pods do not reach the kubelet']],
+});
+
+/** Puts the guard in place (before anything else in FORWARD, OUTPUT and INPUT). Idempotent. */
 export function installGuard(): void {
-  iptablesMaybe('-N', GUARD);
-  iptables('-F', GUARD);
-  for (const rule of guardRules()) iptables('-A', GUARD, ...rule);
-  for (const chain of ['FORWARD', 'OUTPUT']) {
-    while (iptablesMaybe('-D', chain, '-j', GUARD).ok);
-    iptables('-I', chain, '1', '-j', GUARD);
-  }
-  iptablesMaybe('-N', INPUT_GUARD);
-  iptables('-F', INPUT_GUARD);
-  iptables('-A', INPUT_GUARD, '-i', BRIDGE, '-p', 'tcp', '--dport', '10250', '-j', 'DROP', '-m', 'comment', '--comment', 'pods do not reach the kubelet');
-  while (iptablesMaybe('-D', 'INPUT', '-j', INPUT_GUARD).ok);
-  iptables('-I', 'INPUT', '1', '-j', INPUT_GUARD);
+  installChain(guard());
+  installChain(inputGuard());
 }
 
 export function removeGuard(): void {
-  for (const chain of ['FORWARD', 'OUTPUT']) while (iptablesMaybe('-D', chain, '-j', GUARD).ok);
-  while (iptablesMaybe('-D', 'INPUT', '-j', INPUT_GUARD).ok);
-  for (const c of [GUARD, INPUT_GUARD]) {
-    iptablesMaybe('-F', c);
-    iptablesMaybe('-X', c);
-  }
+  removeChain(guard());
+  removeChain(inputGuard());
 }
 
 /** Removes what kubelet and kube-proxy leave in iptables (their KUBE-* chains and the jumps to them). */
@@ -89,10 +80,7 @@ export function removeKubeChains(): void {
 }
 
 /** Packets each guard rule has dropped (or let through, for the first), in guardRules() order. */
-export function guardCounters(): number[] {
-  const out = iptables('-L', GUARD, '-v', '-n', '-x').out.split('\n').slice(2);
-  return out.map((line) => Number(line.trim().split(/\s+/)[0]));
-}
+export const guardCounters = (): number[] => chainCounters(guard());
 
 /** docker-registry's configuration: loopback only, storage in the node's folder, no other source. */
 function registryConfig(storage: string): string {

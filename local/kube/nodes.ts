@@ -26,6 +26,7 @@ import { ManagedProcess, waitFor, type LineHandler } from '../processes.js';
 import { KUBE_DIR, corednsBinary, kubeBinary, kubeRouterBinary } from './binaries.js';
 import { SERVICE_CIDR, type ControlPlane } from './control-plane.js';
 import { POD_CIDR, containerdConfig, corefile, kubeletConfig } from './node.js';
+import { chainCounters, installChain, removeChain, type OwnChain } from './chains.js';
 import { sh } from './shell.js';
 import { waitUntil } from '../wait.js';
 
@@ -59,8 +60,6 @@ export function nodeSpec(n: number): NodeSpec {
   };
 }
 
-const iptables = (...args: string[]) => sh('iptables', ['-w', ...args]);
-const iptablesMaybe = (...args: string[]) => sh('iptables', ['-w', ...args], { allowFail: true });
 /** A command in a node's network namespace (and nothing else of it: mounts stay the host's). */
 const inNode = (node: NodeSpec, cmd: string, args: string[], allowFail = false) =>
   sh('nsenter', [`--net=/run/netns/${node.netns}`, '--', cmd, ...args], { allowFail });
@@ -78,47 +77,26 @@ export function nodesGuardRules(): string[][] {
   ];
 }
 
+const guard = (): OwnChain => ({ name: GUARD, hooks: ['FORWARD', 'OUTPUT'], rules: nodesGuardRules() });
+/** Pods reach nothing on the host but DNS (answers to what the host opened pass). */
+const inputGuard = (): OwnChain => ({
+  name: INPUT_GUARD,
+  hooks: ['INPUT'],
+  rules: [
+    ...['udp', 'tcp'].map((proto) => ['-s', POD_CIDR, '-d', HOST_IP, '-p', proto, '--dport', '53', '-j', 'RETURN']),
+    ['-s', POD_CIDR, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP', '-m', 'comment', '--comment', 'pods reach nothing on the host but DNS'],
+  ],
+});
+/** The nodes reach the host's loopback servers (the API server) at HOST_IP, from the bridge only. */
+const forwards = (ports: number[]): OwnChain => ({
+  table: 'nat',
+  name: FORWARD_NAT,
+  hooks: ['PREROUTING'],
+  rules: ports.map((port) => ['-i', NODES_BRIDGE, '-s', NODE_NETWORK, '-d', HOST_IP, '-p', 'tcp', '--dport', String(port), '-j', 'DNAT', '--to-destination', `127.0.0.1:${port}`]),
+});
+
 /** Packets each host guard rule has matched, in nodesGuardRules() order. */
-export function nodesGuardCounters(): number[] {
-  return iptables('-L', GUARD, '-v', '-n', '-x').out.split('\n').slice(2).map((line) => Number(line.trim().split(/\s+/)[0]));
-}
-
-function installHostRules(forwarded: number[]): void {
-  iptablesMaybe('-N', GUARD);
-  iptables('-F', GUARD);
-  for (const rule of nodesGuardRules()) iptables('-A', GUARD, ...rule);
-  for (const chain of ['FORWARD', 'OUTPUT']) {
-    while (iptablesMaybe('-D', chain, '-j', GUARD).ok);
-    iptables('-I', chain, '1', '-j', GUARD);
-  }
-  // Pods reach nothing on the host but DNS (answers to what the host opened pass).
-  iptablesMaybe('-N', INPUT_GUARD);
-  iptables('-F', INPUT_GUARD);
-  for (const proto of ['udp', 'tcp']) iptables('-A', INPUT_GUARD, '-s', POD_CIDR, '-d', HOST_IP, '-p', proto, '--dport', '53', '-j', 'RETURN');
-  iptables('-A', INPUT_GUARD, '-s', POD_CIDR, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP', '-m', 'comment', '--comment', 'pods reach nothing on the host but DNS');
-  while (iptablesMaybe('-D', 'INPUT', '-j', INPUT_GUARD).ok);
-  iptables('-I', 'INPUT', '1', '-j', INPUT_GUARD);
-  // The nodes reach the host's loopback servers (API server, registry) at HOST_IP, from the bridge only.
-  iptablesMaybe('-t', 'nat', '-N', FORWARD_NAT);
-  iptables('-t', 'nat', '-F', FORWARD_NAT);
-  for (const port of forwarded) {
-    iptables('-t', 'nat', '-A', FORWARD_NAT, '-i', NODES_BRIDGE, '-s', NODE_NETWORK, '-d', HOST_IP, '-p', 'tcp', '--dport', String(port), '-j', 'DNAT', '--to-destination', `127.0.0.1:${port}`);
-  }
-  while (iptablesMaybe('-t', 'nat', '-D', 'PREROUTING', '-j', FORWARD_NAT).ok);
-  iptables('-t', 'nat', '-I', 'PREROUTING', '1', '-j', FORWARD_NAT);
-}
-
-function removeHostRules(): void {
-  for (const chain of ['FORWARD', 'OUTPUT']) while (iptablesMaybe('-D', chain, '-j', GUARD).ok);
-  while (iptablesMaybe('-D', 'INPUT', '-j', INPUT_GUARD).ok);
-  for (const c of [GUARD, INPUT_GUARD]) {
-    iptablesMaybe('-F', c);
-    iptablesMaybe('-X', c);
-  }
-  while (iptablesMaybe('-t', 'nat', '-D', 'PREROUTING', '-j', FORWARD_NAT).ok);
-  iptablesMaybe('-t', 'nat', '-F', FORWARD_NAT);
-  iptablesMaybe('-t', 'nat', '-X', FORWARD_NAT);
-}
+export const nodesGuardCounters = (): number[] => chainCounters(guard());
 
 /** A LineHandler that also appends each line to `file` (kept until stop() removes the folder). */
 function logTo(file: string, onLine?: LineHandler): LineHandler {
@@ -210,7 +188,7 @@ export class LocalNodes {
     sh('ip', ['addr', 'add', `${HOST_IP}/24`, 'dev', NODES_BRIDGE]);
     sh('ip', ['link', 'set', NODES_BRIDGE, 'up']);
     sh('sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1', `net.ipv4.conf.${NODES_BRIDGE}.route_localnet=1`]);
-    installHostRules([this.plane.apiPort]);
+    for (const chain of [guard(), inputGuard(), forwards([this.plane.apiPort])]) installChain(chain);
     for (const { spec } of this.nodes) {
       sh('ip', ['netns', 'add', spec.netns]);
       sh('ip', ['link', 'add', spec.hostLink, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', spec.netns]);
@@ -222,8 +200,9 @@ export class LocalNodes {
       for (const other of this.nodes) if (other.spec !== spec) sh('ip', ['-n', spec.netns, 'route', 'add', other.spec.podSubnet, 'via', other.spec.ip]);
       sh('ip', ['route', 'add', spec.podSubnet, 'via', spec.ip, 'dev', NODES_BRIDGE]);
       inNode(spec, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1']);
-      // Pods reach no kubelet (their own node's, or another's).
-      inNode(spec, 'iptables', ['-w', '-I', 'INPUT', '1', '-s', POD_CIDR, '-p', 'tcp', '--dport', '10250', '-j', 'DROP', '-m', 'comment', '--comment', 'pods do not reach the kubelet']);
+      // Pods reach no kubelet (their own node's, or another's); in the raw table, which comes
+      // before any chain kube-proxy or kube-router keeps.
+      inNode(spec, 'iptables', ['-w', '-t', 'raw', '-A', 'PREROUTING', '-s', POD_CIDR, '-d', NODE_NETWORK, '-p', 'tcp', '--dport', '10250', '-j', 'DROP', '-m', 'comment', '--comment', 'pods do not reach a kubelet']);
     }
     for (const hierarchy of cgroupHierarchies()) {
       for (const node of this.nodes) {
@@ -344,7 +323,7 @@ export class LocalNodes {
         sh('ip', ['netns', 'delete', spec.netns], { allowFail: true });
         sh('ip', ['link', 'del', spec.hostLink], { allowFail: true });
       }
-      removeHostRules();
+      for (const chain of [guard(), inputGuard(), forwards([])]) removeChain(chain);
       sh('ip', ['link', 'del', NODES_BRIDGE], { allowFail: true });
       for (const m of sh('sh', ['-c', `grep -o ' ${this.dir}[^ ]*' /proc/mounts | sort -r`], { allowFail: true }).out.split('\n').filter(Boolean)) sh('umount', ['-l', m.trim()], { allowFail: true });
       for (const hierarchy of cgroupHierarchies()) {
