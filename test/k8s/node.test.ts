@@ -7,21 +7,20 @@
  * Needs root and Debian's containerd, runc, CNI plugins, iptables, buildah and debootstrap.
  */
 import { expect } from 'chai';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { REPO_ROOT } from '../../local/hazelcast.js';
-import { kubeBinary, missingControlPlaneTools, missingNodeTools } from '../../local/kube/binaries.js';
+import { missingControlPlaneTools, missingNodeTools } from '../../local/kube/binaries.js';
 import { startLocalKube, type LocalKube } from '../../local/kube/cluster.js';
 import type { ControlPlane } from '../../local/kube/control-plane.js';
 import { guardCounters } from '../../local/kube/node.js';
-import { freePorts } from '../../local/ports.js';
 import type { ClusterView } from '../../services/facade/cluster-view.js';
 import { CHART_DIR, findHelm } from '../chart/support/helm.js';
 import { eventually } from '../support/eventually.js';
 import { missingTool } from '../support/tools.js';
 import { describeLoad, paceWrites } from './support/load.js';
+import { forwardFacade, helmOk } from './support/cluster.js';
 import { scenarioAsOperator } from './support/scenario.js';
 
 /** A Pod as kubectl prints it: the fields these tests read. */
@@ -30,33 +29,25 @@ interface Pod {
   status: { phase: string; podIP: string; conditions: { type: string; status: string }[] };
 }
 
-const run = promisify(execFile);
 const NS = 'lab';
 
 describe('the chart on a real node: pods running', function () {
   this.timeout(40 * 60_000);
   let kube: LocalKube | undefined;
   let plane: ControlPlane | undefined;
-  let helm: string;
+  let helmBinary: string;
   let forward: ChildProcess | undefined;
   let facade = '';
 
   const kubectl = (...args: string[]) => plane!.kubectl(args);
-  const helmOk = async (...args: string[]) => {
-    try {
-      return await run(helm, args, { env: plane!.env(), maxBuffer: 16 << 20 });
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`helm ${args.join(' ')}: ${e.stderr || e.stdout || e.message}`, { cause: err });
-    }
-  };
+  const helm = (...args: string[]) => helmOk(helmBinary, plane!.env(), ...args);
 
   before(async function () {
     const missing = [...missingControlPlaneTools(), ...missingNodeTools()];
     const h = findHelm();
     if (!h) missing.push('helm v3');
     if (missing.length > 0) missingTool(this, 'node tests', `missing: ${missing.join('; ')}`);
-    helm = h!;
+    helmBinary = h!;
     kube = await startLocalKube('node', (line) => process.stderr.write(`      ${line}\n`));
     plane = kube.plane;
     await kubectl('create', 'namespace', NS);
@@ -68,7 +59,7 @@ describe('the chart on a real node: pods running', function () {
   });
 
   it('installs the chart with --wait: every pod of the release Running and Ready on the node', async () => {
-    const { stderr } = await helmOk('install', 'lab', CHART_DIR, '-n', NS, '--wait', '--timeout', '6m');
+    const { stderr } = await helm('install', 'lab', CHART_DIR, '-n', NS, '--wait', '--timeout', '6m');
     expect(stderr).to.not.match(/PodSecurity|would violate/);
     const pods = JSON.parse((await kubectl('get', 'pods', '-n', NS, '-o', 'json')).stdout).items as Pod[];
     expect(pods).to.have.length(9);
@@ -80,15 +71,12 @@ describe('the chart on a real node: pods running', function () {
   });
 
   it('passes helm test (the lab image posts through the facade, reads back, counts the members)', async () => {
-    const { stdout } = await helmOk('test', 'lab', '-n', NS, '--timeout', '3m');
+    const { stdout } = await helm('test', 'lab', '-n', NS, '--timeout', '3m');
     expect(stdout).to.match(/TEST SUITE:\s+lab-test[\s\S]*Phase:\s+Succeeded/);
   });
 
   it('has members that found each other by DNS, and a config-server that lists one URL per logging pod', async () => {
-    const [port] = await freePorts(1);
-    forward = spawn(kubeBinary('kubectl'), ['port-forward', '-n', NS, 'svc/lab-facade', `${port}:8080`], { env: plane!.env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    facade = `http://127.0.0.1:${port}`;
-    await eventually(async () => expect((await fetch(`${facade}/readyz`)).status).to.equal(200), { timeoutMs: 30_000, intervalMs: 500 });
+    ({ forward, facade } = await forwardFacade(plane!.env(), NS));
     const view = (await (await fetch(`${facade}/facade/cluster`)).json()) as ClusterView;
     expect(view.hazelcast?.clusterSize).to.equal(3);
     const loggingPods = await kubectl('get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/component=logging', '-o', 'json');
@@ -113,7 +101,7 @@ describe('the chart on a real node: pods running', function () {
     const before = JSON.parse((await kubectl('get', 'statefulset', 'lab-hazelcast', '-n', NS, '-o', 'json')).stdout).status.updateRevision;
     const rollStart = Date.now();
     // A member configuration change: its checksum rolls the StatefulSet, one member at a time.
-    await helmOk('upgrade', 'lab', CHART_DIR, '-n', NS, '--reset-then-reuse-values', '--set', 'hazelcast.maxNoHeartbeatSeconds=25');
+    await helm('upgrade', 'lab', CHART_DIR, '-n', NS, '--reset-then-reuse-values', '--set', 'hazelcast.maxNoHeartbeatSeconds=25');
     await kubectl('rollout', 'status', '-n', NS, 'statefulset/lab-hazelcast', '--timeout=10m');
     const sts = JSON.parse((await kubectl('get', 'statefulset', 'lab-hazelcast', '-n', NS, '-o', 'json')).stdout);
     expect(sts.status.updateRevision).to.not.equal(before);

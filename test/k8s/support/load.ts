@@ -9,6 +9,8 @@ export interface LoadFigures {
   acked: string[];
   /** Writes answered otherwise, or not at all within 20 s. */
   failed: number;
+  /** When each write ended (ms since the epoch) and whether it was acknowledged, in order. */
+  outcomes: { at: number; ok: boolean }[];
   p50: number;
   p99: number;
   max: number;
@@ -25,23 +27,27 @@ export const describeLoad = (f: LoadFigures) =>
 export function paceWrites(facade: string, prefix: string, perSecond = 20): { stop(): Promise<LoadFigures> } {
   const acked: string[] = [];
   const latencies: number[] = [];
+  const outcomes: { at: number; ok: boolean }[] = [];
   let failed = 0;
   let stopping = false;
   const gap = 1000 / perSecond;
   const running = (async () => {
     for (let i = 0; !stopping; i++) {
       const t0 = Date.now();
+      let ok = false;
       try {
         const r = await fetch(`${facade}/facade`, {
           method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ msg: `${prefix}-${i}` }), signal: AbortSignal.timeout(20_000),
         });
         const body = (await r.json()) as { message?: { uuid: string } };
-        if (r.status === 201) acked.push(body.message!.uuid);
+        ok = r.status === 201;
+        if (ok) acked.push(body.message!.uuid);
         else failed++;
       } catch {
         failed++;
       }
       latencies.push(Date.now() - t0);
+      outcomes.push({ at: Date.now(), ok });
       await new Promise((r) => setTimeout(r, Math.max(0, gap - (Date.now() - t0))));
     }
   })();
@@ -51,7 +57,7 @@ export function paceWrites(facade: string, prefix: string, perSecond = 20): { st
       await running;
       const sorted = [...latencies].sort((a, b) => a - b);
       const pct = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
-      return { writes: latencies.length, acked, failed, p50: pct(0.5), p99: pct(0.99), max: sorted.at(-1) ?? 0 };
+      return { writes: latencies.length, acked, failed, outcomes, p50: pct(0.5), p99: pct(0.99), max: sorted.at(-1) ?? 0 };
     },
   };
 }
