@@ -117,9 +117,12 @@ describe('the chart on a real Kubernetes control plane', function () {
       // OrderedReady: the StatefulSet makes member 0 and waits for it to be Ready (no node runs it).
       expect(byOwner('StatefulSet').map((p) => p.metadata.name)).to.deep.equal(['lab-hazelcast-0']);
     }, { timeoutMs: 60_000, intervalMs: 500 });
-    const replicaSets = (await getJson('replicasets', '-n', NS)).items;
-    expect(replicaSets).to.have.length(4);
-    for (const rs of replicaSets) expect(rs.status.replicas, rs.metadata.name).to.equal(rs.spec.replicas);
+    // Each ReplicaSet writes its status after it made its Pods, so the count may lag them: wait for it.
+    await eventually(async () => {
+      const replicaSets = (await getJson('replicasets', '-n', NS)).items;
+      expect(replicaSets).to.have.length(4);
+      for (const rs of replicaSets) expect(rs.status.replicas, rs.metadata.name).to.equal(rs.spec.replicas);
+    }, { timeoutMs: 30_000, intervalMs: 500 });
     const failed = (await events(NS)).filter((e) => e.reason === 'FailedCreate');
     expect(failed.map((e) => e.message)).to.deep.equal([]);
   });
