@@ -48,9 +48,10 @@ export interface RetryPolicy {
   /** Cap on one backoff. */
   maxDelayMs: number;
   /**
-   * An instance that just failed is passed over for this long while healthy ones remain; the
-   * cooldown doubles with each consecutive failure (up to 16×), so a hung instance is probed
-   * ever more rarely instead of stalling a request every cooldown.
+   * An instance that just failed to answer (refused, reset, timed out) is passed over for this long
+   * while healthy ones remain; the cooldown doubles with each consecutive failure (up to 16×), so a
+   * hung instance is probed ever more rarely instead of stalling a request every cooldown. One that
+   * answered, even with a 5xx, is alive and is not cooled down.
    */
   cooldownMs: number;
 }
@@ -94,11 +95,13 @@ export class InstancePicker {
     return pool[Math.floor(this.random() * pool.length)] ?? pool[0]!;
   }
 
+  /** The instance did not answer: refused, reset, timed out. */
   markFailed(instance: string): void {
     this.failures.set(instance, { at: this.now(), streak: (this.failures.get(instance)?.streak ?? 0) + 1 });
   }
 
-  markSucceeded(instance: string): void {
+  /** The instance answered, whatever it said: it is up, and no longer passed over. */
+  markAnswered(instance: string): void {
     this.failures.delete(instance);
   }
 }
@@ -122,6 +125,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Which failures `callAny` retries on another instance; every failure when not given. */
   retryIf?: (err: UpstreamError) => boolean;
+  /** Told of every failed attempt of `callAny`, in order, the last one (which it throws) included. */
+  onFailure?: (err: UpstreamError) => void;
 }
 
 /**
@@ -261,7 +266,8 @@ export class ServiceClient {
   /**
    * Sends the same request to one of `instances`, retrying per the policy on another instance
    * after a failure. Only safe for idempotent requests (reads, or writes keyed by a fixed id).
-   * @throws UpstreamError from the last attempt when every attempt failed
+   * @throws UpstreamError from the last attempt when every attempt failed (every one of them
+   *   goes to `onFailure`)
    */
   callAny(
     instances: readonly string[],
@@ -294,11 +300,15 @@ export class ServiceClient {
       tried.add(instance);
       try {
         const response = await attemptOn(instance);
-        this.picker.markSucceeded(instance);
+        this.picker.markAnswered(instance);
         return { instance, response, attempts: attempt };
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
-        this.picker.markFailed(instance);
+        // A 5xx is an answer: the instance is up (a logging instance on a minority side, say), so
+        // it is tried again as soon as the next request; only one that did not answer cools down.
+        if (err.reason === 'status_5xx') this.picker.markAnswered(instance);
+        else this.picker.markFailed(instance);
+        options.onFailure?.(err);
         lastFailed = instance;
         const expired = options.deadline !== undefined && Date.now() >= options.deadline;
         if (attempt >= policy.maxAttempts || expired || (options.retryIf && !options.retryIf(err))) throw err;

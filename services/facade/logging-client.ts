@@ -13,17 +13,47 @@ import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
 import type { Page } from '../../lib/paging.js';
 import { ServiceClient, UpstreamError, readLines, retryIfNotStarted } from '../../lib/service-client.js';
 import { MESSAGE_FIELDS, clusterSummary, errorAnswer, parseAnswer, readLine } from '../../lib/contract.js';
-import type { ClusterSummary, LogRequest, ReadLine } from '../../lib/contract.js';
+import type { ClusterSummary, ErrorAnswer, LogRequest, ReadLine } from '../../lib/contract.js';
 import type { RegistryClient } from './registry-client.js';
 
 /** What a read passes on of each message: its text (as JSON), or its whole record. */
 export type ReadFields = 'text' | 'record';
 
 /**
- * logging's 503s that say why the store refused a write, passed on as they are when no instance
- * could store it: the side of a split was too small, or the backups did not confirm the write.
+ * logging's 503s in which the store itself refused a write that a live instance brought to it: the
+ * side of a split was too small, or the backups did not confirm the write.
  */
 const STORE_REFUSALS = new Set(['STORE_MINORITY', 'STORE_UNCONFIRMED']);
+
+/**
+ * Why a write failed on every instance tried, told by the attempt that came nearest the store: the
+ * rule, written once. An instance that could not be reached knows nothing of the store; one that
+ * answered does, and its answer must not be lost because the last instance tried happened to be a
+ * dead one (a store on a minority side is reported as STORE_MINORITY on every write, whichever
+ * instances were tried and in whatever order). Nearest first:
+ *
+ * 1. the store's own refusal, from a live instance (503 STORE_MINORITY, STORE_UNCONFIRMED): passed on;
+ * 2. a live instance's other 503 with a code (STORE_UNAVAILABLE: it has lost the cluster): passed on;
+ * 3. a live instance's other 5xx with a code (a 500 INTERNAL): 502 BAD_GATEWAY;
+ * 4. no answer at all: refused, reset, timed out, or a 5xx without logging's JSON error:
+ *    503 NO_LOGGING_INSTANCE, and only then.
+ *
+ * Within a rank the latest attempt speaks: it saw the store last. 507 STORE_FULL never gets here:
+ * it speaks for the whole store and ends the call at once (lib/service-client.ts).
+ * @param failures every failed attempt, in order (none at all counts as no answer)
+ */
+export function storeFailure(failures: readonly UpstreamError[]): HttpError {
+  let nearest: { rank: number; err: UpstreamError; answer?: ErrorAnswer['error'] } | undefined;
+  for (const err of failures) {
+    const answer = err.body === undefined ? undefined : parseAnswer(errorAnswer, err.body)?.error;
+    const rank = answer === undefined ? 0 : err.status !== 503 ? 1 : STORE_REFUSALS.has(answer.code) ? 3 : 2;
+    if (nearest === undefined || rank >= nearest.rank) nearest = { rank, err, answer };
+  }
+  if (nearest?.answer === undefined) return unavailable('NO_LOGGING_INSTANCE', 'no logging instance could store the message', nearest?.err);
+  const { err, answer } = nearest;
+  if (err.status === 503) return unavailable(answer.code, answer.message, err);
+  return new HttpError(502, 'BAD_GATEWAY', `logging answered ${err.status}`, { cause: err });
+}
 
 /** A read cut short this many times in a row without a message in between ends with 503. */
 const MAX_FRUITLESS_RESUMES = 3;
@@ -62,21 +92,21 @@ export class LoggingClient {
    * Stores a message on a random instance, on another after a failure. The uuid is fixed before
    * the first attempt, so a retry replays the same put: never a duplicate.
    * @returns the instance that stored it
-   * @throws HttpError 503 when none could (STORE_MINORITY or STORE_UNCONFIRMED when the store refused it), 409 UUID_CONFLICT,
-   *   507 STORE_FULL, 502 for another answer
+   * @throws HttpError when none could, as `storeFailure` tells (503 STORE_MINORITY, STORE_UNCONFIRMED,
+   *   STORE_UNAVAILABLE or NO_LOGGING_INSTANCE; 502 BAD_GATEWAY); 409 UUID_CONFLICT, 507 STORE_FULL,
+   *   502 for another answer
    */
   async store(message: LogRequest, requestId: string): Promise<string> {
     const instances = await this.instances(undefined, requestId);
+    const failures: UpstreamError[] = [];
     let result;
     try {
       const deadline = Date.now() + (this.deps.storeDeadlineMs ?? 25_000);
-      result = await this.deps.client.callAny(instances, (url) => url, { method: 'POST', json: message, requestId, deadline });
+      const onFailure = (err: UpstreamError) => failures.push(err);
+      result = await this.deps.client.callAny(instances, (url) => url, { method: 'POST', json: message, requestId, deadline, onFailure });
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
-      // The store refused the last attempt: say why rather than "no instance".
-      const refusal = err.status === 503 && err.body !== undefined ? parseAnswer(errorAnswer, err.body)?.error : undefined;
-      if (refusal && STORE_REFUSALS.has(refusal.code)) throw unavailable(refusal.code, refusal.message, err);
-      throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could store the message', err);
+      throw storeFailure(failures);
     }
     const { status, text } = result.response;
     if (status === 409) throw new HttpError(409, 'UUID_CONFLICT', 'the message id is already taken');

@@ -172,6 +172,24 @@ describe('facade app', () => {
     });
   }
 
+  it('answers 503 STORE_MINORITY on every write refused by the live instances, whichever instance was tried last', async () => {
+    const live = registry.logging!;
+    // The issue's case: the live instances refuse as a minority; a dead one, tried first or last, must not hide it.
+    registry.logging = [deadUrl, ...live];
+    store.failWith = unavailable('STORE_MINORITY', 'this side of the Hazelcast cluster has too few members to accept writes');
+    try {
+      for (let i = 0; i < 20; i++) {
+        const r = await postForm<ErrorAnswer>(facade, { msg: `refused-${i}` });
+        expect(r.status).to.equal(503);
+        expect(r.body.error.code, `write ${i}`).to.equal('STORE_MINORITY');
+      }
+    } finally {
+      store.failWith = undefined;
+      registry.logging = live;
+    }
+    expect(store.map.size, 'nothing stored').to.equal(0);
+  });
+
   it('still returns the messages when the messages service is down', async () => {
     await postForm(facade, { msg: 'kept' });
     const live = registry.messages!;

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { LoggingClient } from '../../services/facade/logging-client.js';
-import { ServiceClient } from '../../lib/service-client.js';
+import { LoggingClient, storeFailure } from '../../services/facade/logging-client.js';
+import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
 import { HttpError } from '../../lib/errors.js';
 import { newMessageId } from '../../lib/ids.js';
 import { idTextLine } from '../../lib/contract.js';
@@ -87,6 +87,55 @@ describe('the facade reading from logging', () => {
       expect(err).to.include({ status: 400, code: 'UNKNOWN_INSTANCE' });
     } finally {
       await a.close();
+    }
+  });
+});
+
+describe('which failed attempt tells why a write failed everywhere', () => {
+  const dead = (reason: 'refused' | 'timeout' | 'reset', i = 0) => new UpstreamError(`http://dead-${i}/logging`, reason, `POST: ${reason}`);
+  const answered = (status: number, code: string, message = `${code} message`, i = 0) =>
+    new UpstreamError(`http://live-${i}/logging`, 'status_5xx', `POST: HTTP ${status}`, { status, body: JSON.stringify({ error: { code, message } }) });
+  const minorityMessage = 'this side of the Hazelcast cluster has too few members to accept writes';
+  const minority = answered(503, 'STORE_MINORITY', minorityMessage);
+  const told = (failures: UpstreamError[]) => {
+    const err = storeFailure(failures);
+    return { status: err.status, code: err.code, message: err.message };
+  };
+
+  /** Every order of `items`. */
+  const orders = <T>(items: T[]): T[][] =>
+    items.length <= 1
+      ? [items]
+      : items.flatMap((x, i) => orders(items.filter((_, j) => j !== i)).map((rest) => [x, ...rest]));
+
+  it("passes on a live instance's STORE_MINORITY in whatever order the dead instances were tried, last included", () => {
+    for (const order of orders([dead('refused', 1), minority, dead('timeout', 2), dead('reset', 3)])) {
+      expect(told(order)).to.deep.equal({ status: 503, code: 'STORE_MINORITY', message: minorityMessage });
+    }
+  });
+
+  it("ranks the store's own refusal above an instance that lost the cluster, above a 500, above no answer", () => {
+    const unavailable = answered(503, 'STORE_UNAVAILABLE', 'the message store is unavailable', 1);
+    const internal = answered(500, 'INTERNAL', 'internal error', 2);
+    for (const order of orders([minority, unavailable, internal, dead('refused')])) expect(told(order).code).to.equal('STORE_MINORITY');
+    for (const order of orders([unavailable, internal, dead('refused')])) {
+      expect(told(order)).to.include({ status: 503, code: 'STORE_UNAVAILABLE' });
+    }
+    for (const order of orders([internal, dead('refused'), dead('timeout', 1)])) {
+      expect(told(order)).to.deep.equal({ status: 502, code: 'BAD_GATEWAY', message: 'logging answered 500' });
+    }
+  });
+
+  it('lets the latest of two answers of one rank speak', () => {
+    const unconfirmed = answered(503, 'STORE_UNCONFIRMED', 'not confirmed', 1);
+    expect(told([unconfirmed, dead('refused'), minority]).code).to.equal('STORE_MINORITY');
+    expect(told([minority, dead('refused'), unconfirmed]).code).to.equal('STORE_UNCONFIRMED');
+  });
+
+  it('says NO_LOGGING_INSTANCE only when no instance answered with a code', () => {
+    const notLogging = new UpstreamError('http://proxy/logging', 'status_5xx', 'POST: HTTP 502', { status: 502, body: '<html>Bad Gateway</html>' });
+    for (const failures of [[dead('refused')], [dead('timeout'), dead('reset', 1), notLogging], []]) {
+      expect(told(failures)).to.deep.equal({ status: 503, code: 'NO_LOGGING_INSTANCE', message: 'no logging instance could store the message' });
     }
   });
 });

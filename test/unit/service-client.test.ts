@@ -44,7 +44,7 @@ describe('instance choice', () => {
     expect(seen.has(A)).to.equal(true);
   });
 
-  it('doubles the cooldown with each consecutive failure, and forgets it after a success', () => {
+  it('doubles the cooldown with each consecutive failure, and forgets it once the instance answers', () => {
     let now = 0;
     const picker = new InstancePicker(1000, () => now);
     const avoided = () => Array.from({ length: 30 }, () => picker.pick([A, B], new Set())).every((i) => i === B);
@@ -55,10 +55,10 @@ describe('instance choice', () => {
     expect(avoided()).to.equal(true);
     now = 3000;
     expect(avoided()).to.equal(false);
-    picker.markSucceeded(A);
+    picker.markAnswered(A);
     picker.markFailed(A);
     now = 4000;
-    expect(avoided(), 'back to 1 s after a success').to.equal(false);
+    expect(avoided(), 'back to 1 s after an answer').to.equal(false);
   });
 
   it('uses a cooling instance when nothing else is left', () => {
@@ -119,6 +119,23 @@ describe('service client', () => {
     expect(err).to.be.instanceOf(UpstreamError);
     expect(err.reason).to.equal('status_5xx');
     expect(attempts).to.equal(3);
+    client.close();
+  });
+
+  it('tells every failed attempt in order, and cools down only an instance that did not answer', async () => {
+    const [closedPort] = await freePorts(1);
+    const dead = `http://127.0.0.1:${closedPort}`;
+    const minority = await server((ctx) => { ctx.status = 503; ctx.body = { error: { code: 'STORE_MINORITY', message: 'too few members' } }; });
+    const picker = new InstancePicker(policy.cooldownMs, () => 0);
+    const client = new ServiceClient({
+      timeoutMs: 300, policy: { ...policy, maxAttempts: 2 }, logger: silentLogger(), picker, sleep: async () => {},
+    });
+    const failures: UpstreamError[] = [];
+    const err = await client.callAny([dead, minority], (u) => u, { onFailure: (e) => failures.push(e) }).catch((e) => e);
+    expect(failures.map((f) => f.url)).to.have.members([dead, minority]);
+    expect(failures.at(-1)).to.equal(err);
+    // The instance that answered 503 is alive: still the first choice, while the dead one cools down.
+    for (let i = 0; i < 20; i++) expect(picker.pick([dead, minority], new Set())).to.equal(minority);
     client.close();
   });
 
