@@ -26,6 +26,39 @@ const XSS = '<img src=x onerror="window.__xss=1">';
 /** The README's screenshot is made on the lab's ports, as a user sees it after npm start. */
 const UPDATE_DOCS = process.env.LAB_UPDATE_DOCS === '1';
 
+/** The widths at which no card may scroll sideways: 1280 px, the common laptop, and up. */
+const WIDE_VIEWPORTS = [1280, 1400, 1920];
+
+/** The few DOM members the sideways check reads (this suite is compiled without the DOM library). */
+interface Box {
+  readonly id: string;
+  readonly className: string;
+  readonly tagName: string;
+  readonly scrollWidth: number;
+  readonly clientWidth: number;
+  readonly parentElement: Box | null;
+}
+
+/**
+ * Every box of the page that scrolls sideways, as `name: scrollWidth > clientWidth`: each card, the
+ * box that would scroll each table (its nearest ancestor that clips or scrolls, else the page) and
+ * the page itself. Runs in the browser.
+ */
+function sidewaysScrollers(): string[] {
+  const { document, getComputedStyle } = globalThis as unknown as {
+    document: { querySelectorAll(selector: string): Iterable<Box>; readonly scrollingElement: Box };
+    getComputedStyle(box: Box): { overflowX: string };
+  };
+  const boxes = new Set<Box>([document.scrollingElement, ...document.querySelectorAll('.card')]);
+  for (const table of document.querySelectorAll('table')) {
+    let box = table.parentElement;
+    while (box && box !== document.scrollingElement && getComputedStyle(box).overflowX === 'visible') box = box.parentElement;
+    boxes.add(box ?? document.scrollingElement);
+  }
+  const name = (box: Box) => box.id ? `#${box.id}` : `${box.tagName.toLowerCase()}${box.className ? `.${box.className.split(' ').join('.')}` : ''}`;
+  return [...boxes].filter((box) => box.scrollWidth > box.clientWidth).map((box) => `${name(box)}: ${box.scrollWidth} > ${box.clientWidth}`);
+}
+
 describe('dashboard in a browser', function () {
   this.timeout(240_000);
   let system: LocalSystem;
@@ -100,6 +133,22 @@ describe('dashboard in a browser', function () {
     }
   });
 
+  /** At each of WIDE_VIEWPORTS, no box scrolls sideways; the page is left at 1280 x 900. */
+  async function expectNoSidewaysScroll(): Promise<void> {
+    const scrolling: Record<number, string[]> = {};
+    try {
+      for (const width of WIDE_VIEWPORTS) {
+        await page.setViewportSize({ width, height: 900 });
+        scrolling[width] = await page.evaluate(sidewaysScrollers);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+    expect(scrolling).to.deep.equal(Object.fromEntries(WIDE_VIEWPORTS.map((width) => [width, []])));
+  }
+
+  it('scrolls no card sideways at 1280, 1400 and 1920 px, every table shown whole', expectNoSidewaysScroll);
+
   it('shows a message holding markup as its characters and runs nothing', async () => {
     await page.fill('#msg', XSS);
     await page.click('#post-button');
@@ -124,6 +173,8 @@ describe('dashboard in a browser', function () {
   it('shows that two members keep fewer backups than configured', async () => {
     await eventually(async () => expect(await page.textContent('#backup-count')).to.equal('2 below it: 2 members keep 1'), { timeoutMs: 15_000, intervalMs: 250 });
   });
+
+  it('scrolls no card sideways with a member gone, at 1280, 1400 and 1920 px', expectNoSidewaysScroll);
 
   it('shows a member cut off from the cluster as alone, and as a member again once the cut heals', async function () {
     const why = UPDATE_DOCS ? 'members share 127.0.0.1 in the screenshot run' : partitionUnsupported();
