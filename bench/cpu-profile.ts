@@ -10,6 +10,17 @@
 import { Session } from 'node:inspector';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+/**
+ * What the profiled process runs: its first argument (the service, for `dist/bin/lab.js <service>`),
+ * else its script's name. Not strict: the command line is the profiled program's, and its options
+ * are not this module's to refuse.
+ */
+function programName(): string {
+  const { positionals } = parseArgs({ args: process.argv.slice(2), strict: false, allowPositionals: true });
+  return positionals[0] ?? basename(process.argv[1] ?? 'node', '.js');
+}
 
 const dir = process.env.BENCH_CPU_PROF_DIR;
 if (dir) {
@@ -22,7 +33,7 @@ if (dir) {
   process.once('exit', () => {
     session.post('Profiler.stop', (err, result) => {
       if (err) return;
-      const what = process.argv[2] && !process.argv[2].startsWith('-') ? process.argv[2] : basename(process.argv[1] ?? 'node', '.js');
+      const what = programName();
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, `${what}.${process.pid}.cpuprofile`), JSON.stringify(result.profile));
     });

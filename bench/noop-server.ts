@@ -6,6 +6,7 @@
  * `node dist/bench/noop-server.js <port>`.
  */
 import Router from '@koa/router';
+import { commandLineOrExit, exitWithUsage } from '../local/args.js';
 import { commonSettings, loadConfig, port } from '../lib/config.js';
 import { createServiceApp, type AppState } from '../lib/http/app.js';
 import { serve } from '../lib/http/server.js';
@@ -13,15 +14,17 @@ import { createLogger } from '../lib/log.js';
 import { runUntilSignalled } from '../lib/lifecycle.js';
 import { createMetrics } from '../lib/metrics.js';
 
+const USAGE = 'usage: node dist/bench/noop-server.js <port>';
+
 async function main(): Promise<void> {
   // The services' own settings and defaults (keep-alive, timeouts), with the port from the command line.
+  const { positionals } = commandLineOrExit(USAGE, { allowPositionals: true, options: {} });
+  if (positionals.length !== 1) exitWithUsage(USAGE, positionals.length ? 'one port only' : 'the port is missing');
   let config;
   try {
-    if (process.argv[2] === undefined) throw new Error('the port is missing');
-    config = loadConfig({ ...commonSettings, PORT: port(0) }, { PORT: process.argv[2], LOG_LEVEL: 'warn' });
+    config = loadConfig({ ...commonSettings, PORT: port(0) }, { PORT: positionals[0], LOG_LEVEL: 'warn' });
   } catch (err) {
-    process.stderr.write(`usage: noop-server <port>\n${(err as Error).message}\n`);
-    process.exit(2);
+    exitWithUsage(USAGE, (err as Error).message);
   }
   const logger = createLogger({ service: 'noop', level: config.LOG_LEVEL });
   const router = new Router<AppState>();

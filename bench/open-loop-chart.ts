@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import type { OpenLoopFigures, OpenLoopPoint } from './open-loop.js';
 import { fmtMs, openLoopTarget } from './report.js';
 import { fmtInt } from '../local/console.js';
+import { commandLineOrExit, exitWithUsage } from '../local/args.js';
 
 const W = 640;
 const H = 400;
@@ -140,11 +141,9 @@ export function figuresFromSvg(svg: string): OpenLoopFigures {
 
 /** Re-renders the charts named on the command line from their own figures. */
 function main(): void {
-  const files = process.argv.slice(2);
-  if (files.length === 0) {
-    process.stderr.write('usage: node dist/bench/open-loop-chart.js FILE.svg ...  (re-renders each from its <metadata>)\n');
-    process.exit(2);
-  }
+  const usage = 'usage: node dist/bench/open-loop-chart.js FILE.svg ...  (re-renders each from its <metadata>)';
+  const { positionals: files } = commandLineOrExit(usage, { allowPositionals: true, options: {} });
+  if (files.length === 0) exitWithUsage(usage, 'no chart named');
   for (const file of files) writeFileSync(file, renderOpenLoopSvg(figuresFromSvg(readFileSync(file, 'utf8'))));
 }
 

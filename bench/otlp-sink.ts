@@ -8,6 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import { exitWithUsage, commandLineOrExit } from '../local/args.js';
 
 /** One received span, with the service.name of its resource. Kinds as OTLP numbers them: 2 server, 3 client. */
 export interface ReceivedSpan {
@@ -81,7 +82,11 @@ export async function startOtlpSink(port = 0, { keep = true } = {}): Promise<Otl
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const sink = await startOtlpSink(Number(process.argv[2] ?? 4318), { keep: false });
+  const usage = 'usage: node dist/bench/otlp-sink.js [PORT (default 4318)]';
+  const { positionals } = commandLineOrExit(usage, { allowPositionals: true, options: {} });
+  const port = Number(positionals[0] ?? 4318);
+  if (positionals.length > 1 || !Number.isInteger(port) || port < 0 || port > 65_535) exitWithUsage(usage, 'one port, 0 to 65535');
+  const sink = await startOtlpSink(port, { keep: false });
   process.stdout.write(`otlp sink on ${sink.url}\n`);
   const stop = () => {
     process.stdout.write(`otlp sink: ${sink.counts.requests} exports, ${sink.counts.bytes} bytes\n`);

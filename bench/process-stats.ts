@@ -4,10 +4,36 @@
  * grow when other work on the machine takes the cores away. The machine's own CPU use over the
  * same time shows how much of it went to processes that are not the bench's.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-/** Clock ticks per second of `/proc/<pid>/stat` (`getconf CLK_TCK`; 100 on Linux everywhere that matters). */
-const TICKS_PER_SECOND = 100;
+/**
+ * What `/proc` counts CPU time in when the system cannot say: USER_HZ is 100 on x86 and Arm Linux,
+ * where a missing `getconf` (a trimmed image) is the only way not to know it.
+ */
+export const FALLBACK_TICKS_PER_SECOND = 100;
+
+/**
+ * Clock ticks per second of `/proc`'s CPU times (USER_HZ), from `getconf CLK_TCK`: Node has no
+ * sysconf(), and pidusage, the npm package for a process's CPU time, asks getconf the same way (it
+ * would replace only the per-process read, asynchronously, not the machine's). One call, about
+ * 2.5 ms; FALLBACK_TICKS_PER_SECOND when getconf is missing or answers anything but a number.
+ */
+export function readTicksPerSecond(
+  getconf: () => string = () => execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'ignore'] }),
+): number {
+  try {
+    const ticks = Number(getconf().trim());
+    if (Number.isInteger(ticks) && ticks > 0) return ticks;
+  } catch {
+    // No getconf: the fallback.
+  }
+  return FALLBACK_TICKS_PER_SECOND;
+}
+
+let ticksPerSecondRead: number | undefined;
+/** readTicksPerSecond(), asked once, on first use. */
+const ticksPerSecond = (): number => (ticksPerSecondRead ??= readTicksPerSecond());
 
 /** The process's resident set size in MB, or undefined when it is gone or `/proc` is not there. */
 export function rssMb(pid: number): number | undefined {
@@ -25,7 +51,7 @@ export function cpuMs(pid: number): number | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which is in parentheses and may hold spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond();
   } catch {
     return undefined;
   }
@@ -39,7 +65,8 @@ export function machineCpuMs(): { busy: number; total: number } | undefined {
     const t = ticks.slice(0, 8).map(Number);
     const total = t.reduce((a, b) => a + b, 0);
     const idle = t[3]! + t[4]!;
-    return { busy: ((total - idle) * 1000) / TICKS_PER_SECOND, total: (total * 1000) / TICKS_PER_SECOND };
+    const ms = 1000 / ticksPerSecond();
+    return { busy: (total - idle) * ms, total: total * ms };
   } catch {
     return undefined;
   }

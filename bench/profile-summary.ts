@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { commandLineOrExit, exitWithUsage } from '../local/args.js';
 
 interface CallFrame {
   functionName: string;
@@ -85,22 +86,18 @@ function render(file: string, s: Summary, top: number): string {
   return lines.join('\n');
 }
 
+const USAGE = 'usage: node dist/bench/profile-summary.js [--top N] [--bench BENCH.json --scenario ID] FILE.cpuprofile...';
+
 function main(): void {
-  const args = process.argv.slice(2);
-  let top = 15;
-  let bench: string | undefined;
-  let scenario: string | undefined;
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--top') top = Number(args[++i]);
-    else if (args[i] === '--bench') bench = args[++i];
-    else if (args[i] === '--scenario') scenario = args[++i];
-    else files.push(args[i]!);
-  }
-  if (files.length === 0 || !Number.isInteger(top) || top < 1 || (bench === undefined) !== (scenario === undefined)) {
-    process.stderr.write('usage: profile-summary [--top N] [--bench BENCH.json --scenario ID] FILE.cpuprofile...\n');
-    process.exit(2);
-  }
+  const { values, positionals: files } = commandLineOrExit(USAGE, {
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '15' }, bench: { type: 'string' }, scenario: { type: 'string' } },
+  });
+  const top = Number(values.top);
+  const { bench, scenario } = values;
+  if (files.length === 0) exitWithUsage(USAGE, 'no profile named');
+  if (!Number.isInteger(top) || top < 1) exitWithUsage(USAGE, `--top must be a whole number, at least 1, not ${JSON.stringify(values.top)}`);
+  if ((bench === undefined) !== (scenario === undefined)) exitWithUsage(USAGE, '--bench and --scenario go together');
   let windowUs: [number, number] | undefined;
   if (bench) {
     const m = (JSON.parse(readFileSync(bench, 'utf8')) as { measurements: { id: string; monotonicUs: [number, number] }[] }).measurements.find((x) => x.id === scenario);

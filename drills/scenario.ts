@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { UsageError, parseCommandLine } from '../local/args.js';
 import { Progress } from '../local/console.js';
 import { FacadeApi, loggingEntry, readyLogging } from './facade-api.js';
 import { renderReport } from './lab-report.js';
@@ -42,7 +42,7 @@ Runs the lab's five steps through the facade and prints the report.
   -h, --help          this text
 `;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface ScenarioArgs {
   facade?: string;
@@ -56,25 +56,18 @@ export interface ScenarioArgs {
 
 /** @throws UsageError for unknown options or bad values */
 export function parseScenarioArgs(argv: string[]): ScenarioArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        facade: { type: 'string' },
-        kubernetes: { type: 'boolean', default: false },
-        namespace: { type: 'string' },
-        'own-system': { type: 'boolean', default: false },
-        'free-ports': { type: 'boolean', default: false },
-        'wait-timeout': { type: 'string', default: '600' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseCommandLine({
+    args: argv,
+    options: {
+      facade: { type: 'string' },
+      kubernetes: { type: 'boolean', default: false },
+      namespace: { type: 'string' },
+      'own-system': { type: 'boolean', default: false },
+      'free-ports': { type: 'boolean', default: false },
+      'wait-timeout': { type: 'string', default: '600' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   let facade = values.facade;
   if (facade !== undefined) {
     if (!/^https?:\/\/[^/]+/.test(facade)) throw new UsageError(`--facade must be an http:// URL, not ${JSON.stringify(facade)}`);

@@ -6,8 +6,11 @@
  * component's whole output is in `.run/logs/<name>.log`. Exits 1 when anything fails to start.
  */
 import { join, relative } from 'node:path';
+import { commandLineOrExit } from './args.js';
 import { LocalSystem, PortsBusyError, StartError, type ComponentState } from './system.js';
 import { MemberLogLevels, PrerequisiteError, REPO_ROOT } from './hazelcast.js';
+
+const USAGE = 'usage: npm start [-- --verbose]   (--verbose: every line the members print, not only warnings)';
 
 const tty = process.stdout.isTTY;
 const paint = (code: number, s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -42,7 +45,8 @@ const STATE_MARK: Record<ComponentState, string> = {
 };
 
 async function main(): Promise<void> {
-  const verbose = process.argv.includes('--verbose');
+  const { values } = commandLineOrExit(USAGE, { options: { verbose: { type: 'boolean', default: false } } });
+  const verbose = values.verbose;
   const logDir = join(REPO_ROOT, '.run', 'logs');
   const memberLevels = new MemberLogLevels();
   let quietLogs = false;

@@ -6,9 +6,9 @@
  * the same system, and fails if any run fails.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { commandLineOrExit, exitWithUsage } from '../local/args.js';
 import { LocalSystem, freeSystemPorts } from '../local/system.js';
 import { REPO_ROOT } from '../local/hazelcast.js';
 import { SCENARIOS, formatTable, runChaos, type ChaosResult } from '../drills/faults.js';
@@ -17,13 +17,18 @@ import { PARTITION_HOSTS, partitionUnsupported } from '../drills/partition.js';
 const USAGE = 'usage: npm run chaos -- [R1 … R10] [--repeat N] [--logs DIR (every process\'s output, kept)]';
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeat: { type: 'string', default: '1' }, logs: { type: 'string' }, help: { type: 'boolean' } } });
-  const repeat = Number(values.repeat);
-  const ids = positionals;
-  if (values.help || !Number.isInteger(repeat) || repeat < 1 || ids.some((id) => !(id in SCENARIOS))) {
+  const { values, positionals: ids } = commandLineOrExit(USAGE, {
+    allowPositionals: true,
+    options: { repeat: { type: 'string', default: '1' }, logs: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  if (values.help) {
     process.stdout.write(`${USAGE}\n`);
-    process.exit(values.help ? 0 : 2);
+    return;
   }
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) exitWithUsage(USAGE, `--repeat must be a whole number of runs, at least 1, not ${JSON.stringify(values.repeat)}`);
+  const unknown = ids.filter((id) => !(id in SCENARIOS));
+  if (unknown.length) exitWithUsage(USAGE, `no such scenario: ${unknown.join(', ')} (there are ${Object.keys(SCENARIOS).join(', ')})`);
   // R5 (every member down) last: it loses what is stored, on purpose.
   const order = (id: string) => (id === 'R5' ? Infinity : Number(id.slice(1)));
   let chosen = ids.length ? ids : Object.keys(SCENARIOS).sort((a, b) => order(a) - order(b));

@@ -11,15 +11,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
+import { commandLineOrExit, exitWithUsage } from '../local/args.js';
 import { LocalSystem, freeSystemPorts } from '../local/system.js';
 import { addMessages, connect } from '../local/fill.js';
 import { createLogger } from '../lib/log.js';
 import { HazelcastMessageStore } from '../services/logging/store.js';
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, 'heap-mb': { type: 'string', default: '1075' } } });
+const USAGE = 'usage: npm run member-memory [-- --messages N (default 1000000) --heap-mb M (default 1075)]';
+const { values } = commandLineOrExit(USAGE, { options: { messages: { type: 'string', default: '1000000' }, 'heap-mb': { type: 'string', default: '1075' } } });
 const messages = Number(values.messages);
 const heapMb = Number(values['heap-mb']);
+if (!Number.isInteger(messages) || messages < 1) exitWithUsage(USAGE, `--messages must be a whole number, at least 1, not ${JSON.stringify(values.messages)}`);
+if (!Number.isInteger(heapMb) || heapMb < 1) exitWithUsage(USAGE, `--heap-mb must be a whole number of MB, at least 1, not ${JSON.stringify(values['heap-mb'])}`);
 
 const mb = (kb: number) => Math.round(kb / 1024);
 function statusKb(pid: number, field: string): number {

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { commandLineOrExit } from '../local/args.js';
 import { REPO_ROOT } from '../local/hazelcast.js';
 import { CHART_KUBE_VERSION, findHelm } from '../local/helm.js';
 
@@ -21,14 +22,17 @@ export function render(helm: string): string {
   return HEADER + execFileSync(helm, HELM_ARGS, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
 }
 
+const USAGE = 'usage: npm run render:k8s [-- --check]';
+
 function main(): void {
+  const { values } = commandLineOrExit(USAGE, { options: { check: { type: 'boolean' } } });
   const helm = findHelm();
   if (!helm) {
     process.stderr.write('helm not found: install helm v3 (go install helm.sh/helm/v3/cmd/helm@v3.22.0), or set HELM to its path\n');
     process.exit(2);
   }
   const rendered = render(helm);
-  if (process.argv.includes('--check')) {
+  if (values.check) {
     if ((existsSync(OUTPUT) ? readFileSync(OUTPUT, 'utf8') : '') !== rendered) {
       process.stderr.write('k8s/lab.yaml is out of date with charts/lab: run `npm run render:k8s`\n');
       process.exit(1);

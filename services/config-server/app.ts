@@ -7,33 +7,29 @@ import type { HttpMetrics } from '../../lib/metrics.js';
 import type { Tracing } from '../../lib/tracing.js';
 import { badRequest, notFound } from '../../lib/errors.js';
 import type { InstanceList, RegistryLists } from '../../lib/contract.js';
-import { expandEntry, resolveAll, SERVICE_NAME, type Registry, type Resolve } from './registry.js';
+import { resolveAll, SERVICE_NAME, type Registry, type Resolve } from './registry.js';
+import { DnsExpansions } from './registry-dns.js';
 
 export interface ConfigServerAppDeps {
   logger: Logger;
   metrics: HttpMetrics;
   registry: () => Registry;
   resolve?: Resolve;
-  /** How long a DNS expansion is reused, in ms. */
+  /** How long a DNS expansion is reused, in ms (default 1000); one that failed, 250 ms at most (registry-dns.ts). */
   dnsCacheMs?: number;
+  /** The DNS cache's clock, in ms (default monotonic: registry-dns.ts). */
   now?: () => number;
   /** Server spans continuing callers' traces; none when tracing is off. */
   tracing?: Tracing;
 }
 
 export function createApp({
-  logger, metrics, registry, resolve = resolveAll, dnsCacheMs = 1_000, now = Date.now, tracing,
+  logger, metrics, registry, resolve = resolveAll, dnsCacheMs = 1_000, now, tracing,
 }: ConfigServerAppDeps): Koa<AppState> {
-  const cache = new Map<string, { at: number; urls: Promise<string[]> }>();
+  const dns = new DnsExpansions({ resolve, ttlMs: dnsCacheMs, now });
   const expand = (name: string, reg: Registry): Promise<string[]> => {
     const value = reg.get(name)!;
-    if (Array.isArray(value)) return Promise.resolve(value);
-    const key = JSON.stringify(value);
-    const hit = cache.get(key);
-    if (hit && now() - hit.at < dnsCacheMs) return hit.urls;
-    const urls = expandEntry(value, resolve);
-    cache.set(key, { at: now(), urls });
-    return urls;
+    return Array.isArray(value) ? Promise.resolve(value) : dns.expand(value);
   };
 
   const router = new Router<AppState>();

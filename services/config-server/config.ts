@@ -9,7 +9,7 @@ export const configServerSettings = {
   REGISTRY_FILE: z.string().min(1).default('service-config.json'),
   /** How often the file is re-read for changes. */
   REGISTRY_POLL_MS: millis(1_000, 50),
-  /** How long a DNS expansion of a `dns` entry is reused. */
+  /** How long a DNS expansion of a `dns` entry is reused; one that failed, 250 ms at most (registry-dns.ts). */
   DNS_CACHE_MS: millis(1_000, 0),
 };
 

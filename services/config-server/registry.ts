@@ -85,14 +85,8 @@ export const resolveAll: Resolve = async (host) => {
   return [...new Set(addresses.map((a) => a.address))].sort();
 };
 
-/** Turns an entry into instance URLs; a DNS name that does not resolve gives an empty list. */
-export async function expandEntry(value: RegistryEntry, resolve: Resolve = resolveAll): Promise<string[]> {
-  if (Array.isArray(value)) return value;
-  let addresses: string[];
-  try {
-    addresses = await resolve(value.dns);
-  } catch {
-    return [];
-  }
-  return addresses.map((a) => `${value.scheme}://${a.includes(':') ? `[${a}]` : a}:${value.port}${value.path}`);
-}
+export type DnsEntry = Exclude<RegistryEntry, readonly string[]>;
+
+/** One instance URL per address of a `dns` entry's name. */
+export const dnsEntryUrls = (value: DnsEntry, addresses: readonly string[]): string[] =>
+  addresses.map((a) => `${value.scheme}://${a.includes(':') ? `[${a}]` : a}:${value.port}${value.path}`);

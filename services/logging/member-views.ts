@@ -14,6 +14,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { prom } from '../../lib/metrics.js';
+import { parsePrometheusText, sampleValue } from '../../lib/prometheus-text.js';
 import type { Registry } from 'prom-client';
 import type { ServiceClient } from '../../lib/service-client.js';
 import type { MemberView } from '../../lib/contract.js';
@@ -52,21 +53,6 @@ export function parseMetricsPorts(text: string): MetricsPorts | undefined {
 
 /** The exporter's names of a member's heap (hazelcast/jmx-exporter.yaml). */
 export const HEAP_METRICS = { used: 'hazelcast_memory_used_heap_bytes', max: 'hazelcast_memory_max_heap_bytes' } as const;
-
-/**
- * The value of an unlabelled sample in Prometheus text exposition (`name 1.5E7`); undefined
- * when the text has no such sample or its value is not a finite number.
- */
-export function sampleValue(exposition: string, name: string): number | undefined {
-  for (const line of exposition.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const m = /^(\S+?)(?:\{\})?\s+(\S+)/.exec(line);
-    if (m?.[1] !== name) continue;
-    const value = Number(m[2]);
-    return Number.isFinite(value) ? value : undefined;
-  }
-  return undefined;
-}
 
 export interface MemberViewsDeps {
   /** The configured member addresses (`host:port`; a name may stand for several members). */
@@ -115,8 +101,9 @@ export class MemberViews {
   }
 
   /**
-   * The member's heap from its exporter's whole answer; undefined when it does not answer. Not
-   * `?name[]=`: the exporter the official image bundles (0.20.0) answers that with no JMX samples.
+   * The member's heap from its exporter's whole answer; undefined when it does not answer, or not
+   * in Prometheus text. Not `?name[]=`: the exporter the official image bundles (0.20.0) answers
+   * that with no JMX samples.
    */
   private async heap(address: string): Promise<{ used: number | null; max: number | null } | undefined> {
     const at = this.metricsAddress(address);
@@ -124,8 +111,10 @@ export class MemberViews {
     try {
       const res = await this.deps.client.request(`http://${at}/metrics`, { timeoutMs: this.deps.timeoutMs ?? 1_000 });
       if (res.status !== 200) return undefined;
-      return { used: sampleValue(res.text, HEAP_METRICS.used) ?? null, max: sampleValue(res.text, HEAP_METRICS.max) ?? null };
+      const samples = parsePrometheusText(res.text);
+      return { used: sampleValue(samples, HEAP_METRICS.used) ?? null, max: sampleValue(samples, HEAP_METRICS.max) ?? null };
     } catch {
+      // No answer, or one that is not Prometheus text (PrometheusTextError): no heap shown.
       return undefined;
     }
   }

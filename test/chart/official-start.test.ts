@@ -18,7 +18,8 @@ import { Client } from 'hazelcast-client';
 import { parse } from 'yaml';
 import { HAZELCAST_VERSION, JMX_EXPORTER_VERSION, OFFICIAL_IMAGE, ensureHazelcastDistribution, memberHealth } from '../../local/hazelcast.js';
 import { ManagedProcess, probeHttp, waitFor } from '../../local/processes.js';
-import { HEAP_METRICS, sampleValue } from '../../services/logging/member-views.js';
+import { HEAP_METRICS } from '../../services/logging/member-views.js';
+import { parsePrometheusText, sampleValue } from '../../lib/prometheus-text.js';
 import { eventually } from '../support/eventually.js';
 import { freePorts } from '../support/ports.js';
 import { missingTool } from '../support/tools.js';
@@ -30,7 +31,7 @@ import { onLoopback } from './support/member.js';
 const IMAGE_HOME = OFFICIAL_IMAGE.home;
 
 /** Metric names in Prometheus text. */
-const servedNames = (text: string) => new Set([...text.matchAll(/^([A-Za-z_:][\w:]*)[{ ]/gm)].map((m) => m[1]!));
+const servedNames = (text: string) => new Set(parsePrometheusText(text).map((s) => s.name));
 
 describe(`the chart's members on the official start script (Hazelcast ${HAZELCAST_VERSION} distribution and its JMX exporter)`, function () {
   this.timeout(180_000);
@@ -148,9 +149,9 @@ describe(`the chart's members on the official start script (Hazelcast ${HAZELCAS
     const exporterNames = exporterMetricNames(memberFiles['jmx-exporter.yaml']!);
     const memberNames = [...new Set(exprs.flatMap(alertMetricNames))].filter((n) => exporterNames.includes(n));
     expect(memberNames).to.include.members([HEAP_METRICS.used, HEAP_METRICS.max, 'hazelcast_member_cluster_size']);
-    const text = await scrape();
-    for (const name of memberNames) expect(sampleValue(text, name), name).to.be.a('number');
-    expect(sampleValue(text, 'hazelcast_member_cluster_size')).to.equal(1);
-    expect(sampleValue(text, HEAP_METRICS.max)).to.be.within(200 * 1024 * 1024, 256 * 1024 * 1024);
+    const samples = parsePrometheusText(await scrape());
+    for (const name of memberNames) expect(sampleValue(samples, name), name).to.be.a('number');
+    expect(sampleValue(samples, 'hazelcast_member_cluster_size')).to.equal(1);
+    expect(sampleValue(samples, HEAP_METRICS.max)).to.be.within(200 * 1024 * 1024, 256 * 1024 * 1024);
   });
 });

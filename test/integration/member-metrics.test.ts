@@ -9,16 +9,10 @@ import {
   HAZELCAST_VERSION, JMX_EXPORTER_VERSION, ensureHazelcastJar, ensureJmxExporterJar, startMember, waitForSafeCluster,
 } from '../../local/hazelcast.js';
 import { ManagedProcess, probeHttp } from '../../local/processes.js';
-import { HEAP_METRICS, sampleValue } from '../../services/logging/member-views.js';
+import { HEAP_METRICS } from '../../services/logging/member-views.js';
+import { parsePrometheusText, sampleValue, samplesOf } from '../../lib/prometheus-text.js';
 import { eventually } from '../support/eventually.js';
 import { freePorts } from '../support/ports.js';
-
-/** Every sample of `name` in Prometheus text, labels as written (less 0.20.0's comma before `}`) → value. */
-function samples(text: string, name: string): Map<string, number> {
-  const found = new Map<string, number>();
-  for (const m of text.matchAll(/^(\w+)(\{[^}]*\})? (\S+)$/gm)) if (m[1] === name) found.set((m[2] ?? '').replace(/,\}$/, '}'), Number(m[3]));
-  return found;
-}
 
 describe(`member metrics: Hazelcast ${HAZELCAST_VERSION} with the JMX exporter ${JMX_EXPORTER_VERSION}`, function () {
   this.timeout(120_000);
@@ -29,7 +23,7 @@ describe(`member metrics: Hazelcast ${HAZELCAST_VERSION} with the JMX exporter $
   const scrape = async () => {
     const res = await probeHttp(metricsUrl);
     expect(res.status).to.equal(200);
-    return String(res.body);
+    return parsePrometheusText(String(res.body));
   };
 
   before(async () => {
@@ -55,32 +49,33 @@ describe(`member metrics: Hazelcast ${HAZELCAST_VERSION} with the JMX exporter $
   });
 
   it('serves the heap in use and the most it may use (-Xmx 128 MiB)', async () => {
-    const text = await scrape();
-    const max = sampleValue(text, HEAP_METRICS.max)!;
-    const used = sampleValue(text, HEAP_METRICS.used)!;
+    const samples = await scrape();
+    const max = sampleValue(samples, HEAP_METRICS.max)!;
+    const used = sampleValue(samples, HEAP_METRICS.used)!;
     expect(max).to.be.within(100 * 1024 * 1024, 128 * 1024 * 1024);
     expect(used).to.be.greaterThan(1024 * 1024).and.lessThan(max);
-    expect(sampleValue(text, 'hazelcast_memory_committed_heap_bytes')).to.be.at.least(used);
+    expect(sampleValue(samples, 'hazelcast_memory_committed_heap_bytes')).to.be.at.least(used);
   });
 
   it('serves garbage collections and their time, minor and major', async () => {
-    const text = await scrape();
-    expect([...samples(text, 'hazelcast_gc_collections_total').keys()].sort()).to.deep.equal(['{kind="major"}', '{kind="minor"}']);
-    expect([...samples(text, 'hazelcast_gc_collection_seconds_total').keys()].sort()).to.deep.equal(['{kind="major"}', '{kind="minor"}']);
+    const samples = await scrape();
+    const kinds = (name: string) => samplesOf(samples, name).map((s) => ({ ...s.labels }));
+    expect(kinds('hazelcast_gc_collections_total')).to.have.deep.members([{ kind: 'major' }, { kind: 'minor' }]);
+    expect(kinds('hazelcast_gc_collection_seconds_total')).to.have.deep.members([{ kind: 'major' }, { kind: 'minor' }]);
     // A member's start allocates enough for a young collection with a 128 MiB heap.
-    expect(samples(text, 'hazelcast_gc_collections_total').get('{kind="minor"}')).to.be.greaterThan(0);
+    expect(sampleValue(samples, 'hazelcast_gc_collections_total', { kind: 'minor' })).to.be.greaterThan(0);
   });
 
   it("serves the map's entries and their memory, the cluster size, partitions and operations", async () => {
     await eventually(async () => {
-      const text = await scrape();
-      expect(samples(text, 'hazelcast_map_owned_entries').get('{map="probe"}')).to.equal(100);
-      expect(samples(text, 'hazelcast_map_owned_entry_memory_bytes').get('{map="probe"}')).to.be.greaterThan(100 * 20);
-      expect(samples(text, 'hazelcast_map_operations_total').get('{map="probe",operation="set"}')).to.equal(100);
-      expect(sampleValue(text, 'hazelcast_member_cluster_size')).to.equal(1);
-      expect(sampleValue(text, 'hazelcast_partitions')).to.equal(271);
-      expect(sampleValue(text, 'hazelcast_partitions_owned')).to.equal(271);
-      expect(sampleValue(text, 'hazelcast_operations_completed_total')).to.be.greaterThan(0);
+      const samples = await scrape();
+      expect(sampleValue(samples, 'hazelcast_map_owned_entries', { map: 'probe' })).to.equal(100);
+      expect(sampleValue(samples, 'hazelcast_map_owned_entry_memory_bytes', { map: 'probe' })).to.be.greaterThan(100 * 20);
+      expect(sampleValue(samples, 'hazelcast_map_operations_total', { map: 'probe', operation: 'set' })).to.equal(100);
+      expect(sampleValue(samples, 'hazelcast_member_cluster_size')).to.equal(1);
+      expect(sampleValue(samples, 'hazelcast_partitions')).to.equal(271);
+      expect(sampleValue(samples, 'hazelcast_partitions_owned')).to.equal(271);
+      expect(sampleValue(samples, 'hazelcast_operations_completed_total')).to.be.greaterThan(0);
     }, { timeoutMs: 15_000, intervalMs: 500 });
   });
 

@@ -3,12 +3,13 @@
  * markup), the JSON endpoints it reads, and the store metrics the logging service adds.
  */
 import { expect } from 'chai';
+import http from 'node:http';
 import vm from 'node:vm';
 import { createApp as createFacade } from '../../services/facade/app.js';
 import { createApp as createConfigServer } from '../../services/config-server/app.js';
 import type { RegistryEntry } from '../../services/config-server/registry.js';
 import { readinessUrl } from '../../services/facade/cluster-view.js';
-import { DASHBOARD_FILES } from '../../services/facade/dashboard/files.js';
+import { DASHBOARD_CSP, DASHBOARD_FILES } from '../../services/facade/dashboard/files.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { unavailable } from '../../lib/errors.js';
 import { newMessageId } from '../../lib/ids.js';
@@ -19,6 +20,16 @@ import {
   get, postForm, postJson, request, serve, type ClusterView, type ErrorAnswer, type FacadePosted, type FacadeRecords,
 } from '../support/http.js';
 import { serveBackends } from '../support/backends.js';
+
+/** A GET of `target` exactly as written, which fetch() would normalise first. */
+function rawGet(base: string, target: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http.get(`${base}/`, { path: target }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode!, body }));
+    }).on('error', reject);
+  });
+}
 
 describe('dashboard', () => {
   const store = new InMemoryMessageStore();
@@ -118,6 +129,43 @@ describe('dashboard', () => {
       const missing = await get(`${base}/dashboard/../app.ts`);
       expect(missing.status).to.equal(404);
       expect((await get<ErrorAnswer>(`${base}/dashboard/nope.js`)).body.error.code).to.equal('NOT_FOUND');
+    });
+
+    it('serves each file with its type and the dashboard headers, on a 200 and on a 304', async () => {
+      const types: Record<string, RegExp> = {
+        '/': /^text\/html; charset=utf-8$/,
+        '/dashboard/dashboard.js': /^(text|application)\/javascript; charset=utf-8$/,
+        '/dashboard/dashboard.css': /^text\/css; charset=utf-8$/,
+        '/dashboard/favicon.svg': /^image\/svg\+xml/,
+      };
+      for (const [path, type] of Object.entries(types)) {
+        const first = await get(`${base}${path}`);
+        expect(first.status, path).to.equal(200);
+        expect(first.headers.get('content-type'), path).to.match(type);
+        expect(first.headers.get('cache-control'), path).to.equal('no-cache');
+        expect(first.headers.get('content-security-policy'), path).to.equal(DASHBOARD_CSP);
+        const etag = first.headers.get('etag');
+        expect(etag, path).to.be.a('string');
+        const again = await request(`${base}${path}`, { headers: { 'if-none-match': etag!, 'cache-control': 'max-age=0' } });
+        expect(again.status, path).to.equal(304);
+        expect(again.text, path).to.equal('');
+        expect(again.headers.get('content-security-policy'), path).to.equal(DASHBOARD_CSP);
+        const changed = await request(`${base}${path}`, { headers: { 'if-none-match': '"other"', 'cache-control': 'max-age=0' } });
+        expect(changed.status, path).to.equal(200);
+      }
+    });
+
+    it('serves only the files of public/: a path out of it, a hidden or odd name, or the page under /dashboard/ is a JSON 404', async () => {
+      // Raw request targets: fetch() would resolve the dots before sending them.
+      for (const target of [
+        '/dashboard/..%2fapp.ts', '/dashboard/%2e%2e%2fapp.ts', '/dashboard/..%2F..%2F..%2Fpackage.json', '/dashboard/%2e%2e',
+        '/dashboard/..%5capp.ts', '/dashboard/%2fetc%2fpasswd', '/dashboard/dashboard.js%00.css', '/dashboard/.hidden',
+        '/dashboard/index.html', '/dashboard/', '/dashboard', '/dashboard/dashboard.js/x', '/dashboard/%E0%A4%A',
+      ]) {
+        const r = await rawGet(base, target);
+        expect(r.status, target).to.equal(404);
+        expect((JSON.parse(r.body) as ErrorAnswer).error.code, target).to.equal('NOT_FOUND');
+      }
     });
   });
 

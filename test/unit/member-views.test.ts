@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HEAP_METRICS, MemberViews, membersApart, parseMetricsPorts, sampleValue } from '../../services/logging/member-views.js';
+import { HEAP_METRICS, MemberViews, membersApart, parseMetricsPorts } from '../../services/logging/member-views.js';
 import { loadLoggingConfig } from '../../services/logging/config.js';
 import { createApp } from '../../services/logging/app.js';
 import { createMetrics } from '../../lib/metrics.js';
@@ -26,13 +26,14 @@ const EXPOSITION = [
  * A stand-in for a member: answers `/hazelcast/health` with `clusterSize` and, on the same port,
  * `/metrics` with its heap; `urls` records what was asked.
  */
-async function fakeMember(clusterSize: number): Promise<{ port: number; urls: string[]; close: () => Promise<void> }> {
+interface FakeMember { port: number; urls: string[]; close: () => Promise<void> }
+async function fakeMember(clusterSize: number, exposition = EXPOSITION): Promise<FakeMember> {
   const urls: string[] = [];
   const server = http.createServer((req, res) => {
     urls.push(req.url ?? '');
     if (req.url?.startsWith('/metrics')) {
       res.setHeader('content-type', 'text/plain; version=0.0.4');
-      res.end(EXPOSITION);
+      res.end(exposition);
       return;
     }
     res.setHeader('content-type', 'application/json');
@@ -96,6 +97,21 @@ describe("member views (each member's own account of its cluster)", () => {
     expect(members[0]!.urls.at(-1)).to.equal('/metrics');
   });
 
+  it('shows no heap for a member whose exporter answers something that is not Prometheus text', async () => {
+    const odd = await fakeMember(1, '<html>Service Unavailable</html>\n');
+    try {
+      const at = `127.0.0.1:${odd.port}`;
+      const metricsPorts = { byMemberPort: new Map([[odd.port, odd.port]]) };
+      const views = new MemberViews({ configured: [], clientMembers: () => [at], client, metricsPorts });
+      expect(await views.views({ heap: true })).to.deep.equal([
+        { address: at, clusterSize: 1, nodeState: 'ACTIVE', inClientCluster: true, heapUsedBytes: null, heapMaxBytes: null },
+      ]);
+      expect(odd.urls).to.include('/metrics');
+    } finally {
+      await odd.close();
+    }
+  });
+
   it('finds the exporter on the member\'s own host: one port for all, or a port per member port', () => {
     const views = (text: string) =>
       new MemberViews({ configured: [], clientMembers: () => [], client, metricsPorts: parseMetricsPorts(text) });
@@ -112,15 +128,6 @@ describe("member views (each member's own account of its cluster)", () => {
     for (const bad of ['0', '70000', 'x', '5701=', '5701=9701=1', '5701:9701', '8090,5701=9701']) expect(parseMetricsPorts(bad), bad).to.equal(undefined);
     expect(loadLoggingConfig({}).HZ_METRICS_PORTS).to.deep.equal({ byMemberPort: new Map() });
     expect(() => loadLoggingConfig({ HZ_METRICS_PORTS: '5701:9701' })).to.throw(/HZ_METRICS_PORTS/);
-  });
-
-  it('reads an unlabelled sample from Prometheus text, and nothing from a look-alike name or a bad value', () => {
-    expect(sampleValue(EXPOSITION, HEAP_METRICS.used)).to.equal(30_244_856);
-    expect(sampleValue(EXPOSITION, HEAP_METRICS.max)).to.equal(134_217_728);
-    expect(sampleValue(`${HEAP_METRICS.used}_total 5\n`, HEAP_METRICS.used)).to.equal(undefined);
-    expect(sampleValue(`${HEAP_METRICS.used} NaN\n`, HEAP_METRICS.used)).to.equal(undefined);
-    expect(sampleValue(`${HEAP_METRICS.used}{} 7 1700000000000\n`, HEAP_METRICS.used)).to.equal(7);
-    expect(sampleValue('', HEAP_METRICS.used)).to.equal(undefined);
   });
 
   it("logging's /logging/cluster and /metrics report them (hazelcast_members_apart)", async () => {

@@ -2,12 +2,18 @@
  * The dashboard: static files in `public/` (the page, its script, stylesheet and icon), served by
  * the facade at `/` and `/dashboard/<file>`. `npm run build` copies `public/` next to this module
  * in dist/; the files are read once, at start-up, so a missing one stops the facade at once.
+ *
+ * Kept rather than `@koa/send` (koa-static's core), which is worse here, measured: it reads the disk
+ * on every request (200s: 1,300-1,800/s against 3,900-4,300/s from memory; 304s: 2,500-2,800/s
+ * against 9,200-9,500/s; autocannon, 10 connections, 2 cores), answers `..%2f` with a 403 instead of
+ * this 404, serves the page under /dashboard/ too, and finds a missing file only on a request.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { extname } from 'node:path';
 import type Router from '@koa/router';
 import type Koa from 'koa';
+import { contentType } from 'mime-types';
 import { notFound } from '../../../lib/errors.js';
 import type { AppState } from '../../../lib/http/app.js';
 
@@ -18,17 +24,11 @@ export interface Asset {
   etag: string;
 }
 
-const TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-};
-
 const PUBLIC = new URL('./public/', import.meta.url);
 
 function load(name: string): Asset {
-  const type = TYPES[extname(name)];
+  // Koa's own lookup (ctx.type), so a file's type is the one any Koa app would send for it.
+  const type = contentType(extname(name));
   if (!type) throw new Error(`dashboard file ${name}: no content type for its extension`);
   const body = readFileSync(new URL(name, PUBLIC), 'utf8');
   return { type, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
