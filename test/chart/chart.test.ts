@@ -8,8 +8,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse as parseYaml } from 'yaml';
@@ -21,7 +20,8 @@ import { configServerSettings, loadConfigServerConfig } from '../../services/con
 import { parseRegistry } from '../../services/config-server/registry.js';
 import { isUuid, newMessageId } from '../../lib/ids.js';
 import {
-  CHART_DIR, helmRun, helmTemplate, objectsBySource, requireHelm, KUBE_VERSION, type K8sObject, type Rendering, type SetValues,
+  CHART_DIR, helmRun, helmTemplate, helmTemplateOfCopy, objectsBySource, requireHelm, KUBE_VERSION,
+  type K8sObject, type Rendering, type SetValues,
 } from './support/helm.js';
 import { COMPONENT, configMapOf, containersOf, envOf, followService, get, memberConfigOf, ofKind, podOf, pods } from './support/manifests.js';
 import { SCHEMA_KUBERNETES_VERSION, validateAll } from './support/kube-schema.js';
@@ -436,6 +436,27 @@ describe('Helm chart charts/lab (real helm)', function () {
     it("runs Management Center as its image's own user (10001)", () => {
       const mc = podOf(objectsOf('Management Center on'), 'management-center');
       expect(mc.spec.securityContext).to.include({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, runAsNonRoot: true });
+    });
+
+    it('keeps the chart and its version off pod templates, so a chart bump restarts no pod; every object keeps them', async () => {
+      const chart = parseYaml(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8'));
+      // The image pinned, as skaffold and a registry install pin it: only the chart changes.
+      const set = { 'image.tag': chart.appVersion };
+      const bump = (chartDir: string) => {
+        const file = join(chartDir, 'Chart.yaml');
+        writeFileSync(file, readFileSync(file, 'utf8').replace(/^version: .*$/m, 'version: 9.9.9').replace(/^appVersion: .*$/m, 'appVersion: "9.9.9"'));
+      };
+      const [before, after] = await Promise.all([helmTemplate(helm, { set }), helmTemplateOfCopy(helm, bump, { set })]);
+      const workloads = pods(before.objects).filter((p) => p.owner.kind !== 'Pod');
+      expect(workloads.length).to.be.greaterThan(4);
+      for (const p of workloads) {
+        const at = `${p.owner.kind}/${p.owner.metadata.name}`;
+        expect(p.labels, at).not.to.have.any.keys('helm.sh/chart', 'app.kubernetes.io/version');
+        expect(get(after.objects, p.owner.kind, p.owner.metadata.name).spec.template, at).to.deep.equal(p.owner.spec.template);
+      }
+      for (const o of after.objects) {
+        expect(o.metadata.labels, `${o.kind}/${o.metadata.name}`).to.include({ 'helm.sh/chart': 'lab-9.9.9', 'app.kubernetes.io/version': '9.9.9' });
+      }
     });
 
     it('requests CPU and memory and limits memory, in every container', () => {
@@ -976,21 +997,15 @@ describe('Helm chart charts/lab (real helm)', function () {
 
     /** NOTES.txt as `helm install` would print it: rendered through a template in a copy of the chart (helm template leaves it out). */
     async function renderNotes(namespace: string, set: SetValues = {}): Promise<string> {
-      const dir = mkdtempSync(join(tmpdir(), 'lab-notes-'));
-      try {
-        const chartDir = join(dir, 'lab');
-        cpSync(CHART_DIR, chartDir, { recursive: true });
+      const { objects } = await helmTemplateOfCopy(helm, (chartDir) => {
         const notes = readFileSync(join(chartDir, 'templates', 'NOTES.txt'), 'utf8');
         rmSync(join(chartDir, 'templates', 'NOTES.txt'));
         writeFileSync(
           join(chartDir, 'templates', 'notes-probe.yaml'),
           `{{- define "notes-probe" -}}\n${notes}\n{{- end -}}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "notes-probe" . | quote }}\n`,
         );
-        const { objects } = await helmTemplate(helm, { chartDir, namespace, set });
-        return get(objects, 'ConfigMap', 'notes').data.notes;
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      }, { namespace, set });
+      return get(objects, 'ConfigMap', 'notes').data.notes;
     }
 
     it('prints the exact port-forward and curl commands in NOTES.txt', async () => {

@@ -38,13 +38,23 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
-{{/* Every label of a component's objects: the selector labels and the descriptive ones. */}}
-{{- define "lab.labels" -}}
-helm.sh/chart: {{ include "lab.chart" .root }}
+{{/*
+The labels of a component's pods: the selector labels and the descriptive ones that stay the same
+from one chart version to the next. A pod template's labels are part of the template, so a label
+that changed with the chart (helm.sh/chart, app.kubernetes.io/version) would restart every pod on
+every chart bump, image or not.
+*/}}
+{{- define "lab.podLabels" -}}
 {{ include "lab.selectorLabels" . }}
 app.kubernetes.io/part-of: {{ include "lab.name" .root }}
-app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+{{- end -}}
+
+{{/* Every label of a component's objects: its pods' labels, the chart and the version. */}}
+{{- define "lab.labels" -}}
+helm.sh/chart: {{ include "lab.chart" .root }}
+{{ include "lab.podLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
 {{- end -}}
 
 {{/* An image reference from {repository, tag, digest}: the digest pins it when set. */}}
@@ -275,7 +285,7 @@ spec:
   template:
     metadata:
       labels:
-        {{- include "lab.labels" $ctx | nindent 8 }}
+        {{- include "lab.podLabels" $ctx | nindent 8 }}
       {{- $own := .annotations | default dict }}
       {{- if $root.Values.metrics.scrapeAnnotations }}
       {{- $scrape := dict "prometheus.io/scrape" "true" "prometheus.io/port" (toString .service.port) "prometheus.io/path" "/metrics" }}
