@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { expect } from 'chai';
 import { parse as parseYaml } from 'yaml';
 import { HAZELCAST_VERSION, REPO_ROOT } from '../../local/hazelcast.js';
@@ -124,6 +124,22 @@ describe('Helm chart charts/lab (real helm)', function () {
         let error = '';
         await helmTemplate(helm, { set }).catch((err: Error) => (error = err.message));
         expect(error, `--set ${JSON.stringify(set)} was accepted`).to.match(message);
+      }
+    });
+
+    it('renders as a subchart, to which Helm always hands `global`, and refuses a `global` that is not an object', async () => {
+      const { objects } = await helmTemplateOfCopy(helm, (chartDir) => {
+        const parent = join(dirname(chartDir), 'parent');
+        mkdirSync(join(parent, 'charts'), { recursive: true });
+        renameSync(chartDir, join(parent, 'charts', 'lab'));
+        writeFileSync(join(parent, 'Chart.yaml'), 'apiVersion: v2\nname: parent\nversion: 1.0.0\n');
+        writeFileSync(join(parent, 'values.yaml'), 'global:\n  team: shop\nlab:\n  logging:\n    replicas: 2\n');
+        return parent;
+      }, { release: 'shop' });
+      expect(get(objects, 'Deployment', 'shop-lab-logging').spec.replicas).to.equal(2);
+      for (const global of [3, 'x', [1]]) {
+        const refused = await helmTemplate(helm, { setJson: { global } }).then(() => 'accepted', (err: Error) => err.message);
+        expect(refused, JSON.stringify(global)).to.match(/at '\/global': got \w+, want object/);
       }
     });
   });
