@@ -255,6 +255,19 @@ describe('Helm chart charts/lab (real helm)', function () {
       expect(c.livenessProbe.httpGet).to.deep.equal({ path: '/hazelcast/health/node-state', port: 'hazelcast' });
     });
 
+    it('holds liveness off with a startup probe on the liveness check, whose budget is a value', async () => {
+      const budget = (probe: any) => probe.initialDelaySeconds + probe.failureThreshold * probe.periodSeconds;
+      const c = hazelcastContainer(objectsOf('defaults'));
+      expect(c.startupProbe.httpGet).to.deep.equal(c.livenessProbe.httpGet);
+      expect(budget(c.startupProbe), 'a first start may take minutes').to.equal(305);
+      expect(budget(c.startupProbe), "more than liveness's own window").to.be.greaterThan(budget(c.livenessProbe));
+      const longer = await helmTemplate(helm, { set: { 'hazelcast.startupProbe.failureThreshold': 300 } });
+      expect(budget(hazelcastContainer(longer.objects).startupProbe)).to.equal(605);
+      const refused = await Promise.all([{ failureThreshold: 0 }, { periodSeconds: '2s' }, { successThreshold: 2 }].map((bad) =>
+        helmTemplate(helm, { setJson: { 'hazelcast.startupProbe': bad } }).then(() => 'accepted', (err: Error) => err.message)));
+      refused.forEach((message, i) => expect(message, String(i)).to.match(/hazelcast\/startupProbe/));
+    });
+
     it('has a memory limit and sizes the JVM heap from it', () => {
       const c = hazelcastContainer(objectsOf('defaults'));
       expect(c.resources.limits.memory).to.be.a('string');
