@@ -462,6 +462,31 @@ describe('Helm chart charts/lab (real helm)', function () {
       }
     });
 
+    it('runs as the release\'s ServiceAccount, or the one serviceAccount names, never with a token; bad shapes are refused', async () => {
+      const [named, existing, none] = await Promise.all([
+        helmTemplate(helm, { set: { 'serviceAccount.name': 'lab-runner' }, setJson: { 'serviceAccount.annotations': { team: 'shop' } } }),
+        helmTemplate(helm, { set: { 'serviceAccount.create': false, 'serviceAccount.name': 'shared' } }),
+        helmTemplate(helm, { set: { 'serviceAccount.create': false } }),
+      ]);
+      const cases = [
+        [objectsOf('defaults'), 'lab', true], [named.objects, 'lab-runner', true],
+        [existing.objects, 'shared', false], [none.objects, 'default', false],
+      ] as const;
+      for (const [objects, name, created] of cases) {
+        expect(new Set(pods(objects).map((p) => p.spec.serviceAccountName)), name).to.deep.equal(new Set([name]));
+        expect(pods(objects).filter((p) => p.spec.automountServiceAccountToken !== false), name).to.deep.equal([]);
+        const accounts = ofKind(objects, 'ServiceAccount');
+        expect(accounts.map((a) => a.metadata.name), name).to.deep.equal(created ? [name] : []);
+        for (const a of accounts) expect(a.automountServiceAccountToken, name).to.equal(false);
+      }
+      expect(get(objectsOf('defaults'), 'ServiceAccount', 'lab').metadata.annotations).to.equal(undefined);
+      expect(get(named.objects, 'ServiceAccount', 'lab-runner').metadata.annotations).to.deep.equal({ team: 'shop' });
+      const bad: Record<string, unknown>[] = [{ create: 'yes' }, { name: 'Lab_Runner' }, { annotations: { replicas: 3 } }, { automount: true }];
+      const refused = await Promise.all(bad.map((serviceAccount) =>
+        helmTemplate(helm, { setJson: { serviceAccount } }).then(() => 'accepted', (err: Error) => err.message)));
+      refused.forEach((message, i) => expect(message, JSON.stringify(bad[i])).to.match(/serviceAccount/));
+    });
+
     it("runs Management Center as its image's own user (10001)", () => {
       const mc = podOf(objectsOf('Management Center on'), 'management-center');
       expect(mc.spec.securityContext).to.include({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, runAsNonRoot: true });

@@ -57,6 +57,15 @@ helm.sh/chart: {{ include "lab.chart" .root }}
 app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
 {{- end -}}
 
+{{/* The pods' ServiceAccount: serviceAccount.name, else the release's name prefix when the chart creates it, else the namespace's "default". */}}
+{{- define "lab.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- .Values.serviceAccount.name | default (include "lab.fullname" .) -}}
+{{- else -}}
+{{- .Values.serviceAccount.name | default "default" -}}
+{{- end -}}
+{{- end -}}
+
 {{/* An image reference from {repository, tag, digest}: the digest pins it when set. */}}
 {{- define "lab.imageRef" -}}
 {{- $ref := printf "%s:%s" .image.repository (.image.tag | default .default | toString) -}}
@@ -106,15 +115,16 @@ seccompProfile:
 {{- end -}}
 
 {{/*
-Pod-spec fields every pod of the release shares: no service-account token (no pod talks to the
-Kubernetes API; Hazelcast discovers members through DNS), no injected *_SERVICE_HOST variables
-(each service reads only its own validated settings), and where the pod may run: its component's
-nodeSelector and tolerations when set, else the chart-wide ones.
+Pod-spec fields every pod of the release shares: the release's ServiceAccount, with no token
+mounted whichever it is (no pod talks to the Kubernetes API; Hazelcast discovers members through
+DNS), no injected *_SERVICE_HOST variables (each service reads only its own validated settings),
+and where the pod may run: its component's nodeSelector and tolerations when set, else the
+chart-wide ones.
 (dict "root" $ "values" .Values.logging); the helm test pod, of no component, passes an empty "values".
 */}}
 {{- define "lab.podCommon" -}}
 {{- $root := .root -}}
-serviceAccountName: {{ include "lab.fullname" $root }}
+serviceAccountName: {{ include "lab.serviceAccountName" $root }}
 automountServiceAccountToken: false
 enableServiceLinks: false
 {{- with $root.Values.imagePullSecrets }}
