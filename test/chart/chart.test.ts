@@ -775,7 +775,7 @@ describe('Helm chart charts/lab (real helm)', function () {
     });
   });
 
-  describe('escape hatches per component: podAnnotations, extraEnv, affinity, nodeSelector, tolerations', () => {
+  describe('escape hatches per component: podAnnotations, podLabels, extraEnv, affinity, nodeSelector, tolerations', () => {
     /** The components that have them: values key → component label. */
     const HATCHED = {
       facade: 'facade', logging: 'logging', messages: 'messages', configServer: 'config-server',
@@ -787,6 +787,7 @@ describe('Helm chart charts/lab (real helm)', function () {
       const matchExpressions = [{ key: mark, operator: 'Exists' }];
       return {
         podAnnotations: { 'lab.test/hatch': mark },
+        podLabels: { 'lab.test/hatch': mark },
         extraEnv: [{ name: 'HATCH', value: mark }],
         affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions }] } } },
         nodeSelector: { [mark]: 'yes' },
@@ -807,6 +808,7 @@ describe('Helm chart charts/lab (real helm)', function () {
         const pod = podOf(hatched, component);
         const want = hatchesOf(component);
         expect(pod.annotations, component).to.include(want.podAnnotations);
+        expect(pod.labels, component).to.include(want.podLabels);
         expect(pod.spec.containers[0].env.at(-1), component).to.deep.equal(want.extraEnv[0]);
         expect(pod.spec.affinity, component).to.deep.equal(want.affinity);
         expect(pod.spec.nodeSelector, component).to.deep.equal(want.nodeSelector);
@@ -868,11 +870,30 @@ describe('Helm chart charts/lab (real helm)', function () {
         [{ 'logging.tolerations': [{ key: 'a', operater: 'Exists' }] }, /logging\/tolerations\/0.*operater/s],
         [{ 'hazelcast.affinity': { podAntiAfinity: {} } }, /hazelcast\/affinity.*podAntiAfinity/s],
         [{ 'messages.podAnnotations': { replicas: 3 } }, /messages\/podAnnotations\/replicas/],
+        [{ 'configServer.podLabels': { team: 'two words' } }, /configServer\/podLabels\/team/],
+        // helm's validator names the wrong place for a bad key (a neighbouring value), but names the key.
+        [{ 'managementCenter.podLabels': { 'a/b/c': 'x' } }, /invalid propertyName 'a\/b\/c'/],
+        [{ podLabels: { team: 3 } }, /podLabels\/team/],
       ];
       for (const [setJson, message] of cases) {
         const error = await helmTemplate(helm, { setJson }).then(() => 'accepted', (err: Error) => err.message);
         expect(error, JSON.stringify(setJson)).to.match(message);
       }
+    });
+
+    it("gives every pod the chart-wide podLabels (the helm test's too), a component's own over them, never over the chart's", async () => {
+      const { objects } = await helmTemplate(helm, {
+        set: { 'managementCenter.enabled': true },
+        setJson: { podLabels: { team: 'shop', tier: 'lab' }, 'logging.podLabels': { tier: 'store', [COMPONENT]: 'facade' } },
+      });
+      for (const p of pods(objects)) {
+        const at = `${p.owner.kind}/${p.owner.metadata.name}`;
+        const logging = p.owner.metadata.labels[COMPONENT] === 'logging';
+        expect(p.labels, at).to.include({ team: 'shop', tier: logging ? 'store' : 'lab', [COMPONENT]: p.owner.metadata.labels[COMPONENT] });
+        if (p.owner.kind !== 'Pod') expect(p.labels, `${at} is selected by its own selector`).to.include(p.owner.spec.selector.matchLabels);
+      }
+      expect(followService(objects, 'lab-logging', 8081).pod.owner.metadata.name).to.equal('lab-logging');
+      expect(followService(objects, 'lab-facade', 8080).pod.owner.metadata.name).to.equal('lab-facade');
     });
 
     it('leaves the defaults as they were: only the chart\'s annotations, no scheduling constraints, spreading where it was', () => {

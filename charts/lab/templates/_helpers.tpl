@@ -50,6 +50,23 @@ app.kubernetes.io/part-of: {{ include "lab.name" .root }}
 app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- end -}}
 
+{{/*
+A pod's labels: the chart's own (`own`, by default the component's lab.podLabels), then the user's
+podLabels, the component's over the chart-wide ones, but never one that would replace the chart's
+own: the selector labels must stay what the workload selects.
+(dict "root" $ "component" "logging" "labels" .Values.logging.podLabels ["own" (include "lab.labels" ...)])
+*/}}
+{{- define "lab.podTemplateLabels" -}}
+{{- $own := .own | default (include "lab.podLabels" .) -}}
+{{- $taken := fromYaml $own -}}
+{{ $own }}
+{{- range $key, $value := merge (deepCopy (.labels | default dict)) (deepCopy (.root.Values.podLabels | default dict)) }}
+{{- if not (hasKey $taken $key) }}
+{{ toYaml (dict $key $value) }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
 {{/* Every label of a component's objects: its pods' labels, the chart and the version. */}}
 {{- define "lab.labels" -}}
 helm.sh/chart: {{ include "lab.chart" .root }}
@@ -295,7 +312,7 @@ spec:
   template:
     metadata:
       labels:
-        {{- include "lab.podLabels" $ctx | nindent 8 }}
+        {{- include "lab.podTemplateLabels" (merge (dict "labels" .service.podLabels) $ctx) | nindent 8 }}
       {{- $own := .annotations | default dict }}
       {{- if $root.Values.metrics.scrapeAnnotations }}
       {{- $scrape := dict "prometheus.io/scrape" "true" "prometheus.io/port" (toString .service.port) "prometheus.io/path" "/metrics" }}
