@@ -23,7 +23,9 @@ import {
   CHART_DIR, helmRun, helmTemplate, helmTemplateOfCopy, objectsBySource, requireHelm, KUBE_VERSION,
   type K8sObject, type Rendering, type SetValues,
 } from './support/helm.js';
-import { COMPONENT, configMapOf, containersOf, envOf, followService, get, memberConfigOf, ofKind, podOf, pods } from './support/manifests.js';
+import {
+  COMPONENT, configMapOf, containersOf, envOf, followService, get, matches, memberConfigOf, ofKind, podOf, pods,
+} from './support/manifests.js';
 import { SCHEMA_KUBERNETES_VERSION, validateAll } from './support/kube-schema.js';
 import { hardeningViolations, restrictedViolations } from './support/pod-security.js';
 import { mayConnect, releaseNamespace, type Endpoint } from './support/network.js';
@@ -775,7 +777,7 @@ describe('Helm chart charts/lab (real helm)', function () {
     });
   });
 
-  describe('escape hatches per component: podAnnotations, podLabels, extraEnv, affinity, nodeSelector, tolerations', () => {
+  describe('escape hatches per component: pod annotations and labels, extraEnv, scheduling (affinity to topology spread)', () => {
     /** The components that have them: values key → component label. */
     const HATCHED = {
       facade: 'facade', logging: 'logging', messages: 'messages', configServer: 'config-server',
@@ -792,6 +794,8 @@ describe('Helm chart charts/lab (real helm)', function () {
         affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions }] } } },
         nodeSelector: { [mark]: 'yes' },
         tolerations: [{ key: mark, operator: 'Exists', effect: 'NoSchedule' }],
+        priorityClassName: mark,
+        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: mark, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { [mark]: 'yes' } } }],
       };
     };
     const everyHatch = Object.fromEntries(Object.entries(HATCHED).flatMap(([key, component]) =>
@@ -813,6 +817,8 @@ describe('Helm chart charts/lab (real helm)', function () {
         expect(pod.spec.affinity, component).to.deep.equal(want.affinity);
         expect(pod.spec.nodeSelector, component).to.deep.equal(want.nodeSelector);
         expect(pod.spec.tolerations, component).to.deep.equal(want.tolerations);
+        expect(pod.spec.priorityClassName, component).to.equal(want.priorityClassName);
+        expect(pod.spec.topologySpreadConstraints, component).to.deep.equal(want.topologySpreadConstraints);
       }
       expect(await validateAll(hatched)).to.deep.equal([]);
     });
@@ -874,6 +880,9 @@ describe('Helm chart charts/lab (real helm)', function () {
         // helm's validator names the wrong place for a bad key (a neighbouring value), but names the key.
         [{ 'managementCenter.podLabels': { 'a/b/c': 'x' } }, /invalid propertyName 'a\/b\/c'/],
         [{ podLabels: { team: 3 } }, /podLabels\/team/],
+        [{ 'hazelcast.topologySpreadConstraints': [{ maxSkew: 1, topologyKey: 'zone' }] }, /hazelcast\/topologySpreadConstraints\/0.*whenUnsatisfiable/s],
+        [{ topologySpreadConstraints: [{ maxSkew: 0, topologyKey: 'zone', whenUnsatisfiable: 'ScheduleAnyway' }] }, /topologySpreadConstraints\/0\/maxSkew/],
+        [{ 'facade.priorityClassName': 'High Priority' }, /facade\/priorityClassName/],
       ];
       for (const [setJson, message] of cases) {
         const error = await helmTemplate(helm, { setJson }).then(() => 'accepted', (err: Error) => err.message);
@@ -896,12 +905,35 @@ describe('Helm chart charts/lab (real helm)', function () {
       expect(followService(objects, 'lab-facade', 8080).pod.owner.metadata.name).to.equal('lab-facade');
     });
 
+    it("gives the chart-wide priorityClassName to every pod (the helm test's too), and the chart-wide topology spread, selecting each one's own pods, to every component's; a component's own replace them", async () => {
+      const zone = { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' };
+      const { objects } = await helmTemplate(helm, {
+        set: { priorityClassName: 'lab-normal', 'hazelcast.priorityClassName': 'lab-members', 'managementCenter.enabled': true },
+        setJson: { topologySpreadConstraints: [zone], 'logging.topologySpreadConstraints': [{ ...zone, maxSkew: 2 }] },
+      });
+      for (const p of pods(objects)) {
+        const component = p.labels[COMPONENT]!;
+        expect(p.spec.priorityClassName, component).to.equal(component === 'hazelcast' ? 'lab-members' : 'lab-normal');
+        if (isHelmTestHook(p.owner)) {
+          expect(p.spec.topologySpreadConstraints, component).to.equal(undefined);
+          continue;
+        }
+        const [constraint, ...more] = p.spec.topologySpreadConstraints;
+        expect(more, component).to.deep.equal([]);
+        expect(constraint, component).to.deep.equal({ ...zone, maxSkew: component === 'logging' ? 2 : 1, labelSelector: { matchLabels: labelsOf('lab', component) } });
+        expect(matches(constraint.labelSelector.matchLabels, p.labels), `${component} counts its own pods`).to.equal(true);
+      }
+      expect(await validateAll(objects.filter((o) => !o.apiVersion.startsWith('monitoring.coreos.com/')))).to.deep.equal([]);
+    });
+
     it('leaves the defaults as they were: only the chart\'s annotations, no scheduling constraints, spreading where it was', () => {
       for (const p of pods(objectsOf('defaults'))) {
         const at = `${p.owner.kind}/${p.owner.metadata.name}`;
         expect(Object.keys(p.annotations).filter((k) => !/^(checksum\/config|prometheus\.io\/|helm\.sh\/)/.test(k)), at).to.deep.equal([]);
         expect(p.spec.nodeSelector, at).to.equal(undefined);
         expect(p.spec.tolerations, at).to.equal(undefined);
+        expect(p.spec.priorityClassName, at).to.equal(undefined);
+        expect(p.spec.topologySpreadConstraints, at).to.equal(undefined);
         const spreads = ['facade', 'logging', 'hazelcast'].includes(p.labels[COMPONENT]!);
         expect(p.spec.affinity ? Object.keys(p.spec.affinity) : [], at).to.deep.equal(spreads ? ['podAntiAffinity'] : []);
       }

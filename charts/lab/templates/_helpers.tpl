@@ -135,8 +135,8 @@ seccompProfile:
 Pod-spec fields every pod of the release shares: the release's ServiceAccount, with no token
 mounted whichever it is (no pod talks to the Kubernetes API; Hazelcast discovers members through
 DNS), no injected *_SERVICE_HOST variables (each service reads only its own validated settings),
-and where the pod may run: its component's nodeSelector and tolerations when set, else the
-chart-wide ones.
+and where and how urgently the pod runs: its component's nodeSelector, tolerations and
+priorityClassName when set, else the chart-wide ones.
 (dict "root" $ "values" .Values.logging); the helm test pod, of no component, passes an empty "values".
 */}}
 {{- define "lab.podCommon" -}}
@@ -156,6 +156,28 @@ nodeSelector:
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- with .values.priorityClassName | default $root.Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+A component's topologySpreadConstraints, or nothing: its own when set, else the chart-wide ones;
+a constraint with no labelSelector is given one that selects the component's pods (without one it
+would count no pods at all). (dict "ctx" (dict "root" $ "component" "logging") "constraints" .Values.logging.topologySpreadConstraints)
+*/}}
+{{- define "lab.topologySpreadConstraints" -}}
+{{- $constraints := list -}}
+{{- range .constraints | default .ctx.root.Values.topologySpreadConstraints -}}
+{{- $constraint := deepCopy . -}}
+{{- if not $constraint.labelSelector -}}
+{{- $_ := set $constraint "labelSelector" (dict "matchLabels" (include "lab.selectorLabels" $.ctx | fromYaml)) -}}
+{{- end -}}
+{{- $constraints = append $constraints $constraint -}}
+{{- end -}}
+{{- with $constraints -}}
+{{- toYaml . -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -329,6 +351,10 @@ spec:
         {{- include "lab.podSecurityContext" (dict "uid" $root.Values.image.runAsUser) | nindent 8 }}
       {{- with include "lab.affinity" (dict "ctx" $ctx "affinity" .service.affinity "spread" .spread) }}
       affinity:
+        {{- . | nindent 8 }}
+      {{- end }}
+      {{- with include "lab.topologySpreadConstraints" (dict "ctx" $ctx "constraints" .service.topologySpreadConstraints) }}
+      topologySpreadConstraints:
         {{- . | nindent 8 }}
       {{- end }}
       containers:
