@@ -489,6 +489,65 @@ describe('Helm chart charts/lab (real helm)', function () {
       refused.forEach((message, i) => expect(message, JSON.stringify(bad[i])).to.match(/serviceAccount/));
     });
 
+    /** The chart's own security contexts: "restricted" as each image's user, a read-only root but Management Center's. */
+    const restricted = (component: string) => {
+      const uid = ({ hazelcast: 65534, 'management-center': 10001 } as Record<string, number>)[component] ?? 1000;
+      const seccompProfile = { type: 'RuntimeDefault' };
+      return {
+        pod: { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile },
+        container: {
+          allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: component !== 'management-center',
+          runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile,
+        },
+      };
+    };
+
+    it('keeps its own restricted security contexts when no value changes them', () => {
+      for (const p of [...pods(objectsOf('defaults')), podOf(objectsOf('Management Center on'), 'management-center')]) {
+        const component = p.labels[COMPONENT]!;
+        expect(p.spec.securityContext, component).to.deep.equal(restricted(component).pod);
+        expect(p.spec.containers[0].securityContext, component).to.deep.equal(restricted(component).container);
+      }
+    });
+
+    it('takes security-context fields chart-wide and per component over its own, field by field; refuses bad shapes and a user set there', async () => {
+      const { objects } = await helmTemplate(helm, {
+        set: { 'managementCenter.enabled': true },
+        setJson: {
+          podSecurityContext: { supplementalGroups: [4000], fsGroupChangePolicy: 'OnRootMismatch' },
+          containerSecurityContext: { capabilities: { add: ['NET_BIND_SERVICE'] } },
+          'hazelcast.podSecurityContext': { fsGroupChangePolicy: 'Always', seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/hz.json' } },
+          'managementCenter.containerSecurityContext': { readOnlyRootFilesystem: true },
+          'logging.containerSecurityContext': { readOnlyRootFilesystem: false },
+        },
+      });
+      for (const p of pods(objects)) {
+        const component = p.labels[COMPONENT]!;
+        const own = restricted(component);
+        const hazelcast = component === 'hazelcast';
+        expect(p.spec.securityContext, component).to.deep.equal({
+          ...own.pod, supplementalGroups: [4000], fsGroupChangePolicy: hazelcast ? 'Always' : 'OnRootMismatch',
+          ...(hazelcast ? { seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/hz.json' } } : {}),
+        });
+        expect(p.spec.containers[0].securityContext, component).to.deep.equal({
+          ...own.container, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+          readOnlyRootFilesystem: component !== 'logging',
+        });
+        expect(restrictedViolations(p.spec), component).to.deep.equal([]);
+      }
+      expect(await validateAll(objects)).to.deep.equal([]);
+      const bad: [Record<string, unknown>, RegExp][] = [
+        [{ podSecurityContext: { runAsUser: 0 } }, /podSecurityContext.*runAsUser/s],
+        [{ 'hazelcast.containerSecurityContext': { runAsUser: 1 } }, /hazelcast\/containerSecurityContext.*runAsUser/s],
+        [{ 'facade.containerSecurityContext': { privileged: 'no' } }, /facade\/containerSecurityContext\/privileged/],
+        [{ 'logging.containerSecurityContext': { capabilities: { drop: 'ALL' } } }, /logging\/containerSecurityContext\/capabilities\/drop/],
+        [{ 'messages.podSecurityContext': { seccompProfile: { type: 'Default' } } }, /messages\/podSecurityContext\/seccompProfile\/type/],
+        [{ containerSecurityContext: { readOnlyRootFileSystem: true } }, /containerSecurityContext.*readOnlyRootFileSystem/s],
+      ];
+      const refused = await Promise.all(bad.map(([setJson]) => helmTemplate(helm, { setJson }).then(() => 'accepted', (err: Error) => err.message)));
+      refused.forEach((message, i) => expect(message, JSON.stringify(bad[i]![0])).to.match(bad[i]![1]));
+    });
+
     it("runs Management Center as its image's own user (10001)", () => {
       const mc = podOf(objectsOf('Management Center on'), 'management-center');
       expect(mc.spec.securityContext).to.include({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, runAsNonRoot: true });
@@ -777,7 +836,7 @@ describe('Helm chart charts/lab (real helm)', function () {
     });
   });
 
-  describe('escape hatches per component: pod annotations and labels, extraEnv, scheduling (affinity to topology spread)', () => {
+  describe('escape hatches per component: pod annotations and labels, extraEnv, scheduling, security contexts', () => {
     /** The components that have them: values key → component label. */
     const HATCHED = {
       facade: 'facade', logging: 'logging', messages: 'messages', configServer: 'config-server',
@@ -796,6 +855,8 @@ describe('Helm chart charts/lab (real helm)', function () {
         tolerations: [{ key: mark, operator: 'Exists', effect: 'NoSchedule' }],
         priorityClassName: mark,
         topologySpreadConstraints: [{ maxSkew: 1, topologyKey: mark, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { [mark]: 'yes' } } }],
+        podSecurityContext: { seLinuxOptions: { level: mark } },
+        containerSecurityContext: { seLinuxOptions: { level: mark } },
       };
     };
     const everyHatch = Object.fromEntries(Object.entries(HATCHED).flatMap(([key, component]) =>
@@ -819,6 +880,8 @@ describe('Helm chart charts/lab (real helm)', function () {
         expect(pod.spec.tolerations, component).to.deep.equal(want.tolerations);
         expect(pod.spec.priorityClassName, component).to.equal(want.priorityClassName);
         expect(pod.spec.topologySpreadConstraints, component).to.deep.equal(want.topologySpreadConstraints);
+        expect(pod.spec.securityContext, component).to.deep.include(want.podSecurityContext);
+        expect(pod.spec.containers[0].securityContext, component).to.deep.include(want.containerSecurityContext);
       }
       expect(await validateAll(hatched)).to.deep.equal([]);
     });

@@ -60,7 +60,7 @@ own: the selector labels must stay what the workload selects.
 {{- $own := .own | default (include "lab.podLabels" .) -}}
 {{- $taken := fromYaml $own -}}
 {{ $own }}
-{{- range $key, $value := merge (deepCopy (.labels | default dict)) (deepCopy (.root.Values.podLabels | default dict)) }}
+{{- range $key, $value := mergeOverwrite (deepCopy (.root.Values.podLabels | default dict)) (deepCopy (.labels | default dict)) }}
 {{- if not (hasKey $taken $key) }}
 {{ toYaml (dict $key $value) }}
 {{- end }}
@@ -103,32 +103,47 @@ app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
 {{- define "lab.logging.headlessService" -}}{{ include "lab.componentName" (dict "root" . "component" "logging-headless") }}{{- end -}}
 
 {{/*
-The pod-level security context of the "restricted" Pod Security Standard, for a given user id:
-non-root, RuntimeDefault seccomp. (dict "uid" 1000)
+A pod's security context: the pod-level half of the "restricted" Pod Security Standard for a given
+user id (non-root, RuntimeDefault seccomp), under the chart-wide podSecurityContext, under the
+component's own: each field set there replaces the chart's, and the rest stay.
+(dict "root" $ "uid" 1000 "values" .Values.logging); the helm test pod passes an empty "values".
 */}}
 {{- define "lab.podSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: {{ .uid }}
-runAsGroup: {{ .uid }}
-fsGroup: {{ .uid }}
-seccompProfile:
-  type: RuntimeDefault
+{{- $restricted := dict
+  "runAsNonRoot" true
+  "runAsUser" .uid
+  "runAsGroup" .uid
+  "fsGroup" .uid
+  "seccompProfile" (dict "type" "RuntimeDefault")
+-}}
+{{- include "lab.securityContext" (dict "own" $restricted "wide" .root.Values.podSecurityContext "component" .values.podSecurityContext) -}}
 {{- end -}}
 
 {{/*
-The container-level half of "restricted", plus a read-only root filesystem unless the image needs
-to write where it was built to (pass a dict with "writableRoot" true).
+A container's security context: the container-level half of "restricted" plus a read-only root
+filesystem, unless the image needs to write where it was built to ("writableRoot" true), under the
+chart-wide containerSecurityContext, under the component's own.
+(dict "root" $ "values" .Values.logging ["writableRoot" true])
 */}}
 {{- define "lab.containerSecurityContext" -}}
-allowPrivilegeEscalation: false
-privileged: false
-readOnlyRootFilesystem: {{ not (and (kindIs "map" .) (hasKey . "writableRoot") .writableRoot) }}
-runAsNonRoot: true
-capabilities:
-  drop:
-    - ALL
-seccompProfile:
-  type: RuntimeDefault
+{{- $restricted := dict
+  "allowPrivilegeEscalation" false
+  "privileged" false
+  "readOnlyRootFilesystem" (not .writableRoot)
+  "runAsNonRoot" true
+  "capabilities" (dict "drop" (list "ALL"))
+  "seccompProfile" (dict "type" "RuntimeDefault")
+-}}
+{{- include "lab.securityContext" (dict "own" $restricted "wide" .root.Values.containerSecurityContext "component" .values.containerSecurityContext) -}}
+{{- end -}}
+
+{{/*
+The chart's own security context ("own") with the chart-wide ("wide") and then the component's
+fields over it, deeply. mergeOverwrite, not merge: merge would keep the chart's true where a user
+set false.
+*/}}
+{{- define "lab.securityContext" -}}
+{{- toYaml (mergeOverwrite (deepCopy .own) (deepCopy (.wide | default dict)) (deepCopy (.component | default dict))) -}}
 {{- end -}}
 
 {{/*
@@ -295,7 +310,7 @@ port, probes on /healthz and /readyz, resources, and the restricted security con
   resources:
     {{- toYaml .service.resources | nindent 4 }}
   securityContext:
-    {{- include "lab.containerSecurityContext" . | nindent 4 }}
+    {{- include "lab.containerSecurityContext" (dict "root" $root "values" .service) | nindent 4 }}
   {{- with .volumeMounts }}
   volumeMounts:
     {{- toYaml . | nindent 4 }}
@@ -348,7 +363,7 @@ spec:
       {{- include "lab.podCommon" (dict "root" $root "values" .service) | nindent 6 }}
       terminationGracePeriodSeconds: {{ $root.Values.terminationGracePeriodSeconds }}
       securityContext:
-        {{- include "lab.podSecurityContext" (dict "uid" $root.Values.image.runAsUser) | nindent 8 }}
+        {{- include "lab.podSecurityContext" (dict "root" $root "uid" $root.Values.image.runAsUser "values" .service) | nindent 8 }}
       {{- with include "lab.affinity" (dict "ctx" $ctx "affinity" .service.affinity "spread" .spread) }}
       affinity:
         {{- . | nindent 8 }}
