@@ -619,6 +619,28 @@ describe('Helm chart charts/lab (real helm)', function () {
       expect(podOf(objectsOf('another release, namespace and names'), 'facade').spec.containers[0].image).to.equal(`lab:0.1.0@sha256:${'a'.repeat(64)}`);
     });
 
+    it('puts image.registry before each repository, for every image (the helm test\'s too), and refuses one that is not a registry', async () => {
+      const { objects } = await helmTemplate(helm, {
+        set: {
+          'image.registry': 'mirror.internal:5000', 'image.digest': `sha256:${'c'.repeat(64)}`,
+          'hazelcast.image.registry': 'mirror.internal:5000/hub', 'managementCenter.enabled': true, 'managementCenter.image.registry': 'mirror.internal',
+        },
+      });
+      const images = Object.fromEntries(pods(objects).map((p) => [p.labels[COMPONENT], containersOf(p.spec).map((c) => c.image)]));
+      const { appVersion } = parseYaml(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8'));
+      const { managementCenter } = parseYaml(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'));
+      const lab = [`mirror.internal:5000/lab:${appVersion}@sha256:${'c'.repeat(64)}`];
+      expect(images).to.deep.equal({
+        facade: lab, logging: lab, messages: lab, 'config-server': lab, test: lab,
+        hazelcast: [`mirror.internal:5000/hub/hazelcast/hazelcast:${HAZELCAST_VERSION}`],
+        'management-center': [`mirror.internal/hazelcast/management-center:${managementCenter.image.tag}`],
+      });
+      for (const registry of ['https://mirror.internal', 'mirror.internal/', 'mirror internal']) {
+        const refused = await helmTemplate(helm, { set: { 'hazelcast.image.registry': registry } }).then(() => 'accepted', (err: Error) => err.message);
+        expect(refused, registry).to.match(/hazelcast\/image.*registry/s);
+      }
+    });
+
     it('gives lab services a grace period that covers the preStop pause and the services\' own shutdown bound', () => {
       for (const s of SERVICES) {
         const pod = podOf(objectsOf('defaults'), s.component);

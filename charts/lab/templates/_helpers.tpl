@@ -83,9 +83,16 @@ app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
 {{- end -}}
 {{- end -}}
 
-{{/* An image reference from {repository, tag, digest}: the digest pins it when set. */}}
+{{/*
+An image reference from {registry, repository, tag, digest}: the registry, when set, goes before
+the repository; the digest, when set, pins it.
+*/}}
 {{- define "lab.imageRef" -}}
-{{- $ref := printf "%s:%s" .image.repository (.image.tag | default .default | toString) -}}
+{{- $repository := .image.repository -}}
+{{- with .image.registry -}}
+{{- $repository = printf "%s/%s" . $repository -}}
+{{- end -}}
+{{- $ref := printf "%s:%s" $repository (.image.tag | default .default | toString) -}}
 {{- if .image.digest -}}
 {{- $ref = printf "%s@%s" $ref .image.digest -}}
 {{- end -}}
