@@ -776,6 +776,52 @@ describe('Helm chart charts/lab (real helm)', function () {
       ]);
     });
 
+    it('takes a scrape timeout, relabelings and a namespace of its own from values; by default none of them', async () => {
+      const sm = serviceMonitor();
+      expect(sm.metadata.namespace).to.equal(undefined);
+      expect(sm.spec.namespaceSelector).to.equal(undefined);
+      expect(sm.spec.endpoints.map((e: any) => e.scrapeTimeout)).to.deep.equal([undefined, undefined]);
+      const drop = sm.spec.endpoints[0].relabelings;
+      expect(sm.spec.endpoints.map((e: any) => e.relabelings)).to.deep.equal([drop, undefined]);
+      const node = { sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node', action: 'replace' };
+      const { objects } = await helmTemplate(helm, {
+        namespace: 'shop',
+        set: {
+          'metrics.serviceMonitor.enabled': true, 'metrics.serviceMonitor.interval': '1m',
+          'metrics.serviceMonitor.scrapeTimeout': '45s', 'metrics.serviceMonitor.namespace': 'monitoring',
+        },
+        setJson: { 'metrics.serviceMonitor.relabelings': [node] },
+      });
+      const moved = get(objects, 'ServiceMonitor', 'lab');
+      expect(moved.metadata.namespace).to.equal('monitoring');
+      expect(moved.spec.namespaceSelector, "it still selects the release's Services").to.deep.equal({ matchNames: ['shop'] });
+      expect(moved.spec.endpoints.map((e: any) => e.scrapeTimeout)).to.deep.equal(['45s', '45s']);
+      expect(moved.spec.endpoints.map((e: any) => e.relabelings)).to.deep.equal([[...drop, node], [node]]);
+    });
+
+    it('refuses a scrape timeout longer than the interval, and relabelings, timeouts and namespaces of the wrong shape', async () => {
+      const on = { 'metrics.serviceMonitor.enabled': true };
+      const refusal = (o: { set?: SetValues; setJson?: Record<string, unknown> }) =>
+        helmTemplate(helm, { set: { ...on, ...o.set }, setJson: o.setJson }).then(() => 'accepted', (err: Error) => err.message);
+      const [longer, equal, compound] = await Promise.all([
+        refusal({ set: { 'metrics.serviceMonitor.scrapeTimeout': '31s' } }),
+        refusal({ set: { 'metrics.serviceMonitor.scrapeTimeout': '30s' } }),
+        refusal({ set: { 'metrics.serviceMonitor.interval': '1m30s', 'metrics.serviceMonitor.scrapeTimeout': '1m31s' } }),
+      ]);
+      expect(longer).to.match(/scrapeTimeout \(31s\) is longer than metrics\.serviceMonitor\.interval \(30s\)/);
+      expect(equal).to.equal('accepted');
+      expect(compound).to.match(/scrapeTimeout \(1m31s\) is longer/);
+      const bad: [Record<string, unknown>, RegExp][] = [
+        [{ 'metrics.serviceMonitor.scrapeTimeout': '10 s' }, /serviceMonitor\/scrapeTimeout/],
+        [{ 'metrics.serviceMonitor.namespace': 'Monitoring' }, /serviceMonitor\/namespace/],
+        // Prometheus's own spelling, not the Operator's: refused rather than silently ignored.
+        [{ 'metrics.serviceMonitor.relabelings': [{ source_labels: ['a'], action: 'drop' }] }, /serviceMonitor\/relabelings\/0.*source_labels/s],
+        [{ 'metrics.serviceMonitor.relabelings': [{ action: 'dropp' }] }, /serviceMonitor\/relabelings\/0\/action/],
+      ];
+      const refused = await Promise.all(bad.map(([setJson]) => refusal({ setJson })));
+      refused.forEach((message, i) => expect(message, JSON.stringify(bad[i]![0])).to.match(bad[i]![1]));
+    });
+
     it('alerts on member heap, cluster size, logging not ready and facade 5xx, naming only metrics that exist', async () => {
       const rules = prometheusRule().spec.groups[0].rules;
       const alerts = ['LabMemberHeapHigh', 'LabClusterTooSmall', 'LabLoggingNotReady', 'LabFacade5xx'];

@@ -564,6 +564,16 @@ hazelcast:
 {{ .Files.Get "files/jmx-exporter.yaml" }}
 {{- end -}}
 
+{{/* A Prometheus duration of the units the values allow (e.g. 1m30s, 500ms), in milliseconds. */}}
+{{- define "lab.durationMillis" -}}
+{{- $millis := 0 -}}
+{{- $unit := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 -}}
+{{- range regexFindAll "[0-9]+(ms|s|m|h)" . -1 -}}
+{{- $millis = add $millis (mul (regexFind "^[0-9]+" . | atoi) (get $unit (regexReplaceAll "^[0-9]+" . ""))) -}}
+{{- end -}}
+{{- $millis -}}
+{{- end -}}
+
 {{/* The member's graceful-shutdown bound: the pod's grace period less a margin for the JVM to exit. */}}
 {{- define "lab.hazelcast.gracefulWaitSeconds" -}}
 {{- sub .Values.hazelcast.terminationGracePeriodSeconds 15 -}}
