@@ -1192,6 +1192,15 @@ describe('Helm chart charts/lab (real helm)', function () {
       expect(files.map((f) => `templates/${f}`).filter((f) => !seen.has(f)), 'template files no scenario renders').to.deep.equal([]);
     });
 
+    it("names its maintainers, and links the project's repository exactly when package.json names one", () => {
+      const chart = parseYaml(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8'));
+      const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+      expect(chart.maintainers.map((m: { name: string }) => m.name)).to.have.length.greaterThan(0).and.not.to.include('');
+      const repository = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+      expect(chart.sources, 'sources').to.deep.equal(repository ? [repository] : undefined);
+      expect(chart.home, 'home').to.equal(pkg.homepage ?? repository);
+    });
+
     it('keeps appVersion equal to package.json\'s version and the member image tag equal to config.hazelcastVersion', () => {
       const chart = parseYaml(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8'));
       const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
@@ -1253,6 +1262,14 @@ describe('Helm chart charts/lab (real helm)', function () {
       expect(text).to.include('curl -s http://localhost:8080/facade');
       expect(text).to.include('helm test lab --namespace shop');
       expect(text).to.include('3 logging pods');
+    });
+
+    it('says in NOTES.txt which image the lab pods run, and how a local cluster gets it unless a registry or digest is set', async () => {
+      const { appVersion } = parseYaml(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8'));
+      const local = await renderNotes('shop');
+      expect(local).to.include(`kind load docker-image lab:${appVersion} --name lab`).and.to.include(`minikube image load lab:${appVersion}`);
+      const pulled = await renderNotes('shop', { 'image.registry': 'mirror.internal:5000' });
+      expect(pulled).to.include(`run mirror.internal:5000/lab:${appVersion}: the cluster pulls it`).and.not.to.include('kind load');
     });
 
     it("counts logging's pods in NOTES.txt by the autoscaler's bounds when it is on", async () => {
