@@ -74,7 +74,10 @@ helm.sh/chart: {{ include "lab.chart" .root }}
 app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
 {{- end -}}
 
-{{/* The pods' ServiceAccount: serviceAccount.name, else the release's name prefix when the chart creates it, else the namespace's "default". */}}
+{{/*
+The pods' ServiceAccount: serviceAccount.name, else the release's name prefix when the chart
+creates it, else the namespace's "default".
+*/}}
 {{- define "lab.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- .Values.serviceAccount.name | default (include "lab.fullname" .) -}}
@@ -186,7 +189,8 @@ priorityClassName: {{ . }}
 {{/*
 A component's topologySpreadConstraints, or nothing: its own when set, else the chart-wide ones;
 a constraint with no labelSelector is given one that selects the component's pods (without one it
-would count no pods at all). (dict "ctx" (dict "root" $ "component" "logging") "constraints" .Values.logging.topologySpreadConstraints)
+would count no pods at all).
+(dict "ctx" (dict "root" $ "component" "logging") "constraints" .Values.logging.topologySpreadConstraints)
 */}}
 {{- define "lab.topologySpreadConstraints" -}}
 {{- $constraints := list -}}
