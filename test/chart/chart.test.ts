@@ -8,9 +8,8 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { expect } from 'chai';
 import { parse as parseYaml } from 'yaml';
 import { HAZELCAST_VERSION, REPO_ROOT } from '../../local/hazelcast.js';
@@ -21,9 +20,12 @@ import { configServerSettings, loadConfigServerConfig } from '../../services/con
 import { parseRegistry } from '../../services/config-server/registry.js';
 import { isUuid, newMessageId } from '../../lib/ids.js';
 import {
-  CHART_DIR, helmRun, helmTemplate, objectsBySource, requireHelm, KUBE_VERSION, type K8sObject, type Rendering, type SetValues,
+  CHART_DIR, helmRun, helmTemplate, helmTemplateOfCopy, objectsBySource, requireHelm, KUBE_VERSION,
+  type K8sObject, type Rendering, type SetValues,
 } from './support/helm.js';
-import { COMPONENT, configMapOf, containersOf, envOf, followService, get, memberConfigOf, ofKind, podOf, pods } from './support/manifests.js';
+import {
+  COMPONENT, configMapOf, containersOf, envOf, followService, get, matches, memberConfigOf, ofKind, podOf, pods,
+} from './support/manifests.js';
 import { SCHEMA_KUBERNETES_VERSION, validateAll } from './support/kube-schema.js';
 import { hardeningViolations, restrictedViolations } from './support/pod-security.js';
 import { mayConnect, releaseNamespace, type Endpoint } from './support/network.js';
@@ -124,6 +126,22 @@ describe('Helm chart charts/lab (real helm)', function () {
         let error = '';
         await helmTemplate(helm, { set }).catch((err: Error) => (error = err.message));
         expect(error, `--set ${JSON.stringify(set)} was accepted`).to.match(message);
+      }
+    });
+
+    it('renders as a subchart, to which Helm always hands `global`, and refuses a `global` that is not an object', async () => {
+      const { objects } = await helmTemplateOfCopy(helm, (chartDir) => {
+        const parent = join(dirname(chartDir), 'parent');
+        mkdirSync(join(parent, 'charts'), { recursive: true });
+        renameSync(chartDir, join(parent, 'charts', 'lab'));
+        writeFileSync(join(parent, 'Chart.yaml'), 'apiVersion: v2\nname: parent\nversion: 1.0.0\n');
+        writeFileSync(join(parent, 'values.yaml'), 'global:\n  team: shop\nlab:\n  logging:\n    replicas: 2\n');
+        return parent;
+      }, { release: 'shop' });
+      expect(get(objects, 'Deployment', 'shop-lab-logging').spec.replicas).to.equal(2);
+      for (const global of [3, 'x', [1]]) {
+        const refused = await helmTemplate(helm, { setJson: { global } }).then(() => 'accepted', (err: Error) => err.message);
+        expect(refused, JSON.stringify(global)).to.match(/at '\/global': got \w+, want object/);
       }
     });
   });
@@ -237,6 +255,19 @@ describe('Helm chart charts/lab (real helm)', function () {
       const c = hazelcastContainer(objectsOf('defaults'));
       expect(c.readinessProbe.httpGet).to.deep.equal({ path: '/hazelcast/health/ready', port: 'hazelcast' });
       expect(c.livenessProbe.httpGet).to.deep.equal({ path: '/hazelcast/health/node-state', port: 'hazelcast' });
+    });
+
+    it('holds liveness off with a startup probe on the liveness check, whose budget is a value', async () => {
+      const budget = (probe: any) => probe.initialDelaySeconds + probe.failureThreshold * probe.periodSeconds;
+      const c = hazelcastContainer(objectsOf('defaults'));
+      expect(c.startupProbe.httpGet).to.deep.equal(c.livenessProbe.httpGet);
+      expect(budget(c.startupProbe), 'a first start may take minutes').to.equal(305);
+      expect(budget(c.startupProbe), "more than liveness's own window").to.be.greaterThan(budget(c.livenessProbe));
+      const longer = await helmTemplate(helm, { set: { 'hazelcast.startupProbe.failureThreshold': 300 } });
+      expect(budget(hazelcastContainer(longer.objects).startupProbe)).to.equal(605);
+      const refused = await Promise.all([{ failureThreshold: 0 }, { periodSeconds: '2s' }, { successThreshold: 2 }].map((bad) =>
+        helmTemplate(helm, { setJson: { 'hazelcast.startupProbe': bad } }).then(() => 'accepted', (err: Error) => err.message)));
+      refused.forEach((message, i) => expect(message, String(i)).to.match(/hazelcast\/startupProbe/));
     });
 
     it('has a memory limit and sizes the JVM heap from it', () => {
@@ -433,9 +464,114 @@ describe('Helm chart charts/lab (real helm)', function () {
       }
     });
 
+    it('runs as the release\'s ServiceAccount, or the one serviceAccount names, never with a token; bad shapes are refused', async () => {
+      const [named, existing, none] = await Promise.all([
+        helmTemplate(helm, { set: { 'serviceAccount.name': 'lab-runner' }, setJson: { 'serviceAccount.annotations': { team: 'shop' } } }),
+        helmTemplate(helm, { set: { 'serviceAccount.create': false, 'serviceAccount.name': 'shared' } }),
+        helmTemplate(helm, { set: { 'serviceAccount.create': false } }),
+      ]);
+      const cases = [
+        [objectsOf('defaults'), 'lab', true], [named.objects, 'lab-runner', true],
+        [existing.objects, 'shared', false], [none.objects, 'default', false],
+      ] as const;
+      for (const [objects, name, created] of cases) {
+        expect(new Set(pods(objects).map((p) => p.spec.serviceAccountName)), name).to.deep.equal(new Set([name]));
+        expect(pods(objects).filter((p) => p.spec.automountServiceAccountToken !== false), name).to.deep.equal([]);
+        const accounts = ofKind(objects, 'ServiceAccount');
+        expect(accounts.map((a) => a.metadata.name), name).to.deep.equal(created ? [name] : []);
+        for (const a of accounts) expect(a.automountServiceAccountToken, name).to.equal(false);
+      }
+      expect(get(objectsOf('defaults'), 'ServiceAccount', 'lab').metadata.annotations).to.equal(undefined);
+      expect(get(named.objects, 'ServiceAccount', 'lab-runner').metadata.annotations).to.deep.equal({ team: 'shop' });
+      const bad: Record<string, unknown>[] = [{ create: 'yes' }, { name: 'Lab_Runner' }, { annotations: { replicas: 3 } }, { automount: true }];
+      const refused = await Promise.all(bad.map((serviceAccount) =>
+        helmTemplate(helm, { setJson: { serviceAccount } }).then(() => 'accepted', (err: Error) => err.message)));
+      refused.forEach((message, i) => expect(message, JSON.stringify(bad[i])).to.match(/serviceAccount/));
+    });
+
+    /** The chart's own security contexts: "restricted" as each image's user, a read-only root but Management Center's. */
+    const restricted = (component: string) => {
+      const uid = ({ hazelcast: 65534, 'management-center': 10001 } as Record<string, number>)[component] ?? 1000;
+      const seccompProfile = { type: 'RuntimeDefault' };
+      return {
+        pod: { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile },
+        container: {
+          allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: component !== 'management-center',
+          runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile,
+        },
+      };
+    };
+
+    it('keeps its own restricted security contexts when no value changes them', () => {
+      for (const p of [...pods(objectsOf('defaults')), podOf(objectsOf('Management Center on'), 'management-center')]) {
+        const component = p.labels[COMPONENT]!;
+        expect(p.spec.securityContext, component).to.deep.equal(restricted(component).pod);
+        expect(p.spec.containers[0].securityContext, component).to.deep.equal(restricted(component).container);
+      }
+    });
+
+    it('takes security-context fields chart-wide and per component over its own, field by field; refuses bad shapes and a user set there', async () => {
+      const { objects } = await helmTemplate(helm, {
+        set: { 'managementCenter.enabled': true },
+        setJson: {
+          podSecurityContext: { supplementalGroups: [4000], fsGroupChangePolicy: 'OnRootMismatch' },
+          containerSecurityContext: { capabilities: { add: ['NET_BIND_SERVICE'] } },
+          'hazelcast.podSecurityContext': { fsGroupChangePolicy: 'Always', seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/hz.json' } },
+          'managementCenter.containerSecurityContext': { readOnlyRootFilesystem: true },
+          'logging.containerSecurityContext': { readOnlyRootFilesystem: false },
+        },
+      });
+      for (const p of pods(objects)) {
+        const component = p.labels[COMPONENT]!;
+        const own = restricted(component);
+        const hazelcast = component === 'hazelcast';
+        expect(p.spec.securityContext, component).to.deep.equal({
+          ...own.pod, supplementalGroups: [4000], fsGroupChangePolicy: hazelcast ? 'Always' : 'OnRootMismatch',
+          ...(hazelcast ? { seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/hz.json' } } : {}),
+        });
+        expect(p.spec.containers[0].securityContext, component).to.deep.equal({
+          ...own.container, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+          readOnlyRootFilesystem: component !== 'logging',
+        });
+        expect(restrictedViolations(p.spec), component).to.deep.equal([]);
+      }
+      expect(await validateAll(objects)).to.deep.equal([]);
+      const bad: [Record<string, unknown>, RegExp][] = [
+        [{ podSecurityContext: { runAsUser: 0 } }, /podSecurityContext.*runAsUser/s],
+        [{ 'hazelcast.containerSecurityContext': { runAsUser: 1 } }, /hazelcast\/containerSecurityContext.*runAsUser/s],
+        [{ 'facade.containerSecurityContext': { privileged: 'no' } }, /facade\/containerSecurityContext\/privileged/],
+        [{ 'logging.containerSecurityContext': { capabilities: { drop: 'ALL' } } }, /logging\/containerSecurityContext\/capabilities\/drop/],
+        [{ 'messages.podSecurityContext': { seccompProfile: { type: 'Default' } } }, /messages\/podSecurityContext\/seccompProfile\/type/],
+        [{ containerSecurityContext: { readOnlyRootFileSystem: true } }, /containerSecurityContext.*readOnlyRootFileSystem/s],
+      ];
+      const refused = await Promise.all(bad.map(([setJson]) => helmTemplate(helm, { setJson }).then(() => 'accepted', (err: Error) => err.message)));
+      refused.forEach((message, i) => expect(message, JSON.stringify(bad[i]![0])).to.match(bad[i]![1]));
+    });
+
     it("runs Management Center as its image's own user (10001)", () => {
       const mc = podOf(objectsOf('Management Center on'), 'management-center');
       expect(mc.spec.securityContext).to.include({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, runAsNonRoot: true });
+    });
+
+    it('keeps the chart and its version off pod templates, so a chart bump restarts no pod; every object keeps them', async () => {
+      const chart = parseYaml(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8'));
+      // The image pinned, as skaffold and a registry install pin it: only the chart changes.
+      const set = { 'image.tag': chart.appVersion };
+      const bump = (chartDir: string) => {
+        const file = join(chartDir, 'Chart.yaml');
+        writeFileSync(file, readFileSync(file, 'utf8').replace(/^version: .*$/m, 'version: 9.9.9').replace(/^appVersion: .*$/m, 'appVersion: "9.9.9"'));
+      };
+      const [before, after] = await Promise.all([helmTemplate(helm, { set }), helmTemplateOfCopy(helm, bump, { set })]);
+      const workloads = pods(before.objects).filter((p) => p.owner.kind !== 'Pod');
+      expect(workloads.length).to.be.greaterThan(4);
+      for (const p of workloads) {
+        const at = `${p.owner.kind}/${p.owner.metadata.name}`;
+        expect(p.labels, at).not.to.have.any.keys('helm.sh/chart', 'app.kubernetes.io/version');
+        expect(get(after.objects, p.owner.kind, p.owner.metadata.name).spec.template, at).to.deep.equal(p.owner.spec.template);
+      }
+      for (const o of after.objects) {
+        expect(o.metadata.labels, `${o.kind}/${o.metadata.name}`).to.include({ 'helm.sh/chart': 'lab-9.9.9', 'app.kubernetes.io/version': '9.9.9' });
+      }
     });
 
     it('requests CPU and memory and limits memory, in every container', () => {
@@ -481,6 +617,28 @@ describe('Helm chart charts/lab (real helm)', function () {
         }
       }
       expect(podOf(objectsOf('another release, namespace and names'), 'facade').spec.containers[0].image).to.equal(`lab:0.1.0@sha256:${'a'.repeat(64)}`);
+    });
+
+    it('puts image.registry before each repository, for every image (the helm test\'s too), and refuses one that is not a registry', async () => {
+      const { objects } = await helmTemplate(helm, {
+        set: {
+          'image.registry': 'mirror.internal:5000', 'image.digest': `sha256:${'c'.repeat(64)}`,
+          'hazelcast.image.registry': 'mirror.internal:5000/hub', 'managementCenter.enabled': true, 'managementCenter.image.registry': 'mirror.internal',
+        },
+      });
+      const images = Object.fromEntries(pods(objects).map((p) => [p.labels[COMPONENT], containersOf(p.spec).map((c) => c.image)]));
+      const { appVersion } = parseYaml(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8'));
+      const { managementCenter } = parseYaml(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'));
+      const lab = [`mirror.internal:5000/lab:${appVersion}@sha256:${'c'.repeat(64)}`];
+      expect(images).to.deep.equal({
+        facade: lab, logging: lab, messages: lab, 'config-server': lab, test: lab,
+        hazelcast: [`mirror.internal:5000/hub/hazelcast/hazelcast:${HAZELCAST_VERSION}`],
+        'management-center': [`mirror.internal/hazelcast/management-center:${managementCenter.image.tag}`],
+      });
+      for (const registry of ['https://mirror.internal', 'mirror.internal/', 'mirror internal']) {
+        const refused = await helmTemplate(helm, { set: { 'hazelcast.image.registry': registry } }).then(() => 'accepted', (err: Error) => err.message);
+        expect(refused, registry).to.match(/hazelcast\/image.*registry/s);
+      }
     });
 
     it('gives lab services a grace period that covers the preStop pause and the services\' own shutdown bound', () => {
@@ -618,6 +776,52 @@ describe('Helm chart charts/lab (real helm)', function () {
       ]);
     });
 
+    it('takes a scrape timeout, relabelings and a namespace of its own from values; by default none of them', async () => {
+      const sm = serviceMonitor();
+      expect(sm.metadata.namespace).to.equal(undefined);
+      expect(sm.spec.namespaceSelector).to.equal(undefined);
+      expect(sm.spec.endpoints.map((e: any) => e.scrapeTimeout)).to.deep.equal([undefined, undefined]);
+      const drop = sm.spec.endpoints[0].relabelings;
+      expect(sm.spec.endpoints.map((e: any) => e.relabelings)).to.deep.equal([drop, undefined]);
+      const node = { sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node', action: 'replace' };
+      const { objects } = await helmTemplate(helm, {
+        namespace: 'shop',
+        set: {
+          'metrics.serviceMonitor.enabled': true, 'metrics.serviceMonitor.interval': '1m',
+          'metrics.serviceMonitor.scrapeTimeout': '45s', 'metrics.serviceMonitor.namespace': 'monitoring',
+        },
+        setJson: { 'metrics.serviceMonitor.relabelings': [node] },
+      });
+      const moved = get(objects, 'ServiceMonitor', 'lab');
+      expect(moved.metadata.namespace).to.equal('monitoring');
+      expect(moved.spec.namespaceSelector, "it still selects the release's Services").to.deep.equal({ matchNames: ['shop'] });
+      expect(moved.spec.endpoints.map((e: any) => e.scrapeTimeout)).to.deep.equal(['45s', '45s']);
+      expect(moved.spec.endpoints.map((e: any) => e.relabelings)).to.deep.equal([[...drop, node], [node]]);
+    });
+
+    it('refuses a scrape timeout longer than the interval, and relabelings, timeouts and namespaces of the wrong shape', async () => {
+      const on = { 'metrics.serviceMonitor.enabled': true };
+      const refusal = (o: { set?: SetValues; setJson?: Record<string, unknown> }) =>
+        helmTemplate(helm, { set: { ...on, ...o.set }, setJson: o.setJson }).then(() => 'accepted', (err: Error) => err.message);
+      const [longer, equal, compound] = await Promise.all([
+        refusal({ set: { 'metrics.serviceMonitor.scrapeTimeout': '31s' } }),
+        refusal({ set: { 'metrics.serviceMonitor.scrapeTimeout': '30s' } }),
+        refusal({ set: { 'metrics.serviceMonitor.interval': '1m30s', 'metrics.serviceMonitor.scrapeTimeout': '1m31s' } }),
+      ]);
+      expect(longer).to.match(/scrapeTimeout \(31s\) is longer than metrics\.serviceMonitor\.interval \(30s\)/);
+      expect(equal).to.equal('accepted');
+      expect(compound).to.match(/scrapeTimeout \(1m31s\) is longer/);
+      const bad: [Record<string, unknown>, RegExp][] = [
+        [{ 'metrics.serviceMonitor.scrapeTimeout': '10 s' }, /serviceMonitor\/scrapeTimeout/],
+        [{ 'metrics.serviceMonitor.namespace': 'Monitoring' }, /serviceMonitor\/namespace/],
+        // Prometheus's own spelling, not the Operator's: refused rather than silently ignored.
+        [{ 'metrics.serviceMonitor.relabelings': [{ source_labels: ['a'], action: 'drop' }] }, /serviceMonitor\/relabelings\/0.*source_labels/s],
+        [{ 'metrics.serviceMonitor.relabelings': [{ action: 'dropp' }] }, /serviceMonitor\/relabelings\/0\/action/],
+      ];
+      const refused = await Promise.all(bad.map(([setJson]) => refusal({ setJson })));
+      refused.forEach((message, i) => expect(message, JSON.stringify(bad[i]![0])).to.match(bad[i]![1]));
+    });
+
     it('alerts on member heap, cluster size, logging not ready and facade 5xx, naming only metrics that exist', async () => {
       const rules = prometheusRule().spec.groups[0].rules;
       const alerts = ['LabMemberHeapHigh', 'LabClusterTooSmall', 'LabLoggingNotReady', 'LabFacade5xx'];
@@ -700,7 +904,7 @@ describe('Helm chart charts/lab (real helm)', function () {
     });
   });
 
-  describe('escape hatches per component: podAnnotations, extraEnv, affinity, nodeSelector, tolerations', () => {
+  describe('escape hatches per component: pod annotations and labels, extraEnv, scheduling, security contexts', () => {
     /** The components that have them: values key → component label. */
     const HATCHED = {
       facade: 'facade', logging: 'logging', messages: 'messages', configServer: 'config-server',
@@ -712,10 +916,15 @@ describe('Helm chart charts/lab (real helm)', function () {
       const matchExpressions = [{ key: mark, operator: 'Exists' }];
       return {
         podAnnotations: { 'lab.test/hatch': mark },
+        podLabels: { 'lab.test/hatch': mark },
         extraEnv: [{ name: 'HATCH', value: mark }],
         affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions }] } } },
         nodeSelector: { [mark]: 'yes' },
         tolerations: [{ key: mark, operator: 'Exists', effect: 'NoSchedule' }],
+        priorityClassName: mark,
+        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: mark, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { [mark]: 'yes' } } }],
+        podSecurityContext: { seLinuxOptions: { level: mark } },
+        containerSecurityContext: { seLinuxOptions: { level: mark } },
       };
     };
     const everyHatch = Object.fromEntries(Object.entries(HATCHED).flatMap(([key, component]) =>
@@ -732,10 +941,15 @@ describe('Helm chart charts/lab (real helm)', function () {
         const pod = podOf(hatched, component);
         const want = hatchesOf(component);
         expect(pod.annotations, component).to.include(want.podAnnotations);
+        expect(pod.labels, component).to.include(want.podLabels);
         expect(pod.spec.containers[0].env.at(-1), component).to.deep.equal(want.extraEnv[0]);
         expect(pod.spec.affinity, component).to.deep.equal(want.affinity);
         expect(pod.spec.nodeSelector, component).to.deep.equal(want.nodeSelector);
         expect(pod.spec.tolerations, component).to.deep.equal(want.tolerations);
+        expect(pod.spec.priorityClassName, component).to.equal(want.priorityClassName);
+        expect(pod.spec.topologySpreadConstraints, component).to.deep.equal(want.topologySpreadConstraints);
+        expect(pod.spec.securityContext, component).to.deep.include(want.podSecurityContext);
+        expect(pod.spec.containers[0].securityContext, component).to.deep.include(want.containerSecurityContext);
       }
       expect(await validateAll(hatched)).to.deep.equal([]);
     });
@@ -793,11 +1007,54 @@ describe('Helm chart charts/lab (real helm)', function () {
         [{ 'logging.tolerations': [{ key: 'a', operater: 'Exists' }] }, /logging\/tolerations\/0.*operater/s],
         [{ 'hazelcast.affinity': { podAntiAfinity: {} } }, /hazelcast\/affinity.*podAntiAfinity/s],
         [{ 'messages.podAnnotations': { replicas: 3 } }, /messages\/podAnnotations\/replicas/],
+        [{ 'configServer.podLabels': { team: 'two words' } }, /configServer\/podLabels\/team/],
+        // helm's validator names the wrong place for a bad key (a neighbouring value), but names the key.
+        [{ 'managementCenter.podLabels': { 'a/b/c': 'x' } }, /invalid propertyName 'a\/b\/c'/],
+        [{ podLabels: { team: 3 } }, /podLabels\/team/],
+        [{ 'hazelcast.topologySpreadConstraints': [{ maxSkew: 1, topologyKey: 'zone' }] }, /hazelcast\/topologySpreadConstraints\/0.*whenUnsatisfiable/s],
+        [{ topologySpreadConstraints: [{ maxSkew: 0, topologyKey: 'zone', whenUnsatisfiable: 'ScheduleAnyway' }] }, /topologySpreadConstraints\/0\/maxSkew/],
+        [{ 'facade.priorityClassName': 'High Priority' }, /facade\/priorityClassName/],
       ];
       for (const [setJson, message] of cases) {
         const error = await helmTemplate(helm, { setJson }).then(() => 'accepted', (err: Error) => err.message);
         expect(error, JSON.stringify(setJson)).to.match(message);
       }
+    });
+
+    it("gives every pod the chart-wide podLabels (the helm test's too), a component's own over them, never over the chart's", async () => {
+      const { objects } = await helmTemplate(helm, {
+        set: { 'managementCenter.enabled': true },
+        setJson: { podLabels: { team: 'shop', tier: 'lab' }, 'logging.podLabels': { tier: 'store', [COMPONENT]: 'facade' } },
+      });
+      for (const p of pods(objects)) {
+        const at = `${p.owner.kind}/${p.owner.metadata.name}`;
+        const logging = p.owner.metadata.labels[COMPONENT] === 'logging';
+        expect(p.labels, at).to.include({ team: 'shop', tier: logging ? 'store' : 'lab', [COMPONENT]: p.owner.metadata.labels[COMPONENT] });
+        if (p.owner.kind !== 'Pod') expect(p.labels, `${at} is selected by its own selector`).to.include(p.owner.spec.selector.matchLabels);
+      }
+      expect(followService(objects, 'lab-logging', 8081).pod.owner.metadata.name).to.equal('lab-logging');
+      expect(followService(objects, 'lab-facade', 8080).pod.owner.metadata.name).to.equal('lab-facade');
+    });
+
+    it("gives the chart-wide priorityClassName to every pod (the helm test's too), and the chart-wide topology spread, selecting each one's own pods, to every component's; a component's own replace them", async () => {
+      const zone = { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' };
+      const { objects } = await helmTemplate(helm, {
+        set: { priorityClassName: 'lab-normal', 'hazelcast.priorityClassName': 'lab-members', 'managementCenter.enabled': true },
+        setJson: { topologySpreadConstraints: [zone], 'logging.topologySpreadConstraints': [{ ...zone, maxSkew: 2 }] },
+      });
+      for (const p of pods(objects)) {
+        const component = p.labels[COMPONENT]!;
+        expect(p.spec.priorityClassName, component).to.equal(component === 'hazelcast' ? 'lab-members' : 'lab-normal');
+        if (isHelmTestHook(p.owner)) {
+          expect(p.spec.topologySpreadConstraints, component).to.equal(undefined);
+          continue;
+        }
+        const [constraint, ...more] = p.spec.topologySpreadConstraints;
+        expect(more, component).to.deep.equal([]);
+        expect(constraint, component).to.deep.equal({ ...zone, maxSkew: component === 'logging' ? 2 : 1, labelSelector: { matchLabels: labelsOf('lab', component) } });
+        expect(matches(constraint.labelSelector.matchLabels, p.labels), `${component} counts its own pods`).to.equal(true);
+      }
+      expect(await validateAll(objects.filter((o) => !o.apiVersion.startsWith('monitoring.coreos.com/')))).to.deep.equal([]);
     });
 
     it('leaves the defaults as they were: only the chart\'s annotations, no scheduling constraints, spreading where it was', () => {
@@ -806,6 +1063,8 @@ describe('Helm chart charts/lab (real helm)', function () {
         expect(Object.keys(p.annotations).filter((k) => !/^(checksum\/config|prometheus\.io\/|helm\.sh\/)/.test(k)), at).to.deep.equal([]);
         expect(p.spec.nodeSelector, at).to.equal(undefined);
         expect(p.spec.tolerations, at).to.equal(undefined);
+        expect(p.spec.priorityClassName, at).to.equal(undefined);
+        expect(p.spec.topologySpreadConstraints, at).to.equal(undefined);
         const spreads = ['facade', 'logging', 'hazelcast'].includes(p.labels[COMPONENT]!);
         expect(p.spec.affinity ? Object.keys(p.spec.affinity) : [], at).to.deep.equal(spreads ? ['podAntiAffinity'] : []);
       }
@@ -933,6 +1192,15 @@ describe('Helm chart charts/lab (real helm)', function () {
       expect(files.map((f) => `templates/${f}`).filter((f) => !seen.has(f)), 'template files no scenario renders').to.deep.equal([]);
     });
 
+    it("names its maintainers, and links the project's repository exactly when package.json names one", () => {
+      const chart = parseYaml(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8'));
+      const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+      expect(chart.maintainers.map((m: { name: string }) => m.name)).to.have.length.greaterThan(0).and.not.to.include('');
+      const repository = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+      expect(chart.sources, 'sources').to.deep.equal(repository ? [repository] : undefined);
+      expect(chart.home, 'home').to.equal(pkg.homepage ?? repository);
+    });
+
     it('keeps appVersion equal to package.json\'s version and the member image tag equal to config.hazelcastVersion', () => {
       const chart = parseYaml(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8'));
       const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
@@ -976,21 +1244,15 @@ describe('Helm chart charts/lab (real helm)', function () {
 
     /** NOTES.txt as `helm install` would print it: rendered through a template in a copy of the chart (helm template leaves it out). */
     async function renderNotes(namespace: string, set: SetValues = {}): Promise<string> {
-      const dir = mkdtempSync(join(tmpdir(), 'lab-notes-'));
-      try {
-        const chartDir = join(dir, 'lab');
-        cpSync(CHART_DIR, chartDir, { recursive: true });
+      const { objects } = await helmTemplateOfCopy(helm, (chartDir) => {
         const notes = readFileSync(join(chartDir, 'templates', 'NOTES.txt'), 'utf8');
         rmSync(join(chartDir, 'templates', 'NOTES.txt'));
         writeFileSync(
           join(chartDir, 'templates', 'notes-probe.yaml'),
           `{{- define "notes-probe" -}}\n${notes}\n{{- end -}}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "notes-probe" . | quote }}\n`,
         );
-        const { objects } = await helmTemplate(helm, { chartDir, namespace, set });
-        return get(objects, 'ConfigMap', 'notes').data.notes;
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      }, { namespace, set });
+      return get(objects, 'ConfigMap', 'notes').data.notes;
     }
 
     it('prints the exact port-forward and curl commands in NOTES.txt', async () => {
@@ -1000,6 +1262,14 @@ describe('Helm chart charts/lab (real helm)', function () {
       expect(text).to.include('curl -s http://localhost:8080/facade');
       expect(text).to.include('helm test lab --namespace shop');
       expect(text).to.include('3 logging pods');
+    });
+
+    it('says in NOTES.txt which image the lab pods run, and how a local cluster gets it unless a registry or digest is set', async () => {
+      const { appVersion } = parseYaml(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8'));
+      const local = await renderNotes('shop');
+      expect(local).to.include(`kind load docker-image lab:${appVersion} --name lab`).and.to.include(`minikube image load lab:${appVersion}`);
+      const pulled = await renderNotes('shop', { 'image.registry': 'mirror.internal:5000' });
+      expect(pulled).to.include(`run mirror.internal:5000/lab:${appVersion}: the cluster pulls it`).and.not.to.include('kind load');
     });
 
     it("counts logging's pods in NOTES.txt by the autoscaler's bounds when it is on", async () => {

@@ -38,18 +38,64 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
-{{/* Every label of a component's objects: the selector labels and the descriptive ones. */}}
-{{- define "lab.labels" -}}
-helm.sh/chart: {{ include "lab.chart" .root }}
+{{/*
+The labels of a component's pods: the selector labels and the descriptive ones that stay the same
+from one chart version to the next. A pod template's labels are part of the template, so a label
+that changed with the chart (helm.sh/chart, app.kubernetes.io/version) would restart every pod on
+every chart bump, image or not.
+*/}}
+{{- define "lab.podLabels" -}}
 {{ include "lab.selectorLabels" . }}
 app.kubernetes.io/part-of: {{ include "lab.name" .root }}
-app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- end -}}
 
-{{/* An image reference from {repository, tag, digest}: the digest pins it when set. */}}
+{{/*
+A pod's labels: the chart's own (`own`, by default the component's lab.podLabels), then the user's
+podLabels, the component's over the chart-wide ones, but never one that would replace the chart's
+own: the selector labels must stay what the workload selects.
+(dict "root" $ "component" "logging" "labels" .Values.logging.podLabels ["own" (include "lab.labels" ...)])
+*/}}
+{{- define "lab.podTemplateLabels" -}}
+{{- $own := .own | default (include "lab.podLabels" .) -}}
+{{- $taken := fromYaml $own -}}
+{{ $own }}
+{{- range $key, $value := mergeOverwrite (deepCopy (.root.Values.podLabels | default dict)) (deepCopy (.labels | default dict)) }}
+{{- if not (hasKey $taken $key) }}
+{{ toYaml (dict $key $value) }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Every label of a component's objects: its pods' labels, the chart and the version. */}}
+{{- define "lab.labels" -}}
+helm.sh/chart: {{ include "lab.chart" .root }}
+{{ include "lab.podLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+{{- end -}}
+
+{{/*
+The pods' ServiceAccount: serviceAccount.name, else the release's name prefix when the chart
+creates it, else the namespace's "default".
+*/}}
+{{- define "lab.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- .Values.serviceAccount.name | default (include "lab.fullname" .) -}}
+{{- else -}}
+{{- .Values.serviceAccount.name | default "default" -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+An image reference from {registry, repository, tag, digest}: the registry, when set, goes before
+the repository; the digest, when set, pins it.
+*/}}
 {{- define "lab.imageRef" -}}
-{{- $ref := printf "%s:%s" .image.repository (.image.tag | default .default | toString) -}}
+{{- $repository := .image.repository -}}
+{{- with .image.registry -}}
+{{- $repository = printf "%s/%s" . $repository -}}
+{{- end -}}
+{{- $ref := printf "%s:%s" $repository (.image.tag | default .default | toString) -}}
 {{- if .image.digest -}}
 {{- $ref = printf "%s@%s" $ref .image.digest -}}
 {{- end -}}
@@ -67,44 +113,60 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- define "lab.logging.headlessService" -}}{{ include "lab.componentName" (dict "root" . "component" "logging-headless") }}{{- end -}}
 
 {{/*
-The pod-level security context of the "restricted" Pod Security Standard, for a given user id:
-non-root, RuntimeDefault seccomp. (dict "uid" 1000)
+A pod's security context: the pod-level half of the "restricted" Pod Security Standard for a given
+user id (non-root, RuntimeDefault seccomp), under the chart-wide podSecurityContext, under the
+component's own: each field set there replaces the chart's, and the rest stay.
+(dict "root" $ "uid" 1000 "values" .Values.logging); the helm test pod passes an empty "values".
 */}}
 {{- define "lab.podSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: {{ .uid }}
-runAsGroup: {{ .uid }}
-fsGroup: {{ .uid }}
-seccompProfile:
-  type: RuntimeDefault
+{{- $restricted := dict
+  "runAsNonRoot" true
+  "runAsUser" .uid
+  "runAsGroup" .uid
+  "fsGroup" .uid
+  "seccompProfile" (dict "type" "RuntimeDefault")
+-}}
+{{- include "lab.securityContext" (dict "own" $restricted "wide" .root.Values.podSecurityContext "component" .values.podSecurityContext) -}}
 {{- end -}}
 
 {{/*
-The container-level half of "restricted", plus a read-only root filesystem unless the image needs
-to write where it was built to (pass a dict with "writableRoot" true).
+A container's security context: the container-level half of "restricted" plus a read-only root
+filesystem, unless the image needs to write where it was built to ("writableRoot" true), under the
+chart-wide containerSecurityContext, under the component's own.
+(dict "root" $ "values" .Values.logging ["writableRoot" true])
 */}}
 {{- define "lab.containerSecurityContext" -}}
-allowPrivilegeEscalation: false
-privileged: false
-readOnlyRootFilesystem: {{ not (and (kindIs "map" .) (hasKey . "writableRoot") .writableRoot) }}
-runAsNonRoot: true
-capabilities:
-  drop:
-    - ALL
-seccompProfile:
-  type: RuntimeDefault
+{{- $restricted := dict
+  "allowPrivilegeEscalation" false
+  "privileged" false
+  "readOnlyRootFilesystem" (not .writableRoot)
+  "runAsNonRoot" true
+  "capabilities" (dict "drop" (list "ALL"))
+  "seccompProfile" (dict "type" "RuntimeDefault")
+-}}
+{{- include "lab.securityContext" (dict "own" $restricted "wide" .root.Values.containerSecurityContext "component" .values.containerSecurityContext) -}}
 {{- end -}}
 
 {{/*
-Pod-spec fields every pod of the release shares: no service-account token (no pod talks to the
-Kubernetes API; Hazelcast discovers members through DNS), no injected *_SERVICE_HOST variables
-(each service reads only its own validated settings), and where the pod may run: its component's
-nodeSelector and tolerations when set, else the chart-wide ones.
+The chart's own security context ("own") with the chart-wide ("wide") and then the component's
+fields over it, deeply. mergeOverwrite, not merge: merge would keep the chart's true where a user
+set false.
+*/}}
+{{- define "lab.securityContext" -}}
+{{- toYaml (mergeOverwrite (deepCopy .own) (deepCopy (.wide | default dict)) (deepCopy (.component | default dict))) -}}
+{{- end -}}
+
+{{/*
+Pod-spec fields every pod of the release shares: the release's ServiceAccount, with no token
+mounted whichever it is (no pod talks to the Kubernetes API; Hazelcast discovers members through
+DNS), no injected *_SERVICE_HOST variables (each service reads only its own validated settings),
+and where and how urgently the pod runs: its component's nodeSelector, tolerations and
+priorityClassName when set, else the chart-wide ones.
 (dict "root" $ "values" .Values.logging); the helm test pod, of no component, passes an empty "values".
 */}}
 {{- define "lab.podCommon" -}}
 {{- $root := .root -}}
-serviceAccountName: {{ include "lab.fullname" $root }}
+serviceAccountName: {{ include "lab.serviceAccountName" $root }}
 automountServiceAccountToken: false
 enableServiceLinks: false
 {{- with $root.Values.imagePullSecrets }}
@@ -119,6 +181,29 @@ nodeSelector:
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- with .values.priorityClassName | default $root.Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+A component's topologySpreadConstraints, or nothing: its own when set, else the chart-wide ones;
+a constraint with no labelSelector is given one that selects the component's pods (without one it
+would count no pods at all).
+(dict "ctx" (dict "root" $ "component" "logging") "constraints" .Values.logging.topologySpreadConstraints)
+*/}}
+{{- define "lab.topologySpreadConstraints" -}}
+{{- $constraints := list -}}
+{{- range .constraints | default .ctx.root.Values.topologySpreadConstraints -}}
+{{- $constraint := deepCopy . -}}
+{{- if not $constraint.labelSelector -}}
+{{- $_ := set $constraint "labelSelector" (dict "matchLabels" (include "lab.selectorLabels" $.ctx | fromYaml)) -}}
+{{- end -}}
+{{- $constraints = append $constraints $constraint -}}
+{{- end -}}
+{{- with $constraints -}}
+{{- toYaml . -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -236,7 +321,7 @@ port, probes on /healthz and /readyz, resources, and the restricted security con
   resources:
     {{- toYaml .service.resources | nindent 4 }}
   securityContext:
-    {{- include "lab.containerSecurityContext" . | nindent 4 }}
+    {{- include "lab.containerSecurityContext" (dict "root" $root "values" .service) | nindent 4 }}
   {{- with .volumeMounts }}
   volumeMounts:
     {{- toYaml . | nindent 4 }}
@@ -275,7 +360,7 @@ spec:
   template:
     metadata:
       labels:
-        {{- include "lab.labels" $ctx | nindent 8 }}
+        {{- include "lab.podTemplateLabels" (merge (dict "labels" .service.podLabels) $ctx) | nindent 8 }}
       {{- $own := .annotations | default dict }}
       {{- if $root.Values.metrics.scrapeAnnotations }}
       {{- $scrape := dict "prometheus.io/scrape" "true" "prometheus.io/port" (toString .service.port) "prometheus.io/path" "/metrics" }}
@@ -289,9 +374,13 @@ spec:
       {{- include "lab.podCommon" (dict "root" $root "values" .service) | nindent 6 }}
       terminationGracePeriodSeconds: {{ $root.Values.terminationGracePeriodSeconds }}
       securityContext:
-        {{- include "lab.podSecurityContext" (dict "uid" $root.Values.image.runAsUser) | nindent 8 }}
+        {{- include "lab.podSecurityContext" (dict "root" $root "uid" $root.Values.image.runAsUser "values" .service) | nindent 8 }}
       {{- with include "lab.affinity" (dict "ctx" $ctx "affinity" .service.affinity "spread" .spread) }}
       affinity:
+        {{- . | nindent 8 }}
+      {{- end }}
+      {{- with include "lab.topologySpreadConstraints" (dict "ctx" $ctx "constraints" .service.topologySpreadConstraints) }}
+      topologySpreadConstraints:
         {{- . | nindent 8 }}
       {{- end }}
       containers:
@@ -477,6 +566,16 @@ hazelcast:
 {{/* The members' Prometheus JMX exporter rules: the repo's hazelcast/jmx-exporter.yaml (a test keeps the copy equal). */}}
 {{- define "lab.hazelcast.exporterRules" -}}
 {{ .Files.Get "files/jmx-exporter.yaml" }}
+{{- end -}}
+
+{{/* A Prometheus duration of the units the values allow (e.g. 1m30s, 500ms), in milliseconds. */}}
+{{- define "lab.durationMillis" -}}
+{{- $millis := 0 -}}
+{{- $unit := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 -}}
+{{- range regexFindAll "[0-9]+(ms|s|m|h)" . -1 -}}
+{{- $millis = add $millis (mul (regexFind "^[0-9]+" . | atoi) (get $unit (regexReplaceAll "^[0-9]+" . ""))) -}}
+{{- end -}}
+{{- $millis -}}
 {{- end -}}
 
 {{/* The member's graceful-shutdown bound: the pod's grace period less a margin for the JVM to exit. */}}

@@ -4,6 +4,8 @@
  * and fail in CI.
  */
 import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
@@ -95,6 +97,25 @@ export async function helmTemplate(helm: string, o: TemplateOptions = {}): Promi
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`helm ${args.join(' ')} failed: ${(e.stderr || e.message).trim()}`, { cause: err });
+  }
+}
+
+/**
+ * `helm template` of a copy of charts/lab that `edit` changed first (a bumped Chart.yaml, a chart
+ * inside a parent chart, NOTES.txt turned into an object); the copy is removed afterwards.
+ * @param edit gets the copy's directory, named `lab`, in a temporary directory of its own
+ * @returns the rendering, from the directory `edit` returns (default: the copy itself)
+ */
+export async function helmTemplateOfCopy(
+  helm: string, edit: (chartDir: string) => string | void, o: Omit<TemplateOptions, 'chartDir'> = {},
+): Promise<Rendering> {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-chart-'));
+  try {
+    const chartDir = join(dir, 'lab');
+    cpSync(CHART_DIR, chartDir, { recursive: true });
+    return await helmTemplate(helm, { ...o, chartDir: edit(chartDir) ?? chartDir });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
