@@ -4,6 +4,7 @@
  * `{"error": {"code", "message"}}`; anything else becomes an opaque 500.
  */
 import type { ErrorAnswer } from './contract.js';
+import { StoreError } from './store-errors.js';
 
 export interface HttpErrorOptions {
   /** Show `message` to the client; defaults to true below 500 and false from 500 up. */
@@ -53,12 +54,22 @@ const messageForStatus: Record<number, string> = {
 };
 
 /**
- * Normalises anything thrown during a request into an HttpError.
- * Library errors that carry `status` and `expose` (the http-errors convention) keep their status;
+ * The store's errors as the HTTP API tells them: a full store is 507, any other refusal a 503 the
+ * client may retry (its code says why); the message is the store's own, and is shown.
+ */
+function storeErrorToHttp(err: StoreError): HttpError {
+  if (err.code === 'STORE_FULL') return new HttpError(507, err.code, err.message, { expose: true, cause: err });
+  return unavailable(err.code, err.message, err);
+}
+
+/**
+ * Normalises anything thrown during a request into an HttpError: the store's errors as
+ * storeErrorToHttp says. Library errors that carry `status` and `expose` (the http-errors convention) keep their status;
  * everything else is an internal error whose message is never shown.
  */
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
+  if (err instanceof StoreError) return storeErrorToHttp(err);
   const e = err as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown; type?: unknown };
   const status = typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : 500;
   if (status >= 400 && status < 500) {

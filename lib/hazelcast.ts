@@ -9,7 +9,7 @@ import { Client, HazelcastError, LifecycleState, ReconnectMode, type ClientConfi
 import type { Registry } from 'prom-client';
 import type { Logger } from './log.js';
 import { LogLimiter } from './log-limiter.js';
-import { unavailable } from './errors.js';
+import { StoreError } from './store-errors.js';
 
 type HazelcastClient = Awaited<ReturnType<typeof Client.newHazelcastClient>>;
 
@@ -262,7 +262,7 @@ export class HazelcastConnection {
 
   /**
    * The map's proxy on the client in use, made once (a proxy stays valid across reconnects).
-   * @throws HttpError 503 before the first connection and once the client is shutting down
+   * @throws StoreError STORE_UNAVAILABLE before the first connection and once the client is shutting down
    */
   async getMap<K, V>(name: string): Promise<IMap<K, V>> {
     const client = this.usable();
@@ -276,8 +276,8 @@ export class HazelcastConnection {
   }
 
   private usable(): HazelcastClient {
-    if (this.stopping) throw unavailable('STORE_UNAVAILABLE', 'the Hazelcast client is shutting down');
-    if (!this.client) throw unavailable('STORE_UNAVAILABLE', 'not connected to the Hazelcast cluster yet');
+    if (this.stopping) throw new StoreError('STORE_UNAVAILABLE', 'the Hazelcast client is shutting down');
+    if (!this.client) throw new StoreError('STORE_UNAVAILABLE', 'not connected to the Hazelcast cluster yet');
     return this.client;
   }
 

@@ -11,7 +11,7 @@
  * adds to the total before it is acknowledged, so the bound is passed at most by the writes in
  * flight at that moment.
  */
-import { HttpError } from '../../lib/errors.js';
+import { StoreError } from '../../lib/store-errors.js';
 
 /** A number every instance adds to and reads, consistently (the store keeps it in its meta map). */
 export interface SharedCounter {
@@ -75,7 +75,7 @@ export class StoreCapacity {
    * Makes sure `cost` more bytes fit. Waits for the counter the first time and near the capacity;
    * otherwise answers from what is known and refreshes it in the background, so a counter that is
    * slow to answer (its member just died) never holds up writes far from the capacity.
-   * @throws HttpError 507 STORE_FULL when they do not
+   * @throws StoreError STORE_FULL when they do not
    */
   async reserve(cost: number): Promise<void> {
     // No instance holds back more than a share of the headroom it last saw, so the closer the store
@@ -87,9 +87,7 @@ export class StoreCapacity {
     const used = this.usedBytes ?? 0;
     if (used + cost > this.options.capacityBytes) {
       const mb = (n: number) => `${Math.round(n / 1048576)} MB`;
-      throw new HttpError(507, 'STORE_FULL', `the message store is full: ${mb(used)} of its ${mb(this.options.capacityBytes)} capacity is used; nothing more is stored until members get more heap`, {
-        expose: true,
-      });
+      throw new StoreError('STORE_FULL', `the message store is full: ${mb(used)} of its ${mb(this.options.capacityBytes)} capacity is used; nothing more is stored until members get more heap`);
     }
   }
 

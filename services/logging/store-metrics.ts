@@ -4,7 +4,7 @@
  */
 import type { Registry } from 'prom-client';
 import { prom } from '../../lib/metrics.js';
-import { HttpError } from '../../lib/errors.js';
+import { StoreError } from '../../lib/store-errors.js';
 import type { MessageStore, StoreStats } from './store.js';
 import type { StoredMessage } from '../../lib/contract.js';
 
@@ -14,9 +14,9 @@ export type StoreOperation = 'put' | 'read' | 'summary' | 'size';
 /** How long a scrape waits for the map size before reporting it as unknown (NaN). */
 export const STATS_TIMEOUT_MS = 1_000;
 
-/** Why an operation failed, as a label: the cluster was unreachable (503) or anything else. */
+/** Why an operation failed, as a label: the cluster refused or could not be reached (a 503), or anything else. */
 function errorKind(err: unknown): 'unavailable' | 'other' {
-  return err instanceof HttpError && err.status === 503 ? 'unavailable' : 'other';
+  return err instanceof StoreError && err.code !== 'STORE_FULL' ? 'unavailable' : 'other';
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

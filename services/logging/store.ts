@@ -4,7 +4,7 @@
  */
 import { Aggregators, IndeterminateOperationStateError, Predicates, QueryError, SplitBrainProtectionError, type IMap } from 'hazelcast-client';
 import type { Page } from '../../lib/paging.js';
-import { unavailable } from '../../lib/errors.js';
+import { StoreError } from '../../lib/store-errors.js';
 import { HazelcastConnection, isHazelcastUnavailable } from '../../lib/hazelcast.js';
 import { TooManyInWindow, keyToNumber, lastKeyOfMs, walkKeys, type WindowStats } from './key-range.js';
 import { StoreCapacity, entryCostBytes, type SharedCounter } from './capacity.js';
@@ -113,8 +113,8 @@ export class HazelcastMessageStore implements MessageStore {
   private readonly maxClockSkewMs: number;
   private readonly now: () => number;
   /** A value the floor held once; the floor only ever goes down, so it is at most this. */
-  private knownFloor: string | undefined;
-  private readonly capacity: StoreCapacity | undefined;
+  protected knownFloor: string | undefined;
+  protected readonly capacity: StoreCapacity | undefined;
 
   constructor(
     private readonly hz: HazelcastConnection,
@@ -172,7 +172,7 @@ export class HazelcastMessageStore implements MessageStore {
    * writes the stored value again, with its backups, before it answers: what it found may be the
    * failed attempt's, held by one member only (a member cut off from the others applies a write
    * and then waits out the backup timeout).
-   * @throws HttpError 507 STORE_FULL when the capacity is reached (a replay of a stored message still answers)
+   * @throws StoreError STORE_FULL when the capacity is reached (a replay of a stored message still answers)
    */
   async put(uuid: string, value: StoredValue): Promise<PutOutcome> {
     return this.guard(async () => {
@@ -198,35 +198,6 @@ export class HazelcastMessageStore implements MessageStore {
     const outcome = outcomeOf(previous, msg);
     if (outcome === 'replayed') await map.set(uuid, previous);
     return outcome;
-  }
-
-  /**
-   * Stores many messages in one `putAll`, keeping the floor and charging the capacity: how the
-   * bench and tests fill the map quickly. Not put-if-absent: the caller gives fresh ids.
-   */
-  async putAll(messages: StoredMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    const lowest = messages.reduce((min, m) => (m.uuid < min ? m.uuid : min), messages[0]!.uuid);
-    await this.guard(async () => {
-      const cost = messages.reduce((n, m) => n + entryCostBytes(m.msg, m.loggedBy), 0);
-      await this.capacity?.reserve(cost);
-      await this.lowerFloorTo(lowest);
-      const map = await this.map();
-      await map.putAll(messages.map(({ uuid, msg, loggedBy, storedAt }) => [uuid, { msg, loggedBy, storedAt }]));
-      await this.capacity?.charge(cost);
-    });
-  }
-
-  /**
-   * Empties the map, its floor and its capacity charge: for the bench and tests, which refill the
-   * map many times. Not reachable through the HTTP API.
-   */
-  async clear(): Promise<void> {
-    await this.guard(async () => {
-      await (await this.map()).clear();
-      await (await this.meta()).clear();
-      this.knownFloor = undefined;
-    });
   }
 
   /**
@@ -336,11 +307,11 @@ export class HazelcastMessageStore implements MessageStore {
    * Reads need the sorted index on `__key` that the member configuration declares
    * (hazelcast/hazelcast.yaml, the chart's ConfigMap); without it every window would scan the map.
    */
-  private map(): Promise<IMap<string, StoredValue>> {
+  protected map(): Promise<IMap<string, StoredValue>> {
     return this.hz.getMap<string, StoredValue>(this.mapName);
   }
 
-  private meta(): Promise<IMap<string, string>> {
+  protected meta(): Promise<IMap<string, string>> {
     return this.hz.getMap<string, string>(this.metaMapName);
   }
 
@@ -369,7 +340,7 @@ export class HazelcastMessageStore implements MessageStore {
    * instance has seen a floor at or below `key`, i.e. for every key newer than the first. The
    * floor is made below whatever the map already holds, so entries stored before it stay read.
    */
-  private async lowerFloorTo(key: string): Promise<void> {
+  protected async lowerFloorTo(key: string): Promise<void> {
     if (this.knownFloor !== undefined && this.knownFloor <= key) return;
     this.knownFloor = await this.updateMeta(FLOOR_KEY, async (current) => {
       if (current !== undefined) return current <= key ? undefined : key;
@@ -379,10 +350,11 @@ export class HazelcastMessageStore implements MessageStore {
   }
 
   /**
-   * Cluster failures become 503s: STORE_MINORITY for a write refused on a minority side,
-   * STORE_UNCONFIRMED for one whose backups did not all acknowledge it; anything else is a bug and stays a 500.
+   * Cluster failures become StoreErrors (503s to the HTTP layer): STORE_MINORITY for a write refused on a
+   * minority side, STORE_UNCONFIRMED for one whose backups did not all acknowledge it, STORE_UNAVAILABLE
+   * for a cluster that cannot be reached; anything else is a bug and stays a 500.
    */
-  private async guard<T>(op: () => Promise<T>): Promise<T> {
+  protected async guard<T>(op: () => Promise<T>): Promise<T> {
     try {
       return await op();
     } catch (err) {
@@ -391,13 +363,13 @@ export class HazelcastMessageStore implements MessageStore {
       // this one's client may have taken the smaller side for the cluster (cluster-side.ts).
       if (err instanceof SplitBrainProtectionError) {
         this.options.onMinority?.();
-        throw unavailable('STORE_MINORITY', 'this side of the Hazelcast cluster has too few members to accept writes', err);
+        throw new StoreError('STORE_MINORITY', 'this side of the Hazelcast cluster has too few members to accept writes', { cause: err });
       }
       // Applied where it was sent, perhaps, but not confirmed by every backup (a member cut off, paused or gone).
       if (err instanceof IndeterminateOperationStateError) {
-        throw unavailable('STORE_UNCONFIRMED', 'the write was not confirmed by every backup; it may be stored or not: retry with the same uuid', err);
+        throw new StoreError('STORE_UNCONFIRMED', 'the write was not confirmed by every backup; it may be stored or not: retry with the same uuid', { cause: err });
       }
-      if (isHazelcastUnavailable(err)) throw unavailable('STORE_UNAVAILABLE', 'the message store is unavailable', err);
+      if (isHazelcastUnavailable(err)) throw new StoreError('STORE_UNAVAILABLE', 'the message store is unavailable', { cause: err });
       throw err;
     }
   }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ENTRY_OVERHEAD_BYTES, StoreCapacity, entryCostBytes } from '../../services/logging/capacity.js';
-import { HttpError } from '../../lib/errors.js';
+import { StoreError } from '../../lib/store-errors.js';
 
 /** A counter shared by several "instances", as the meta map's entry is. */
 class SharedCounter {
@@ -31,8 +31,8 @@ describe('store capacity', () => {
     // Once its view is stale, an instance re-reads the total before answering.
     await new Promise((r) => setTimeout(r, 20));
     const err = await a.reserve(4_000).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(HttpError);
-    expect(err).to.include({ status: 507, code: 'STORE_FULL', expose: true });
+    expect(err).to.be.instanceOf(StoreError);
+    expect(err).to.include({ code: 'STORE_FULL' });
     await a.reserve(2_000);
     expect(a.usedBytes).to.equal(8_000);
   });
@@ -102,8 +102,8 @@ describe('store capacity', () => {
     await a.sync(); // fresh for a minute: 10,000 left as far as a knows, a tenth of the capacity
     shared.value += 9_500; // another instance stored 9,500 bytes meanwhile
     const refused = await a.reserve(1_000).then(() => undefined, (err: unknown) => err);
-    expect(refused, 'only 500 bytes are left').to.be.instanceOf(HttpError);
-    expect((refused as HttpError).status).to.equal(507);
+    expect(refused, 'only 500 bytes are left').to.be.instanceOf(StoreError);
+    expect((refused as StoreError).code).to.equal('STORE_FULL');
 
     shared.value = 80_000;
     await a.sync();

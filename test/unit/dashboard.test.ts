@@ -11,7 +11,7 @@ import type { RegistryEntry } from '../../services/config-server/registry.js';
 import { readinessUrl } from '../../services/facade/cluster-view.js';
 import { DASHBOARD_CSP, DASHBOARD_FILES } from '../../services/facade/dashboard/files.js';
 import { createMetrics } from '../../lib/metrics.js';
-import { unavailable } from '../../lib/errors.js';
+import { StoreError } from '../../lib/store-errors.js';
 import { newMessageId } from '../../lib/ids.js';
 import { ServiceClient } from '../../lib/service-client.js';
 import { InMemoryMessageStore, silentLogger } from '../support/fakes.js';
@@ -197,7 +197,7 @@ describe('dashboard', () => {
     });
 
     it('answers 503 as JSON when no logging instance can list them', async () => {
-      store.failWith = unavailable('STORE_UNAVAILABLE', 'down');
+      store.failWith = new StoreError('STORE_UNAVAILABLE', 'down');
       const r = await get<ErrorAnswer>(`${base}/facade/messages`);
       expect(r.status).to.equal(503);
       expect(r.body.error.code).to.equal('NO_LOGGING_INSTANCE');
@@ -239,7 +239,7 @@ describe('dashboard', () => {
     });
 
     it('reports why the cluster cannot be read instead of failing', async () => {
-      store.failWith = unavailable('STORE_UNAVAILABLE', 'down');
+      store.failWith = new StoreError('STORE_UNAVAILABLE', 'down');
       const r = await get<ClusterView>(`${base}/facade/cluster`);
       expect(r.status).to.equal(200);
       expect(r.body.hazelcast).to.equal(null);
@@ -256,7 +256,7 @@ describe('dashboard', () => {
     it('times every store operation, counts failures, and reports the map and cluster size', async () => {
       await postJson(loggingUrl, { uuid: newMessageId(), msg: 'm' });
       await get(loggingUrl);
-      store.failWith = unavailable('STORE_UNAVAILABLE', 'down');
+      store.failWith = new StoreError('STORE_UNAVAILABLE', 'down');
       await get(loggingUrl);
       const text = (await get(`${new URL(loggingUrl).origin}/metrics`)).text;
       expect(text).to.match(/hazelcast_operation_duration_seconds_count\{[^}]*operation="put"[^}]*outcome="ok"[^}]*\} [1-9]/);

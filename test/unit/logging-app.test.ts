@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createApp } from '../../services/logging/app.js';
 import { createMetrics } from '../../lib/metrics.js';
-import { unavailable } from '../../lib/errors.js';
+import { StoreError } from '../../lib/store-errors.js';
 import { v7 } from 'uuid';
 import { newMessageId } from '../../lib/ids.js';
 import { InMemoryMessageStore, captureLogger } from '../support/fakes.js';
@@ -124,7 +124,7 @@ describe('logging app (in-memory store)', () => {
   });
 
   it('answers 503 with a JSON error when the store is unreachable', async () => {
-    store.failWith = unavailable('STORE_UNAVAILABLE', 'the message store is unavailable');
+    store.failWith = new StoreError('STORE_UNAVAILABLE', 'the message store is unavailable');
     const r = await postJson<ErrorAnswer>(`${url}/logging`, { uuid: newMessageId(), msg: 'x' });
     expect(r.status).to.equal(503);
     expect(r.body.error.code).to.equal('STORE_UNAVAILABLE');
