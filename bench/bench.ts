@@ -21,11 +21,11 @@ import { ManagedProcess, probeHttp, waitFor } from '../local/processes.js';
 import { pino } from 'pino';
 import { createLogger } from '../lib/log.js';
 import type { HazelcastConnection } from '../lib/hazelcast.js';
-import { HazelcastMessageStore } from '../services/logging/store.js';
 import type { StoredValue } from '../lib/contract.js';
 import { loadLoggingConfig } from '../services/logging/config.js';
 import { millionTargets, runMillion, type MillionFigures } from './million.js';
 import { freePorts } from '../local/ports.js';
+import { BulkLoadingStore } from '../local/fill.js';
 import { GROUPS, USAGE, parseOptions, type BenchOptions, type Group } from './options.js';
 import type { Measurement, Skipped } from './measurement.js';
 import { runHttp, stopRunningLoad, type HttpScenario } from './http-load.js';
@@ -50,7 +50,7 @@ class Bench {
   private hz: HazelcastConnection | undefined;
   private map: MessageMap | undefined;
   /** The map as the logging service uses it, for filling: keeps the floor and the capacity charge. */
-  private store: HazelcastMessageStore | undefined;
+  private store: BulkLoadingStore | undefined;
   private million: MillionFigures | undefined;
   private openLoop: OpenLoopFigures | undefined;
   /** How many messages the map holds, while the bench knows it (undefined after POST load). */
@@ -117,7 +117,7 @@ class Bench {
       if (this.system) {
         // The services' own capacity, so what the bench stores counts against it as theirs does.
         const { STORE_CAPACITY_MB } = loadLoggingConfig(this.o.serviceEnv);
-        this.store = new HazelcastMessageStore(this.hz, this.system.mapName, { capacityBytes: STORE_CAPACITY_MB * 1024 * 1024 });
+        this.store = new BulkLoadingStore(this.hz, this.system.mapName, { capacityBytes: STORE_CAPACITY_MB * 1024 * 1024 });
       }
     }
 

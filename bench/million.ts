@@ -7,15 +7,14 @@
  */
 import http from 'node:http';
 import { build } from 'hdr-histogram-js';
-import type { HazelcastMessageStore } from '../services/logging/store.js';
-import { addMessages } from '../local/fill.js';
+import { addMessages, type BulkLoadingStore } from '../local/fill.js';
 import { ProcessSampler } from './process-stats.js';
 import { fmtInt } from '../local/console.js';
 import { ProgressLine } from './progress.js';
 
 export interface MillionDeps {
   facadeUrl: string;
-  store: HazelcastMessageStore;
+  store: BulkLoadingStore;
   /** Empties the map (and what the store keeps about it). */
   clear: () => Promise<void>;
   /** Node processes whose RSS is sampled during the full read, by name. */

@@ -7,8 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import type { LocalSystem } from '../local/system.js';
 import { WriteLoad, type Attempt } from './load.js';
-import { addMessages, connect } from '../local/fill.js';
-import { HazelcastMessageStore } from '../services/logging/store.js';
+import { BulkLoadingStore, addMessages, connect } from '../local/fill.js';
 import { createLogger } from '../lib/log.js';
 import { probeHttp, waitFor } from '../local/processes.js';
 import { memberHealth, type MemberHealth } from '../local/hazelcast.js';
@@ -402,7 +401,7 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
       const hz = await connect(system.memberAddresses, system.clusterName, createLogger({ service: 'chaos', level: 'silent' }));
       try {
         const prefix = `r8-${Date.now()}-`;
-        await addMessages(new HazelcastMessageStore(hz, system.mapName), o.r8Messages, (i) => `${prefix}${i}`);
+        await addMessages(new BulkLoadingStore(hz, system.mapName), o.r8Messages, (i) => `${prefix}${i}`);
         const oomBefore = system.memberOutOfMemoryErrors;
         const load = newLoad(system, 'r8', o);
         await sleep(o.beforeMs);

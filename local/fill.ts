@@ -1,14 +1,45 @@
 /**
  * Filling the map fast, for the bench, the chaos runs and tests: a Hazelcast client configured as
- * the logging service's, and `putAll` through the message store, so the floor and the capacity
- * charge are kept exactly as the services keep them.
+ * the logging service's, and a message store that also loads in bulk (`putAll`) and empties the map
+ * (`clear`), keeping the floor and the capacity charge exactly as the services keep them. The
+ * services' store (services/logging/store.ts) only stores: nothing here is reachable through HTTP.
  */
 import { v7 as uuidv7 } from 'uuid';
 import { HazelcastConnection } from '../lib/hazelcast.js';
 import type { Logger } from '../lib/log.js';
-import type { HazelcastMessageStore } from '../services/logging/store.js';
+import { HazelcastMessageStore } from '../services/logging/store.js';
+import { entryCostBytes } from '../services/logging/capacity.js';
 import type { StoredMessage } from '../lib/contract.js';
 import { waitUntil } from './wait.js';
+
+/** The services' message store, and what only the bench and tests ask of it. */
+export class BulkLoadingStore extends HazelcastMessageStore {
+  /**
+   * Stores many messages in one `putAll`, keeping the floor and charging the capacity: how the
+   * bench and tests fill the map quickly. Not put-if-absent: the caller gives fresh ids.
+   */
+  async putAll(messages: StoredMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const lowest = messages.reduce((min, m) => (m.uuid < min ? m.uuid : min), messages[0]!.uuid);
+    await this.guard(async () => {
+      const cost = messages.reduce((n, m) => n + entryCostBytes(m.msg, m.loggedBy), 0);
+      await this.capacity?.reserve(cost);
+      await this.lowerFloorTo(lowest);
+      const map = await this.map();
+      await map.putAll(messages.map(({ uuid, msg, loggedBy, storedAt }) => [uuid, { msg, loggedBy, storedAt }]));
+      await this.capacity?.charge(cost);
+    });
+  }
+
+  /** Empties the map, its floor and its capacity charge: the bench and tests refill the map many times. */
+  async clear(): Promise<void> {
+    await this.guard(async () => {
+      await (await this.map()).clear();
+      await (await this.meta()).clear();
+      this.knownFloor = undefined;
+    });
+  }
+}
 
 /** Where progress goes, e.g. a bench progress line. */
 export interface Progress {
@@ -38,7 +69,7 @@ export async function connect(members: string[], clusterName: string, logger: Lo
  * charge are kept as the services keep them), `putAll` in chunks, a few chunks in flight.
  */
 export async function addMessages(
-  store: HazelcastMessageStore,
+  store: BulkLoadingStore,
   count: number,
   msg: (i: number) => string,
   progress?: Progress,

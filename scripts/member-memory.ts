@@ -13,9 +13,8 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { commandLineOrExit, exitWithUsage } from '../local/args.js';
 import { LocalSystem, freeSystemPorts } from '../local/system.js';
-import { addMessages, connect } from '../local/fill.js';
+import { BulkLoadingStore, addMessages, connect } from '../local/fill.js';
 import { createLogger } from '../lib/log.js';
-import { HazelcastMessageStore } from '../services/logging/store.js';
 
 const USAGE = 'usage: npm run member-memory [-- --messages N (default 1000000) --heap-mb M (default 1075)]';
 const { values } = commandLineOrExit(USAGE, { options: { messages: { type: 'string', default: '1000000' }, 'heap-mb': { type: 'string', default: '1075' } } });
@@ -50,7 +49,7 @@ async function main(): Promise<void> {
     process.stderr.write(`starting 3 members with ${heapMb} MB heaps…\n`);
     await system.startCluster();
     const hz = await connect(system.memberAddresses, system.clusterName, logger);
-    const store = new HazelcastMessageStore(hz, system.mapName, { capacityBytes: Number.MAX_SAFE_INTEGER });
+    const store = new BulkLoadingStore(hz, system.mapName, { capacityBytes: Number.MAX_SAFE_INTEGER });
     const t0 = Date.now();
     let last = 0;
     await addMessages(store, messages, (i) => `message ${String(i).padStart(24, '0')}`, {

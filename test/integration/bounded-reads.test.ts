@@ -8,9 +8,9 @@ import http from 'node:http';
 import { expect } from 'chai';
 import { Predicates } from 'hazelcast-client';
 import type { LocalSystem } from '../../local/system.js';
-import { HazelcastMessageStore, isResultTooLarge } from '../../services/logging/store.js';
+import { isResultTooLarge } from '../../services/logging/store.js';
 import type { HazelcastConnection } from '../../lib/hazelcast.js';
-import { addMessages, connect } from '../../local/fill.js';
+import { BulkLoadingStore, addMessages, connect } from '../../local/fill.js';
 import { parsePrometheusText, samplesOf } from '../../lib/prometheus-text.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 import { eventually } from '../support/eventually.js';
@@ -41,7 +41,7 @@ describe('bounded reads of a large map on the real system', function () {
     system = await createTestSystem();
     await system.start();
     hz = await connect(system.memberAddresses, system.clusterName, silentLogger());
-    await addMessages(new HazelcastMessageStore(hz, system.mapName), COUNT, text);
+    await addMessages(new BulkLoadingStore(hz, system.mapName), COUNT, text);
   });
 
   after(async () => {
@@ -99,7 +99,7 @@ describe('bounded reads of a large map on the real system', function () {
   it('holds a read that the client stops reading (backpressure), and stops all the work when it disconnects', async () => {
     // Kernel buffers on loopback take up to 36 MB a connection (tcp_rmem 32 MB + tcp_wmem 4 MB),
     // two connections deep: 160 MB of messages, so that what they hold is well under the whole.
-    await addMessages(new HazelcastMessageStore(hz, system.mapName), BIG_COUNT - COUNT, (i) => text(COUNT + i));
+    await addMessages(new BulkLoadingStore(hz, system.mapName), BIG_COUNT - COUNT, (i) => text(COUNT + i));
     const before = await fetchedEntries(system);
     const req = http.get(`${system.facadeUrl}/facade`);
     const res = await new Promise<http.IncomingMessage>((resolve) => req.once('response', resolve));
