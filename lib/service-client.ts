@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import type { Logger } from './log.js';
 import { LogLimiter } from './log-limiter.js';
-import { REQUEST_ID_HEADER } from './http/app.js';
+import { REQUEST_ID_HEADER } from './http/headers.js';
 import { activeTraceId, endSpan, type Tracing } from './tracing.js';
 
 /**

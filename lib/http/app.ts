@@ -11,6 +11,7 @@ import type { HttpMetrics } from '../metrics.js';
 import { HttpError, errorBody, toHttpError } from '../errors.js';
 import { LogLimiter } from '../log-limiter.js';
 import { endSpan, type Tracing } from '../tracing.js';
+import { REQUEST_ID_HEADER } from './headers.js';
 
 export interface AppState {
   requestId: string;
@@ -32,7 +33,6 @@ export interface ServiceAppOptions {
   tracing?: Tracing;
 }
 
-export const REQUEST_ID_HEADER = 'x-request-id';
 const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Accepts a caller's request id when it is short and plain; otherwise makes a new one. */
