@@ -7,7 +7,8 @@
  */
 import type { Logger } from '../../lib/log.js';
 import { HttpError } from '../../lib/errors.js';
-import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
+import type { ServiceClient } from '../../lib/service-client.js';
+import { UpstreamError } from '../../lib/upstream-error.js';
 import { parseAnswer, registryLists, type ClusterSummary } from '../../lib/contract.js';
 import type { LoggingClient } from './logging-client.js';
 import type { RegistryClient } from './registry-client.js';

@@ -11,7 +11,10 @@
  */
 import { HttpError, badRequest, unavailable } from '../../lib/errors.js';
 import type { Page } from '../../lib/paging.js';
-import { ServiceClient, UpstreamError, readLines, retryIfNotStarted } from '../../lib/service-client.js';
+import type { ServiceClient } from '../../lib/service-client.js';
+import { UpstreamError } from '../../lib/upstream-error.js';
+import { readLines } from '../../lib/ndjson.js';
+import { retryIfNotStarted } from '../../lib/retry.js';
 import { MESSAGE_FIELDS, clusterSummary, errorAnswer, parseAnswer, readLine } from '../../lib/contract.js';
 import type { ClusterSummary, ErrorAnswer, LogRequest, ReadLine } from '../../lib/contract.js';
 import type { RegistryClient } from './registry-client.js';

@@ -7,7 +7,8 @@
  */
 import type { Logger } from '../../lib/log.js';
 import { unavailable } from '../../lib/errors.js';
-import { ServiceClient, UpstreamError } from '../../lib/service-client.js';
+import type { ServiceClient } from '../../lib/service-client.js';
+import { UpstreamError } from '../../lib/upstream-error.js';
 import { instanceList, parseAnswer } from '../../lib/contract.js';
 
 interface Entry {

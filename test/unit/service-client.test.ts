@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import Koa from 'koa';
-import { InstancePicker, ServiceClient, UpstreamError, backoffDelayMs, retryIfNotStarted, type RetryPolicy } from '../../lib/service-client.js';
+import { PassThrough } from 'node:stream';
+import { ServiceClient } from '../../lib/service-client.js';
+import { InstancePicker, backoffDelayMs, retryIfNotStarted, type RetryPolicy } from '../../lib/retry.js';
+import { UpstreamError } from '../../lib/upstream-error.js';
+import { readLines } from '../../lib/ndjson.js';
 import { freePorts } from '../support/ports.js';
 import { serve } from '../support/http.js';
 import { silentLogger } from '../support/fakes.js';
@@ -82,6 +86,7 @@ describe('service client', () => {
 
   async function server(handler: Koa.Middleware) {
     const app = new Koa();
+    app.silent = true; // a response the client cut (a timeout under test) is not an error worth printing
     app.use(handler);
     const s = await serve(app);
     stops.push(s.close);
@@ -194,6 +199,51 @@ describe('service client', () => {
     expect(err.reason).to.equal('timeout');
     expect(Date.now() - started).to.be.below(900);
     expect(hits).to.equal(1);
+    client.close();
+  });
+
+  it('calls a body the timer cut short a timeout, not a reset: headers sent at once, the rest too late', async () => {
+    const dribbling = await server(async (ctx) => {
+      ctx.status = 200;
+      ctx.type = 'application/json';
+      const body = new PassThrough();
+      ctx.body = body;
+      body.write('{"part":');
+      setTimeout(() => body.end('1}'), 1500);
+    });
+    const client = new ServiceClient({ timeoutMs: 300, policy, logger: silentLogger(), sleep: async () => {} });
+    const err = await client.request(dribbling).catch((e) => e);
+    expect(err).to.be.instanceOf(UpstreamError);
+    expect(err.reason).to.equal('timeout');
+    client.close();
+  });
+
+  it('keeps the body of a 5xx on a streamed call as on a whole one, so the caller can tell why', async () => {
+    const why = { error: { code: 'READS_BUSY', message: 'too many reads' } };
+    const busy = await server((ctx) => { ctx.status = 503; ctx.body = why; });
+    const client = new ServiceClient({ timeoutMs: 1000, policy, logger: silentLogger(), sleep: async () => {} });
+    for (const call of [() => client.stream(busy), () => client.request(busy)]) {
+      const err = await call().catch((e) => e);
+      expect(err).to.be.instanceOf(UpstreamError);
+      expect(err).to.include({ reason: 'status_5xx', status: 503 });
+      expect(JSON.parse(err.body)).to.deep.equal(why);
+    }
+    client.close();
+  });
+
+  it('streams a body at the reader\'s pace once its headers are in, the timer stopped', async () => {
+    const slowBody = await server(async (ctx) => {
+      const body = new PassThrough();
+      ctx.type = 'application/x-ndjson';
+      ctx.body = body;
+      body.write('{"n":1}\n');
+      setTimeout(() => body.end('{"n":2}\n'), 600);
+    });
+    const client = new ServiceClient({ timeoutMs: 300, policy, logger: silentLogger(), sleep: async () => {} });
+    const res = await client.stream(slowBody);
+    const lines: string[] = [];
+    for await (const batch of readLines(res, slowBody, 2000)) lines.push(...batch);
+    expect(lines).to.deep.equal(['{"n":1}', '{"n":2}']);
     client.close();
   });
 

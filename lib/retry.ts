@@ -1,0 +1,166 @@
+/**
+ * The retry policy for calls to a service's instances, written once for every kind of call: a
+ * random instance first, then *another* after each failure, with a short bounded backoff; an
+ * instance that did not answer is passed over for a while. It knows nothing of HTTP beyond the
+ * UpstreamError an attempt fails with (lib/service-client.ts makes the attempts).
+ */
+import type { Logger } from './log.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LogLimiter } from './log-limiter.js';
+import type { Registry } from 'prom-client';
+import { activeTraceId } from './tracing.js';
+import { UpstreamError, type FailureReason } from './upstream-error.js';
+
+/** The retry policy for calls to a service's instances. */
+export interface RetryPolicy {
+  /** Attempts in all, first try included. */
+  maxAttempts: number;
+  /** Backoff before the second attempt; doubles for each later one. */
+  baseDelayMs: number;
+  /** Cap on one backoff. */
+  maxDelayMs: number;
+  /**
+   * An instance that just failed to answer (refused, reset, timed out) is passed over for this long
+   * while healthy ones remain; the cooldown doubles with each consecutive failure (up to 16×), so a
+   * hung instance is probed ever more rarely instead of stalling a request every cooldown. One that
+   * answered, even with a 5xx, is alive and is not cooled down.
+   */
+  cooldownMs: number;
+}
+
+/** Backoff before attempt `attempt` (2, 3, ...): exponential, capped, with jitter in [50%, 100%]. */
+export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 2));
+  return Math.round(exp * (0.5 + random() / 2));
+}
+
+/**
+ * Chooses instances. Pure apart from the clock and the random source it is given, so the choice
+ * rules are unit-tested directly.
+ */
+export class InstancePicker {
+  /** Per failing instance: when it failed last and how many times in a row. */
+  private readonly failures = new Map<string, { at: number; streak: number }>();
+
+  constructor(
+    private readonly cooldownMs: number,
+    private readonly now: () => number = Date.now,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /**
+   * Picks an instance not yet `tried` in this call; once all were tried, any but the one that
+   * failed last. Among those, instances that failed within the cooldown are avoided while others remain.
+   */
+  pick(instances: readonly string[], tried: ReadonlySet<string>, lastFailed?: string): string {
+    if (instances.length === 0) throw new Error('no instances to pick from');
+    let candidates = instances.filter((i) => !tried.has(i));
+    if (candidates.length === 0) {
+      candidates = instances.length > 1 ? instances.filter((i) => i !== lastFailed) : [...instances];
+    }
+    const now = this.now();
+    const healthy = candidates.filter((i) => {
+      const f = this.failures.get(i);
+      return f === undefined || now - f.at >= this.cooldownMs * 2 ** Math.min(4, f.streak - 1);
+    });
+    const pool = healthy.length > 0 ? healthy : candidates;
+    return pool[Math.floor(this.random() * pool.length)] ?? pool[0]!;
+  }
+
+  /** The instance did not answer: refused, reset, timed out. */
+  markFailed(instance: string): void {
+    this.failures.set(instance, { at: this.now(), streak: (this.failures.get(instance)?.streak ?? 0) + 1 });
+  }
+
+  /** The instance answered, whatever it said: it is up, and no longer passed over. */
+  markAnswered(instance: string): void {
+    this.failures.delete(instance);
+  }
+}
+
+/**
+ * The retry rule for reads: try another instance only when the first could not have done the
+ * work: the connection was refused or reset, or it answered 503 (down, or too busy to start).
+ * A read that timed out may have been failing under its own weight; repeating it elsewhere would
+ * multiply that load, so it is not retried.
+ */
+export const retryIfNotStarted = (err: UpstreamError): boolean => err.reason === 'refused' || err.reason === 'reset' || err.status === 503;
+
+/** What the retry loop is told about one call. */
+export interface RetryOptions {
+  requestId?: string;
+  /** The whole request's deadline (epoch ms): no attempt starts after it. */
+  deadline?: number;
+  /** Abandons the call: no attempt follows. */
+  signal?: AbortSignal;
+  /** Which failures are retried on another instance; every failure when not given. */
+  retryIf?: (err: UpstreamError) => boolean;
+  /** Told of every failed attempt, in order, the last one (which is thrown) included. */
+  onFailure?: (err: UpstreamError) => void;
+}
+
+export interface InstanceRetryOptions {
+  policy: RetryPolicy;
+  logger: Logger;
+  /** Called once per failed attempt that will be retried; e.g. to count retries by reason. */
+  onRetry?: (reason: FailureReason, instance: string) => void;
+  picker?: InstancePicker;
+  sleep?: (ms: number) => Promise<void>;
+  /** Where the count of retry lines not logged goes (see LogLimiter). */
+  registry?: Registry;
+  /** Adds the active trace's id to the retry log lines. */
+  traced?: boolean;
+}
+
+/** The retry loop over a service's instances, with its picker's memory of which failed. */
+export class InstanceRetry {
+  private readonly picker: InstancePicker;
+  private readonly retryLog: LogLimiter;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: InstanceRetryOptions) {
+    this.picker = options.picker ?? new InstancePicker(options.policy.cooldownMs);
+    this.retryLog = new LogLimiter(options.logger, { registry: options.registry });
+    this.sleep = options.sleep ?? ((ms) => sleep(ms));
+  }
+
+  /**
+   * `attemptOn` one of `instances`, then another after each failure, as the policy says. Only safe
+   * for idempotent requests (reads, or writes keyed by a fixed id).
+   * @throws UpstreamError from the last attempt when every attempt failed (each goes to `onFailure`)
+   */
+  async run<R>(
+    instances: readonly string[],
+    attemptOn: (instance: string) => Promise<R>,
+    options: RetryOptions,
+  ): Promise<{ instance: string; response: R; attempts: number }> {
+    const { policy, onRetry } = this.options;
+    const tried = new Set<string>();
+    let lastFailed: string | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const instance = this.picker.pick(instances, tried, lastFailed);
+      tried.add(instance);
+      try {
+        const response = await attemptOn(instance);
+        this.picker.markAnswered(instance);
+        return { instance, response, attempts: attempt };
+      } catch (err) {
+        if (!(err instanceof UpstreamError)) throw err;
+        // A 5xx is an answer: the instance is up (a logging instance on a minority side, say), so
+        // it is tried again as soon as the next request; only one that did not answer cools down.
+        if (err.reason === 'status_5xx') this.picker.markAnswered(instance);
+        else this.picker.markFailed(instance);
+        options.onFailure?.(err);
+        lastFailed = instance;
+        const expired = options.deadline !== undefined && Date.now() >= options.deadline;
+        if (attempt >= policy.maxAttempts || expired || (options.retryIf && !options.retryIf(err))) throw err;
+        onRetry?.(err.reason, instance);
+        const traceId = this.options.traced ? activeTraceId() : undefined;
+        const fields = { requestId: options.requestId, trace_id: traceId, instance, reason: err.reason, attempt };
+        this.retryLog.log(`upstream ${err.reason}: ${instance}`, 'warn', fields, 'upstream attempt failed; retrying');
+        await this.sleep(backoffDelayMs(policy, attempt + 1));
+        options.signal?.throwIfAborted();
+      }
+    }
+  }
+}
