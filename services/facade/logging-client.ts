@@ -29,14 +29,16 @@ export type ReadFields = 'text' | 'record';
 const STORE_REFUSALS = new Set(['STORE_MINORITY', 'STORE_UNCONFIRMED']);
 
 /**
- * Why a write failed on every instance tried, told by the attempt that came nearest the store: the
- * rule, written once. An instance that could not be reached knows nothing of the store; one that
- * answered does, and its answer must not be lost because the last instance tried happened to be a
- * dead one (a store on a minority side is reported as STORE_MINORITY on every write, whichever
- * instances were tried and in whatever order). Nearest first:
+ * Why a call to logging failed on every instance tried (a write, or the start of a read), told by
+ * the attempt that came nearest the store: the rule, written once. An instance that could not be
+ * reached knows nothing of the store; one that answered does, and its answer must not be lost
+ * because the last instance tried happened to be a dead one (a store on a minority side is
+ * reported as STORE_MINORITY on every write, whichever instances were tried and in whatever
+ * order). Nearest first:
  *
  * 1. the store's own refusal, from a live instance (503 STORE_MINORITY, STORE_UNCONFIRMED): passed on;
- * 2. a live instance's other 503 with a code (STORE_UNAVAILABLE: it has lost the cluster): passed on;
+ * 2. a live instance's other 503 with a code (STORE_UNAVAILABLE: it has lost the cluster; READS_BUSY
+ *    for a read): passed on;
  * 3. a live instance's other 5xx with a code (a 500 INTERNAL): 502 BAD_GATEWAY;
  * 4. no answer at all: refused, reset, timed out, or a 5xx without logging's JSON error:
  *    503 NO_LOGGING_INSTANCE, and only then.
@@ -44,15 +46,16 @@ const STORE_REFUSALS = new Set(['STORE_MINORITY', 'STORE_UNCONFIRMED']);
  * Within a rank the latest attempt speaks: it saw the store last. 507 STORE_FULL never gets here:
  * it speaks for the whole store and ends the call at once (lib/service-client.ts).
  * @param failures every failed attempt, in order (none at all counts as no answer)
+ * @param what what no instance could do, for NO_LOGGING_INSTANCE's message: 'store the message'
  */
-export function storeFailure(failures: readonly UpstreamError[]): HttpError {
+export function nearestFailure(failures: readonly UpstreamError[], what: string): HttpError {
   let nearest: { rank: number; err: UpstreamError; answer?: ErrorAnswer['error'] } | undefined;
   for (const err of failures) {
     const answer = err.body === undefined ? undefined : parseAnswer(errorAnswer, err.body)?.error;
     const rank = answer === undefined ? 0 : err.status !== 503 ? 1 : STORE_REFUSALS.has(answer.code) ? 3 : 2;
     if (nearest === undefined || rank >= nearest.rank) nearest = { rank, err, answer };
   }
-  if (nearest?.answer === undefined) return unavailable('NO_LOGGING_INSTANCE', 'no logging instance could store the message', nearest?.err);
+  if (nearest?.answer === undefined) return unavailable('NO_LOGGING_INSTANCE', `no logging instance could ${what}`, nearest?.err);
   const { err, answer } = nearest;
   if (err.status === 503) return unavailable(answer.code, answer.message, err);
   return new HttpError(502, 'BAD_GATEWAY', `logging answered ${err.status}`, { cause: err });
@@ -95,7 +98,7 @@ export class LoggingClient {
    * Stores a message on a random instance, on another after a failure. The uuid is fixed before
    * the first attempt, so a retry replays the same put: never a duplicate.
    * @returns the instance that stored it
-   * @throws HttpError when none could, as `storeFailure` tells (503 STORE_MINORITY, STORE_UNCONFIRMED,
+   * @throws HttpError when none could, as `nearestFailure` tells (503 STORE_MINORITY, STORE_UNCONFIRMED,
    *   STORE_UNAVAILABLE or NO_LOGGING_INSTANCE; 502 BAD_GATEWAY); 409 UUID_CONFLICT, 507 STORE_FULL,
    *   502 for another answer
    */
@@ -109,7 +112,7 @@ export class LoggingClient {
       result = await this.deps.client.callAny(instances, (url) => url, { method: 'POST', json: message, requestId, deadline, onFailure });
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
-      throw storeFailure(failures);
+      throw nearestFailure(failures, 'store the message');
     }
     const { status, text } = result.response;
     if (status === 409) throw new HttpError(409, 'UUID_CONFLICT', 'the message id is already taken');
@@ -189,8 +192,13 @@ export class LoggingClient {
     return [only];
   }
 
-  /** Starts the read on a random instance; another only where the first could not have started. */
+  /**
+   * Starts the read on a random instance; another only where the first could not have started.
+   * @throws HttpError when none could, as `nearestFailure` tells (a live instance's 503 READS_BUSY or
+   *   STORE_UNAVAILABLE is passed on; NO_LOGGING_INSTANCE when none answered)
+   */
   private async open(instances: readonly string[], query: string, request: ReadRequest) {
+    const failures: UpstreamError[] = [];
     let opened;
     try {
       opened = await this.deps.client.streamAny(instances, (url) => url + query, {
@@ -198,9 +206,10 @@ export class LoggingClient {
         signal: request.signal,
         timeoutMs: this.deps.silenceMs,
         retryIf: retryIfNotStarted,
+        onFailure: (err) => failures.push(err),
       });
     } catch (err) {
-      if (err instanceof UpstreamError) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance could list the messages', err);
+      if (err instanceof UpstreamError) throw nearestFailure(failures, 'list the messages');
       throw err;
     }
     const status = opened.response.statusCode ?? 0;

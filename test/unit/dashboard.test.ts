@@ -196,11 +196,11 @@ describe('dashboard', () => {
       expect((await get<ErrorAnswer>(`${base}/facade/messages?limit=0`)).body.error.code).to.equal('INVALID_LIMIT');
     });
 
-    it('answers 503 as JSON when no logging instance can list them', async () => {
+    it("answers 503 as JSON with logging's reason when it cannot list them (its store is unavailable)", async () => {
       store.failWith = new StoreError('STORE_UNAVAILABLE', 'down');
       const r = await get<ErrorAnswer>(`${base}/facade/messages`);
       expect(r.status).to.equal(503);
-      expect(r.body.error.code).to.equal('NO_LOGGING_INSTANCE');
+      expect(r.body.error.code).to.equal('STORE_UNAVAILABLE');
     });
   });
 

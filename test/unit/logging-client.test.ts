@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { LoggingClient, storeFailure } from '../../services/facade/logging-client.js';
+import { LoggingClient, nearestFailure } from '../../services/facade/logging-client.js';
 import { ServiceClient } from '../../lib/service-client.js';
 import { UpstreamError } from '../../lib/upstream-error.js';
 import { HttpError } from '../../lib/errors.js';
@@ -60,6 +60,24 @@ describe('the facade reading from logging', () => {
     }
   });
 
+  it("passes on a live instance's reason for not starting a read (503 READS_BUSY), whichever instance was tried last", async () => {
+    const busy = http.createServer((_req, res) => {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'READS_BUSY', message: 'too many reads are streaming; retry shortly' } }));
+    });
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const busyUrl = `http://127.0.0.1:${(busy.address() as AddressInfo).port}/logging`;
+    const dead = 'http://127.0.0.1:9/logging'; // the discard port: nothing listens there
+    try {
+      for (let i = 0; i < 6; i++) {
+        const err = await read(i % 2 ? [busyUrl, dead] : [dead, busyUrl]).catch((e: unknown) => e);
+        expect(err).to.include({ status: 503, code: 'READS_BUSY', message: 'too many reads are streaming; retry shortly' });
+      }
+    } finally {
+      await new Promise((r) => busy.close(r));
+    }
+  });
+
   it('gives up with 503 when instances keep cutting the read before a single message', async () => {
     const a = await cuttingLogging(0);
     try {
@@ -99,7 +117,7 @@ describe('which failed attempt tells why a write failed everywhere', () => {
   const minorityMessage = 'this side of the Hazelcast cluster has too few members to accept writes';
   const minority = answered(503, 'STORE_MINORITY', minorityMessage);
   const told = (failures: UpstreamError[]) => {
-    const err = storeFailure(failures);
+    const err = nearestFailure(failures, 'store the message');
     return { status: err.status, code: err.code, message: err.message };
   };
 
