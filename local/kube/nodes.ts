@@ -294,6 +294,11 @@ export class LocalNodes {
     }
   }
 
+  /** Each node's cgroup root (the kubelet's --cgroup-root), under which its pods run. */
+  get cgroupRoots(): string[] {
+    return this.nodes.map((n) => n.cgroupRoot);
+  }
+
   /**
    * A node lost at once, as when its machine dies: its kubelet, kube-proxy, kube-router, containerd
    * and every container SIGKILLed, and its link cut, so that what it ran is gone mid-flight and its

@@ -24,7 +24,7 @@ import { CHART_DIR, findHelm } from '../chart/support/helm.js';
 import { eventually } from '../support/eventually.js';
 import { missingTool } from '../support/tools.js';
 import { describeLoad, paceWrites } from './support/load.js';
-import { forwardFacade, helmOk } from './support/cluster.js';
+import { forwardFacade, helmOk, memAvailableBytes, restingCost } from './support/cluster.js';
 import { scenarioAsOperator } from './support/scenario.js';
 
 interface Pod {
@@ -67,6 +67,7 @@ describe('the chart on three nodes, with NetworkPolicies enforced', function () 
   let helmBinary: string;
   let forward: ChildProcess | undefined;
   let facade = '';
+  let memAvailableBefore = 0;
 
   const kubectl = (...args: string[]) => plane!.kubectl(args);
   const helm = (...args: string[]) => helmOk(helmBinary, plane!.env(), ...args);
@@ -84,6 +85,7 @@ describe('the chart on three nodes, with NetworkPolicies enforced', function () 
     if (!h) missing.push('helm v3');
     if (missing.length > 0) missingTool(this, 'three-node tests', `missing: ${missing.join('; ')}`);
     helmBinary = h!;
+    memAvailableBefore = memAvailableBytes();
     const t0 = Date.now();
     kube = await startLocalKube({ nodes: NODES }, (line) => process.stderr.write(`      ${line}\n`));
     process.stderr.write(`      ${NODES} nodes Ready in ${Math.round((Date.now() - t0) / 1000)} s (image build included)\n`);
@@ -107,6 +109,9 @@ describe('the chart on three nodes, with NetworkPolicies enforced', function () 
     }
     const { stdout } = await helm('test', 'lab', '-n', NS, '--timeout', '3m');
     expect(stdout).to.match(/Phase:\s+Succeeded/);
+    // A figure for the docs, not a check: what the control plane, the nodes and the release cost at rest.
+    await new Promise((r) => setTimeout(r, 10_000));
+    process.stderr.write(`      ${await restingCost(20_000, kube!.nodes!.cgroupRoots, memAvailableBefore)}\n`);
   });
 
   it("lets only logging (and members) open the members' cluster port; the facade and a pod of no component cannot", async () => {
