@@ -12,7 +12,8 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { expect } from 'chai';
 import { parse as parseYaml } from 'yaml';
-import { HAZELCAST_VERSION, REPO_ROOT } from '../../local/hazelcast.js';
+import { HAZELCAST_VERSION } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import { facadeSettings, loadFacadeConfig } from '../../services/facade/config.js';
 import { loggingSettings, loadLoggingConfig } from '../../services/logging/config.js';
 import { messagesSettings, loadMessagesConfig } from '../../services/messages/config.js';

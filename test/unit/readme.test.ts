@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { REPO_ROOT } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import { LAB_PORTS } from '../../local/system.js';
 import { readTexts } from '../support/png.js';
 import { facadeSettings } from '../../services/facade/config.js';
