@@ -16,7 +16,8 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { dirname, join, resolve } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { LocalSystem, StartError, freeSystemPorts } from '../local/system.js';
-import { HAZELCAST_VERSION, REPO_ROOT } from '../local/hazelcast.js';
+import { HAZELCAST_VERSION } from '../local/hazelcast.js';
+import { REPO_ROOT } from '../local/repo.js';
 import { ManagedProcess, probeHttp, waitFor } from '../local/processes.js';
 import { pino } from 'pino';
 import { createLogger } from '../lib/log.js';

@@ -4,7 +4,7 @@
  */
 import type { ClusterView } from '../services/facade/cluster-view.js';
 import type { StoredMessage } from '../lib/contract.js';
-import { pageQuery } from '../lib/paging.js';
+import type { Page } from '../lib/paging.js';
 
 /** Bound on one call to the facade. */
 export const CALL_TIMEOUT_MS = 15_000;
@@ -62,6 +62,15 @@ export class FacadeApi {
     const only = instance ? `&instance=${encodeURIComponent(instance)}` : '';
     return this.call(`/facade/messages${pageQuery(page)}${only}`, label);
   }
+}
+
+/** A page as the query string of a call to the facade (`?limit=N&after=<uuid>`, or nothing). */
+export function pageQuery(page: Page): string {
+  const params = new URLSearchParams();
+  if (page.limit !== undefined) params.set('limit', String(page.limit));
+  if (page.after !== undefined) params.set('after', page.after);
+  const s = params.toString();
+  return s ? `?${s}` : '';
 }
 
 /** The registry entry of the logging instances, as the facade sees them. */

@@ -5,10 +5,9 @@
  */
 import type { ClusterView, HazelcastView } from '../services/facade/cluster-view.js';
 import { keyToNumber, numberToKey } from '../services/logging/key-range.js';
-import { pageQuery } from '../lib/paging.js';
 import { seconds, table, type Progress } from '../local/console.js';
 import { WaitTimeoutError, waitUntil } from '../local/wait.js';
-import { naturally, readyLogging, type FacadeApi } from './facade-api.js';
+import { naturally, pageQuery, readyLogging, type FacadeApi } from './facade-api.js';
 import type { LabReport, StepResult } from './lab-report.js';
 
 /** A logging instance and the Hazelcast member stopped together with it. */

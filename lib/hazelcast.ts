@@ -6,9 +6,9 @@
  * members, for a client that took the smaller side of a split for the cluster (services/logging/cluster-side.ts).
  */
 import { Client, HazelcastError, LifecycleState, ReconnectMode, type ClientConfig, type IMap } from 'hazelcast-client';
-import type { Registry } from 'prom-client';
 import type { Logger } from './log.js';
 import { LogLimiter } from './log-limiter.js';
+import type { MetricsRegistry } from './metrics.js';
 import { StoreError } from './store-errors.js';
 
 type HazelcastClient = Awaited<ReturnType<typeof Client.newHazelcastClient>>;
@@ -28,7 +28,7 @@ export interface HazelcastSettings {
   /** Shown in the cluster's client list. */
   instanceName: string;
   /** Where the count of client log lines not written goes (see LogLimiter). */
-  registry?: Registry;
+  metricsRegistry?: MetricsRegistry;
 }
 
 /**
@@ -66,7 +66,7 @@ export class HazelcastConnection {
     private readonly settings: HazelcastSettings,
     private readonly logger: Logger,
   ) {
-    this.clientLog = new LogLimiter(logger, { registry: settings.registry });
+    this.clientLog = new LogLimiter(logger, { metricsRegistry: settings.metricsRegistry });
     this.creating = Client.newHazelcastClient(this.clientConfig(settings.members, this.made));
     this.creating.then(
       (client) => this.use(client, 0),

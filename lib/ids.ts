@@ -9,15 +9,5 @@ export const isUuid = (value: unknown): value is string => typeof value === 'str
 /** True only for a version 7 UUID, the kind the facade creates. */
 export const isUuidV7 = (value: unknown): value is string => isUuid(value) && version(value) === 7;
 
-/**
- * Orders ids by creation time. UUIDv7 puts a big-endian millisecond timestamp first and a
- * per-process monotonic counter after it, so comparing the lower-case strings compares creation order.
- */
-export const compareIds = (a: string, b: string): number => {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  return x < y ? -1 : x > y ? 1 : 0;
-};
-
 /** The creation time of a UUIDv7, in epoch milliseconds (its top 48 bits). */
 export const uuidV7Millis = (uuid: string): number => Number.parseInt(uuid.replace(/-/g, '').slice(0, 12), 16);

@@ -5,9 +5,8 @@
  * ends. A cluster that is down for minutes writes a few lines a minute per kind, not one stack
  * trace per request.
  */
-import type { Registry } from 'prom-client';
 import type { Logger } from './log.js';
-import { prom } from './metrics.js';
+import { prom, type MetricsRegistry } from './metrics.js';
 
 type Level = 'warn' | 'error';
 
@@ -21,7 +20,7 @@ export interface LogLimiterOptions {
   /** One full line per kind per this many ms (default 10,000). */
   windowMs?: number;
   /** Where `log_lines_suppressed_total` is registered; none: only the summary lines count. */
-  registry?: Registry;
+  metricsRegistry?: MetricsRegistry;
   now?: () => number;
 }
 
@@ -38,15 +37,15 @@ export class LogLimiter {
   ) {
     this.windowMs = options.windowMs ?? 10_000;
     this.now = options.now ?? Date.now;
-    if (options.registry) {
-      // One counter per registry, shared by every limiter of the service.
+    if (options.metricsRegistry) {
+      // One counter per metrics registry, shared by every limiter of the service.
       this.suppressedTotal =
-        (options.registry.getSingleMetric('log_lines_suppressed_total') as prom.Counter<'kind'> | undefined) ??
+        (options.metricsRegistry.getSingleMetric('log_lines_suppressed_total') as prom.Counter<'kind'> | undefined) ??
         new prom.Counter({
           name: 'log_lines_suppressed_total',
           help: 'Log lines not written because a line of the same kind was written within the window; counted instead.',
           labelNames: ['kind'] as const,
-          registers: [options.registry],
+          registers: [options.metricsRegistry],
         });
     }
     // Closes windows nobody writes to any more, so their counts are reported; never keeps the process up.

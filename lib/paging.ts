@@ -39,12 +39,3 @@ export function parsePage(query: Record<string, string | string[] | undefined>):
 export const SMALL_READ_MAX = 1_000;
 
 export const isLargeRead = (page: Page): boolean => page.limit === undefined || page.limit > SMALL_READ_MAX;
-
-/** Turns a page back into query parameters for a downstream call. */
-export function pageQuery(page: Page): string {
-  const params = new URLSearchParams();
-  if (page.limit !== undefined) params.set('limit', String(page.limit));
-  if (page.after !== undefined) params.set('after', page.after);
-  const s = params.toString();
-  return s ? `?${s}` : '';
-}

@@ -7,7 +7,7 @@
 import type { Logger } from './log.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LogLimiter } from './log-limiter.js';
-import type { Registry } from 'prom-client';
+import type { MetricsRegistry } from './metrics.js';
 import { activeTraceId } from './tracing.js';
 import { UpstreamError, type FailureReason } from './upstream-error.js';
 
@@ -107,7 +107,7 @@ export interface InstanceRetryOptions {
   picker?: InstancePicker;
   sleep?: (ms: number) => Promise<void>;
   /** Where the count of retry lines not logged goes (see LogLimiter). */
-  registry?: Registry;
+  metricsRegistry?: MetricsRegistry;
   /** Adds the active trace's id to the retry log lines. */
   traced?: boolean;
 }
@@ -120,7 +120,7 @@ export class InstanceRetry {
 
   constructor(private readonly options: InstanceRetryOptions) {
     this.picker = options.picker ?? new InstancePicker(options.policy.cooldownMs);
-    this.retryLog = new LogLimiter(options.logger, { registry: options.registry });
+    this.retryLog = new LogLimiter(options.logger, { metricsRegistry: options.metricsRegistry });
     this.sleep = options.sleep ?? ((ms) => sleep(ms));
   }
 

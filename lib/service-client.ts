@@ -7,8 +7,8 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { Registry } from 'prom-client';
 import type { Logger } from './log.js';
+import type { MetricsRegistry } from './metrics.js';
 import { REQUEST_ID_HEADER } from './http/headers.js';
 import { endSpan, type Tracing } from './tracing.js';
 import { InstanceRetry, type InstancePicker, type RetryOptions, type RetryPolicy } from './retry.js';
@@ -52,7 +52,7 @@ export interface ServiceClientOptions {
   picker?: InstancePicker;
   sleep?: (ms: number) => Promise<void>;
   /** Where the count of retry lines not logged goes (see LogLimiter). */
-  registry?: Registry;
+  metricsRegistry?: MetricsRegistry;
   /** A client span per attempt, its `traceparent` sent along; none when tracing is off. */
   tracing?: Tracing;
 }

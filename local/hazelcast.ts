@@ -6,11 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ManagedProcess, probeHttp, waitFor, type LineHandler } from './processes.js';
-
-/** The repository root (dist/local/.. /..). */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { REPO_ROOT } from './repo.js';
 
 /** The pinned Hazelcast version: package.json's `config.hazelcastVersion`, the one place it is set. */
 export const HAZELCAST_VERSION: string = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).config.hazelcastVersion;

@@ -8,7 +8,8 @@
 import { join, relative } from 'node:path';
 import { commandLineOrExit } from './args.js';
 import { LocalSystem, PortsBusyError, StartError, type ComponentState } from './system.js';
-import { MemberLogLevels, PrerequisiteError, REPO_ROOT } from './hazelcast.js';
+import { MemberLogLevels, PrerequisiteError } from './hazelcast.js';
+import { REPO_ROOT } from './repo.js';
 
 const USAGE = 'usage: npm start [-- --verbose]   (--verbose: every line the members print, not only warnings)';
 

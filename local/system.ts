@@ -6,7 +6,8 @@
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, probeHttp, waitFor, type LineHandler } from './processes.js';
-import { REPO_ROOT, ensureHazelcastJar, ensureJmxExporterJar, startMember, waitForSafeCluster } from './hazelcast.js';
+import { ensureHazelcastJar, ensureJmxExporterJar, startMember, waitForSafeCluster } from './hazelcast.js';
+import { REPO_ROOT } from './repo.js';
 import { freePorts, isPortFree, portHolder } from './ports.js';
 
 export interface Ports {

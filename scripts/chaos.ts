@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandLineOrExit, exitWithUsage } from '../local/args.js';
 import { LocalSystem, freeSystemPorts } from '../local/system.js';
-import { REPO_ROOT } from '../local/hazelcast.js';
+import { REPO_ROOT } from '../local/repo.js';
 import { SCENARIOS, formatTable, runChaos, type ChaosResult } from '../drills/faults.js';
 import { PARTITION_HOSTS, partitionUnsupported } from '../drills/partition.js';
 

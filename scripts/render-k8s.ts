@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { commandLineOrExit } from '../local/args.js';
-import { REPO_ROOT } from '../local/hazelcast.js';
+import { REPO_ROOT } from '../local/repo.js';
 import { CHART_KUBE_VERSION, findHelm } from '../local/helm.js';
 
 const OUTPUT = join(REPO_ROOT, 'k8s', 'lab.yaml');

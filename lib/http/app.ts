@@ -44,7 +44,7 @@ export function createServiceApp({ logger, metrics, router, isReady = () => true
   const app = new Koa<AppState>();
   app.proxy = false;
   // A dependency that stays down fails every request the same way: one full line per code per window.
-  const failures = new LogLimiter(logger, { registry: metrics.registry });
+  const failures = new LogLimiter(logger, { metricsRegistry: metrics.metricsRegistry });
   // Errors are logged by the error middleware below; silence Koa's default stderr printer.
   app.silent = true;
 
@@ -112,8 +112,8 @@ export function createServiceApp({ logger, metrics, router, isReady = () => true
     ctx.body = { status: ready ? 'ready' : 'not ready' };
   });
   base.get('/metrics', async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
+    ctx.type = metrics.metricsRegistry.contentType;
+    ctx.body = await metrics.metricsRegistry.metrics();
   });
 
   app.use(base.routes());

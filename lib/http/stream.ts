@@ -9,9 +9,8 @@
  * for a complete one.
  */
 import { Readable } from 'node:stream';
-import type { Registry } from 'prom-client';
 import { HttpError } from '../errors.js';
-import { prom } from '../metrics.js';
+import { prom, type MetricsRegistry } from '../metrics.js';
 import type { AppContext } from './app.js';
 
 /** How a streamed read ended; a metric label, so a closed set. */
@@ -48,7 +47,7 @@ export interface StreamedReadsOptions {
   maxConcurrent: number;
   /** Bound on one whole read, first byte to last (ms). */
   deadlineMs: number;
-  registry: Registry;
+  metricsRegistry: MetricsRegistry;
 }
 
 /** The reads of one service; see the module comment. */
@@ -63,13 +62,13 @@ export class StreamedReads {
       name: 'streamed_reads_total',
       help: 'Streamed reads by outcome: complete, aborted (the client went away), failed (after the first byte), refused (too many at once).',
       labelNames: ['outcome'] as const,
-      registers: [options.registry],
+      registers: [options.metricsRegistry],
     });
     const inFlight = (): number => this.inFlight;
     new prom.Gauge({
       name: 'streamed_reads_in_flight',
       help: 'Streamed reads being sent now.',
-      registers: [options.registry],
+      registers: [options.metricsRegistry],
       collect() {
         this.set(inFlight());
       },

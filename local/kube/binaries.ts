@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT } from '../hazelcast.js';
+import { REPO_ROOT } from '../repo.js';
 
 /** The Kubernetes release built and run; the chart's kubeVersion must accept it. */
 export const KUBE_VERSION = 'v1.33.13';

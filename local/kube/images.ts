@@ -12,7 +12,8 @@
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HAZELCAST_VERSION, OFFICIAL_IMAGE, REPO_ROOT, ensureHazelcastDistribution } from '../hazelcast.js';
+import { HAZELCAST_VERSION, OFFICIAL_IMAGE, ensureHazelcastDistribution } from '../hazelcast.js';
+import { REPO_ROOT } from '../repo.js';
 import { KUBE_DIR } from './binaries.js';
 import { sh } from './shell.js';
 

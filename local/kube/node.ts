@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, waitFor, type LineHandler } from '../processes.js';
-import { REPO_ROOT } from '../hazelcast.js';
+import { REPO_ROOT } from '../repo.js';
 import { KUBE_DIR, corednsBinary, kubeBinary } from './binaries.js';
 import { KUBE_CONTEXT, SERVICE_CIDR, type ControlPlane } from './control-plane.js';
 import { PAUSE_IMAGE } from './images.js';

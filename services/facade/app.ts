@@ -25,7 +25,8 @@ import { addDashboardRoutes } from './dashboard/files.js';
 export interface FacadeAppDeps {
   logger: Logger;
   metrics: HttpMetrics;
-  registry: Pick<RegistryClient, 'instances'>;
+  /** Config-server's lists of service instances, cached. */
+  serviceRegistry: Pick<RegistryClient, 'instances'>;
   client: ServiceClient;
   loggingService: string;
   messagesService: string;
@@ -48,9 +49,9 @@ export interface FacadeAppDeps {
 }
 
 export function createApp(deps: FacadeAppDeps): Koa<AppState> {
-  const { logger, metrics, registry, client, loggingService, messagesService } = deps;
+  const { logger, metrics, serviceRegistry, client, loggingService, messagesService } = deps;
   const logging = new LoggingClient({
-    registry,
+    serviceRegistry,
     client,
     loggingService,
     silenceMs: deps.readSilenceMs ?? 8_000,
@@ -59,10 +60,10 @@ export function createApp(deps: FacadeAppDeps): Koa<AppState> {
   const reads = new StreamedReads({
     maxConcurrent: deps.maxConcurrentReads ?? 4,
     deadlineMs: deps.readDeadlineMs ?? 300_000,
-    registry: metrics.registry,
+    metricsRegistry: metrics.metricsRegistry,
   });
   const viewer = new ClusterViewer({
-    registry,
+    serviceRegistry,
     client,
     logging,
     logger,
@@ -143,13 +144,13 @@ function readRecords(logging: LoggingClient, reads: StreamedReads): Handler {
 
 /** The stub's text, or null when the messages service cannot be reached: the messages still come back. */
 async function readStub(
-  { registry, client, messagesService }: Pick<FacadeAppDeps, 'registry' | 'client' | 'messagesService'>,
+  { serviceRegistry, client, messagesService }: Pick<FacadeAppDeps, 'serviceRegistry' | 'client' | 'messagesService'>,
   requestId: string,
   log: Logger,
   signal: AbortSignal,
 ): Promise<string | null> {
   try {
-    const instances = await registry.instances(messagesService, requestId);
+    const instances = await serviceRegistry.instances(messagesService, requestId);
     if (instances.length === 0) return null;
     const { response } = await client.callAny(instances, (url) => url, { requestId, signal });
     return response.status === 200 ? response.text : null;

@@ -55,7 +55,7 @@ export interface ClusterView {
 }
 
 export interface ClusterDeps {
-  registry: Pick<RegistryClient, 'instances'>;
+  serviceRegistry: Pick<RegistryClient, 'instances'>;
   /** For the readiness probes and config-server's registry. */
   client: ServiceClient;
   logging: Pick<LoggingClient, 'summary'>;
@@ -142,7 +142,7 @@ export class ClusterViewer {
 
   /** Config-server's whole registry; when it cannot be read, the facade's cached lists of its two upstreams. */
   private async readRegistry(requestId: string): Promise<{ lists: Record<string, string[]>; configServer: ClusterView['configServer'] }> {
-    const { configServerUrl, registry, loggingService, messagesService } = this.deps;
+    const { configServerUrl, serviceRegistry, loggingService, messagesService } = this.deps;
     let error: string | null = null;
     if (configServerUrl) {
       const r = await probe(this.deps.client, `${configServerUrl}/services`, this.deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, requestId);
@@ -156,7 +156,7 @@ export class ClusterViewer {
     }
     const lists: Record<string, string[]> = {};
     for (const name of [loggingService, messagesService]) {
-      lists[name] = await registry.instances(name, requestId).catch(() => []);
+      lists[name] = await serviceRegistry.instances(name, requestId).catch(() => []);
     }
     return { lists, configServer: { url: configServerUrl ?? null, reachable: configServerUrl ? false : null, error } };
   }

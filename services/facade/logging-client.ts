@@ -65,7 +65,7 @@ export function nearestFailure(failures: readonly UpstreamError[], what: string)
 const MAX_FRUITLESS_RESUMES = 3;
 
 export interface LoggingClientDeps {
-  registry: Pick<RegistryClient, 'instances'>;
+  serviceRegistry: Pick<RegistryClient, 'instances'>;
   client: ServiceClient;
   loggingService: string;
   /** Bound on the wait for logging's answer to a read, and on each wait for more of it (ms). */
@@ -180,14 +180,14 @@ export class LoggingClient {
   }
 
   private async instances(only: string | undefined, requestId: string): Promise<readonly string[]> {
-    let instances = await this.deps.registry.instances(this.deps.loggingService, requestId);
+    let instances = await this.deps.serviceRegistry.instances(this.deps.loggingService, requestId);
     if (only === undefined) {
       if (instances.length === 0) throw unavailable('NO_LOGGING_INSTANCE', 'no logging instance is registered');
       return instances;
     }
     // Only registered instances: the facade never becomes a proxy to arbitrary URLs. One it does not
     // know yet may have just been registered (a new pod): ask config-server before refusing it.
-    if (!instances.includes(only)) instances = await this.deps.registry.instances(this.deps.loggingService, requestId, true);
+    if (!instances.includes(only)) instances = await this.deps.serviceRegistry.instances(this.deps.loggingService, requestId, true);
     if (!instances.includes(only)) throw badRequest('UNKNOWN_INSTANCE', 'instance must be one of the registered logging instances');
     return [only];
   }

@@ -16,7 +16,7 @@ export async function start(config: FacadeConfig, logger: Logger = createLogger(
     name: 'facade_upstream_retries_total',
     help: 'Calls to another service retried on a different instance, by failure reason.',
     labelNames: ['reason'] as const,
-    registers: [metrics.registry],
+    registers: [metrics.metricsRegistry],
   });
   const client = new ServiceClient({
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
@@ -27,20 +27,20 @@ export async function start(config: FacadeConfig, logger: Logger = createLogger(
       cooldownMs: config.INSTANCE_COOLDOWN_MS,
     },
     logger,
-    registry: metrics.registry,
+    metricsRegistry: metrics.metricsRegistry,
     onRetry: (reason) => retries.inc({ reason }),
     tracing,
   });
-  const registry = new RegistryClient(config.CONFIG_SERVER_URL, config.REGISTRY_TTL_MS, client, logger);
+  const serviceRegistry = new RegistryClient(config.CONFIG_SERVER_URL, config.REGISTRY_TTL_MS, client, logger);
   // Warm the cache so the first request does not wait for config-server; a failure here is not fatal.
   await Promise.allSettled([
-    registry.instances(config.LOGGING_SERVICE_NAME),
-    registry.instances(config.MESSAGES_SERVICE_NAME),
+    serviceRegistry.instances(config.LOGGING_SERVICE_NAME),
+    serviceRegistry.instances(config.MESSAGES_SERVICE_NAME),
   ]);
   const app = createApp({
     logger,
     metrics,
-    registry,
+    serviceRegistry,
     client,
     loggingService: config.LOGGING_SERVICE_NAME,
     messagesService: config.MESSAGES_SERVICE_NAME,

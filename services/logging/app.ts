@@ -79,14 +79,14 @@ export function messageEncoder(fields: unknown): (m: StoredMessage) => string {
 
 export function createApp(deps: LoggingAppDeps): Koa<AppState> {
   const { logger, metrics, instanceName, bodyLimitBytes, isReady, maxClockSkewMs = 60_000, now = () => new Date() } = deps;
-  // Every Hazelcast operation is timed and its failures counted on the service's registry.
-  const store = instrumentStore(deps.store, metrics.registry);
-  if (deps.memberViews) instrumentMemberViews(deps.memberViews, metrics.registry);
+  // Every Hazelcast operation is timed and its failures counted on the service's metrics registry.
+  const store = instrumentStore(deps.store, metrics.metricsRegistry);
+  if (deps.memberViews) instrumentMemberViews(deps.memberViews, metrics.metricsRegistry);
   const router = new Router<AppState>();
   const reads = new StreamedReads({
     maxConcurrent: deps.maxConcurrentReads ?? 8,
     deadlineMs: deps.readDeadlineMs ?? 300_000,
-    registry: metrics.registry,
+    metricsRegistry: metrics.metricsRegistry,
   });
 
   router.post('/logging', parseBody(['json'], bodyLimitBytes), async (ctx) => {

@@ -25,7 +25,7 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
       heartbeatTimeoutMs: config.HZ_HEARTBEAT_TIMEOUT_MS,
       reconnectMaxBackoffMs: config.HZ_RECONNECT_MAX_BACKOFF_MS,
       instanceName,
-      registry: metrics.registry,
+      metricsRegistry: metrics.metricsRegistry,
     },
     logger,
   );

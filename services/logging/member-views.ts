@@ -13,9 +13,8 @@
  * O(members), whatever is stored.
  */
 import { lookup } from 'node:dns/promises';
-import { prom } from '../../lib/metrics.js';
+import { prom, type MetricsRegistry } from '../../lib/metrics.js';
 import { parsePrometheusText, sampleValue } from '../../lib/prometheus-text.js';
-import type { Registry } from 'prom-client';
 import type { ServiceClient } from '../../lib/service-client.js';
 import type { MemberView } from '../../lib/contract.js';
 
@@ -158,11 +157,11 @@ export const membersApart = (views: readonly MemberView[]): MemberView[] =>
  * `hazelcast_members_apart`: members that answer but are not in the client's cluster (a split
  * that has not merged yet), probed on each scrape.
  */
-export function instrumentMemberViews(views: MemberViews, registry: Registry): void {
+export function instrumentMemberViews(views: MemberViews, metricsRegistry: MetricsRegistry): void {
   new prom.Gauge({
     name: 'hazelcast_members_apart',
     help: "Members that answer but are not in the client's cluster: split off (a partition or a long pause) and not merged back yet.",
-    registers: [registry],
+    registers: [metricsRegistry],
     async collect() {
       this.set(membersApart(await views.views()).length);
     },

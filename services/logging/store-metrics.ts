@@ -2,8 +2,7 @@
  * Prometheus metrics of the message store: latency and errors of every Hazelcast operation, and the
  * map and cluster size, read on scrape (bounded, so a slow cluster never stalls `/metrics`).
  */
-import type { Registry } from 'prom-client';
-import { prom } from '../../lib/metrics.js';
+import { prom, type MetricsRegistry } from '../../lib/metrics.js';
 import { StoreError } from '../../lib/store-errors.js';
 import type { MessageStore, StoreStats } from './store.js';
 import type { StoredMessage } from '../../lib/contract.js';
@@ -28,25 +27,25 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * Wraps `store` so every call is timed and every failure counted on `registry`:
+ * Wraps `store` so every call is timed and every failure counted on `metricsRegistry`:
  * `hazelcast_operation_duration_seconds{operation,outcome}` (a read: each batch it fetches),
  * `hazelcast_operation_errors_total{operation,kind}`, what reads fetched (`hazelcast_read_*_total`),
  * and the gauges `hazelcast_map_size`, `hazelcast_cluster_size` and `hazelcast_client_connected`.
  * The gauges ask the store's `stats()` on each scrape, bounded by `statsTimeoutMs` (default 1000 ms).
  */
-export function instrumentStore(store: MessageStore, registry: Registry, statsTimeoutMs = STATS_TIMEOUT_MS): MessageStore {
+export function instrumentStore(store: MessageStore, metricsRegistry: MetricsRegistry, statsTimeoutMs = STATS_TIMEOUT_MS): MessageStore {
   const duration = new prom.Histogram({
     name: 'hazelcast_operation_duration_seconds',
     help: 'Latency of message-store operations on the Hazelcast map, by operation and outcome.',
     labelNames: ['operation', 'outcome'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
+    registers: [metricsRegistry],
   });
   const errors = new prom.Counter({
     name: 'hazelcast_operation_errors_total',
     help: 'Failed message-store operations, by operation and kind (unavailable: the cluster could not be reached).',
     labelNames: ['operation', 'kind'] as const,
-    registers: [registry],
+    registers: [metricsRegistry],
   });
 
   async function timed<T>(operation: StoreOperation, call: () => Promise<T>): Promise<T> {
@@ -70,17 +69,17 @@ export function instrumentStore(store: MessageStore, registry: Registry, statsTi
   const readWindows = new prom.Counter({
     name: 'hazelcast_read_windows_total',
     help: 'Key windows fetched from the map by reads.',
-    registers: [registry],
+    registers: [metricsRegistry],
   });
   const readEntries = new prom.Counter({
     name: 'hazelcast_read_entries_total',
     help: 'Entries fetched from the map by reads.',
-    registers: [registry],
+    registers: [metricsRegistry],
   });
   const readMisses = new prom.Counter({
     name: 'hazelcast_read_misses_total',
     help: 'Key windows reads asked for that were empty, or refused as too large and asked again narrower.',
-    registers: [registry],
+    registers: [metricsRegistry],
   });
 
   /** Each batch a read fetches is timed as one `read` operation. */
@@ -108,7 +107,7 @@ export function instrumentStore(store: MessageStore, registry: Registry, statsTi
     new prom.Gauge({
       name,
       help,
-      registers: [registry],
+      registers: [metricsRegistry],
       async collect() {
         this.set(value(await stats()));
       },

@@ -12,7 +12,8 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { expect } from 'chai';
 import { parse as parseYaml } from 'yaml';
-import { HAZELCAST_VERSION, REPO_ROOT } from '../../local/hazelcast.js';
+import { HAZELCAST_VERSION } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import { facadeSettings, loadFacadeConfig } from '../../services/facade/config.js';
 import { loggingSettings, loadLoggingConfig } from '../../services/logging/config.js';
 import { messagesSettings, loadMessagesConfig } from '../../services/messages/config.js';
@@ -836,7 +837,7 @@ describe('Helm chart charts/lab (real helm)', function () {
       const views = new MemberViews({ configured: [], clientMembers: () => [], client });
       const store = new InMemoryMessageStore();
       createLoggingApp({ store, logger: silentLogger(), metrics: logging, instanceName: 'l', bodyLimitBytes: 1024, isReady: () => true, memberViews: views });
-      const serviceNames = (await logging.registry.getMetricsAsJSON()).map((m) => m.name);
+      const serviceNames = (await logging.metricsRegistry.getMetricsAsJSON()).map((m) => m.name);
       const exporter = exporterMetricNames(readFileSync(join(CHART_DIR, 'files', 'jmx-exporter.yaml'), 'utf8'));
       const exists = new Set([...exporter, ...serviceNames, 'http_requests_total']);
       const byAlert = Object.fromEntries(rules.map((r: any) => [r.alert, alertMetricNames(r.expr)]));

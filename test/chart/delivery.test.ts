@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { REPO_ROOT } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import { parseDockerfile } from './support/dockerfile.js';
 import { get, memberConfigOf, podOf } from './support/manifests.js';
 import { helmTemplate, parseManifests, requireHelm, type SetValues } from './support/helm.js';

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { REPO_ROOT } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import { ManagedProcess, probeHttp, waitFor } from '../../local/processes.js';
 import { SERVICES } from '../../services/index.js';
 import { freePorts } from '../support/ports.js';

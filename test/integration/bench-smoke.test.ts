@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import type { Ports } from '../../local/system.js';
 import type { Measurement } from '../../bench/measurement.js';
 import type { OpenLoopFigures } from '../../bench/open-loop.js';

@@ -9,7 +9,7 @@ import { loadConfigServerConfig } from '../../services/config-server/config.js';
 import { start as startFacade } from '../../services/facade/main.js';
 import { loadFacadeConfig } from '../../services/facade/config.js';
 import { RegistryError } from '../../services/config-server/registry.js';
-import { REPO_ROOT } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import type { RunningService } from '../../services/index.js';
 import { eventually } from '../support/eventually.js';
 import { captureLogger } from '../support/fakes.js';

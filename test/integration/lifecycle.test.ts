@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import { freePorts } from '../support/ports.js';
 import { eventually } from '../support/eventually.js';
 import { get } from '../support/http.js';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { REPO_ROOT } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import { LAB_PORTS, StartError } from '../../local/system.js';
 import { isPortFree } from '../../local/ports.js';
 import { createTestSystem, stopAll } from '../support/system.js';

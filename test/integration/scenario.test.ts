@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import type { LocalSystem } from '../../local/system.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 

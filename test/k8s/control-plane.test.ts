@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import { KUBE_VERSION, missingControlPlaneTools } from '../../local/kube/binaries.js';
 import { startLocalKube } from '../../local/kube/cluster.js';
 import type { ControlPlane } from '../../local/kube/control-plane.js';

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { REPO_ROOT } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import { missingControlPlaneTools, missingNodeTools } from '../../local/kube/binaries.js';
 import { startLocalKube, type LocalKube } from '../../local/kube/cluster.js';
 import type { ControlPlane } from '../../local/kube/control-plane.js';

@@ -22,7 +22,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
-import { REPO_ROOT } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import { ensureSkaffold, kubeBinary, missingControlPlaneTools, missingNodeTools } from '../../local/kube/binaries.js';
 import { startLocalKube, type LocalKube } from '../../local/kube/cluster.js';
 import { REGISTRY } from '../../local/kube/node.js';

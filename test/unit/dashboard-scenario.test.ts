@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import { table } from '../../local/console.js';
 import { renderReport, type LabReport } from '../../drills/lab-report.js';
 import { isAlive, listenersOn, listeningInodes } from '../../local/listeners.js';

@@ -67,7 +67,7 @@ describe('dashboard', () => {
       createFacade({
         logger,
         metrics: createMetrics('facade'),
-        registry: { instances: async (name: string) => lists[name] ?? [] },
+        serviceRegistry: { instances: async (name: string) => lists[name] ?? [] },
         client,
         loggingService: 'logging',
         messagesService: 'messages',

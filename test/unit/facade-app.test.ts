@@ -32,7 +32,7 @@ describe('facade app', () => {
       logger,
       metrics: createMetrics('facade'),
       // Under the lab's names, as config-server serves its service-config.json.
-      registry: { instances: async (name: string) => ({ 'logging-service': registry.logging, 'messages-service': registry.messages })[name] ?? [] },
+      serviceRegistry: { instances: async (name: string) => ({ 'logging-service': registry.logging, 'messages-service': registry.messages })[name] ?? [] },
       client,
       loggingService: 'logging-service',
       messagesService: 'messages-service',

@@ -1,7 +1,18 @@
 import { expect } from 'chai';
-import { compareIds, isUuid, isUuidV7, newMessageId } from '../../lib/ids.js';
-import { pageQuery, parsePage } from '../../lib/paging.js';
+import { isUuid, isUuidV7, newMessageId } from '../../lib/ids.js';
+import { parsePage } from '../../lib/paging.js';
 import { HttpError } from '../../lib/errors.js';
+import { pageQuery } from '../../drills/facade-api.js';
+
+/**
+ * The order the services rely on: keys are lower-case UUIDv7 strings, whose string order is
+ * creation order (a big-endian millisecond timestamp first, a per-process monotonic counter after it).
+ */
+const compareIds = (a: string, b: string): number => {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x < y ? -1 : x > y ? 1 : 0;
+};
 
 describe('message ids', () => {
   it('are UUIDv7', () => {

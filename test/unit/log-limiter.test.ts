@@ -11,7 +11,7 @@ describe('log limiter', () => {
     const { logger, lines } = captureLogger();
     const metrics = createMetrics('test');
     let now = 0;
-    const limiter = new LogLimiter(logger, { windowMs: 10_000, registry: metrics.registry, now: () => now });
+    const limiter = new LogLimiter(logger, { windowMs: 10_000, metricsRegistry: metrics.metricsRegistry, now: () => now });
     for (let i = 0; i < 50; i++) limiter.log('store down', 'error', { i }, 'request failed');
     limiter.log('other', 'warn', {}, 'something else');
     expect(lines.map((l) => l.msg)).to.deep.equal(['request failed', 'something else']);
@@ -21,7 +21,7 @@ describe('log limiter', () => {
     expect(lines[2]).to.include({ kind: 'store down', suppressed: 49, level: 'error' });
     limiter.log('store down', 'error', {}, 'request failed');
     expect(lines).to.have.length(4);
-    expect(await metrics.registry.getSingleMetricAsString('log_lines_suppressed_total')).to.include('log_lines_suppressed_total{kind="store down",service="test"} 49');
+    expect(await metrics.metricsRegistry.getSingleMetricAsString('log_lines_suppressed_total')).to.include('log_lines_suppressed_total{kind="store down",service="test"} 49');
   });
 
   it('keeps a store outage to a couple of lines however many requests fail', async () => {

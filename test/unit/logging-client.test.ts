@@ -40,8 +40,8 @@ describe('the facade reading from logging', () => {
   after(() => client.close());
 
   const read = async (instances: string[]) => {
-    const registry = { instances: async () => instances };
-    const reader = new LoggingClient({ registry, client, loggingService: 'logging', silenceMs: 2_000 });
+    const serviceRegistry = { instances: async () => instances };
+    const reader = new LoggingClient({ serviceRegistry, client, loggingService: 'logging', silenceMs: 2_000 });
     const out: string[] = [];
     for await (const batch of reader.read({}, { requestId: 'r', fields: 'text' })) out.push(...batch.map((m) => JSON.parse(m.json) as string));
     return out;
@@ -94,8 +94,8 @@ describe('the facade reading from logging', () => {
     const a = await cuttingLogging(100);
     try {
       const freshAsked: boolean[] = [];
-      const registry = { instances: async (_s: string, _r?: string, fresh = false) => (freshAsked.push(fresh), fresh ? ['http://old/logging', a.url] : ['http://old/logging']) };
-      const reader = new LoggingClient({ registry, client, loggingService: 'logging', silenceMs: 2_000 });
+      const serviceRegistry = { instances: async (_s: string, _r?: string, fresh = false) => (freshAsked.push(fresh), fresh ? ['http://old/logging', a.url] : ['http://old/logging']) };
+      const reader = new LoggingClient({ serviceRegistry, client, loggingService: 'logging', silenceMs: 2_000 });
       const out: string[] = [];
       for await (const batch of reader.read({}, { requestId: 'r', fields: 'text', instance: a.url })) out.push(...batch.map((m) => JSON.parse(m.json) as string));
       expect(out).to.have.length(stored.length);

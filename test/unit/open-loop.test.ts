@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import { runOpenLoop, type OpenLoopFigures, type OpenLoopPoint } from '../../bench/open-loop.js';
 import { figuresFromSvg, logTicks, renderOpenLoopSvg } from '../../bench/open-loop-chart.js';
 import { openLoopTarget } from '../../bench/report.js';

@@ -34,10 +34,10 @@ describe('Prometheus text exposition', () => {
 
   it('reads what prom-client writes, labels and all', async () => {
     const metrics = createMetrics('logging');
-    const counter = new prom.Counter({ name: 'x_total', help: 'h', labelNames: ['outcome'], registers: [metrics.registry] });
+    const counter = new prom.Counter({ name: 'x_total', help: 'h', labelNames: ['outcome'], registers: [metrics.metricsRegistry] });
     counter.inc({ outcome: 'ok' }, 2);
     counter.inc({ outcome: 'a "quoted"\\ \nvalue' });
-    const samples = parsePrometheusText(await metrics.registry.metrics());
+    const samples = parsePrometheusText(await metrics.metricsRegistry.metrics());
     expect(sampleValue(samples, 'x_total', { outcome: 'ok' })).to.equal(2);
     expect(sampleValue(samples, 'x_total', { outcome: 'a "quoted"\\ \nvalue', service: 'logging' })).to.equal(1);
   });

@@ -5,9 +5,10 @@
  * starts from a copy of it). The base image's own tools
  * (node, npm, sh) are the machine's.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
+import { repoFiles } from '../../support/repo-files.js';
 
 export interface Instruction {
   keyword: string;
@@ -148,10 +149,7 @@ export function isIgnored(rules: IgnoreRule[], path: string): boolean {
  */
 export function makeBuildContext(repo: string, dest: string): string[] {
   const rules = existsSync(join(repo, '.dockerignore')) ? parseDockerignore(readFileSync(join(repo, '.dockerignore'), 'utf8')) : [];
-  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repo, encoding: 'utf8' })
-    .split('\0')
-    .filter((p) => p && existsSync(join(repo, p)) && statSync(join(repo, p)).isFile());
-  const kept = [...new Set(listed)].filter((p) => !isIgnored(rules, p)).sort();
+  const kept = repoFiles(repo).filter((p) => !isIgnored(rules, p));
   for (const p of kept) {
     mkdirSync(dirname(join(dest, p)), { recursive: true });
     cpSync(join(repo, p), join(dest, p));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { REPO_ROOT } from '../../../local/hazelcast.js';
+import { REPO_ROOT } from '../../../local/repo.js';
 import { missingTool } from '../../support/tools.js';
 import { CHART_KUBE_VERSION, findHelm } from '../../../local/helm.js';
 

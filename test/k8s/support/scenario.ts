@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT } from '../../../local/hazelcast.js';
+import { REPO_ROOT } from '../../../local/repo.js';
 import { kubeBinary } from '../../../local/kube/binaries.js';
 
 /**
