@@ -30,6 +30,7 @@ describe('command lines', () => {
     ['bench/profile-summary.js', ['x.cpuprofile']],
     ['bench/open-loop-chart.js', ['x.svg']],
     ['bench/otlp-sink.js', []],
+    ['bench/read-line.js', []],
     ['drills/scenario.js', []],
   ];
   for (const [script, args] of scripts) {
