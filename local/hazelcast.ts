@@ -15,7 +15,12 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The pinned Hazelcast version: package.json's `config.hazelcastVersion`, the one place it is set. */
 export const HAZELCAST_VERSION: string = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).config.hazelcastVersion;
 
-export const MEMBER_CONFIG = join(REPO_ROOT, 'hazelcast', 'hazelcast.yaml');
+/**
+ * The one member configuration, run as it is with the system properties startMember sets. It lives
+ * in the chart because helm reads only files inside it: the chart renders its members' ConfigMap
+ * from this file, changing only what differs on Kubernetes (discovery, ports, timings).
+ */
+export const MEMBER_CONFIG = join(REPO_ROOT, 'charts', 'lab', 'files', 'hazelcast.yaml');
 
 /** The pinned Prometheus JMX exporter (a Java agent in each member): package.json's `config.jmxExporterVersion`. */
 export const JMX_EXPORTER_VERSION: string = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).config.jmxExporterVersion;
