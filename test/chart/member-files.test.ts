@@ -2,7 +2,8 @@
  * One source for the members' files. charts/lab/files/hazelcast.yaml is the member configuration
  * local members run as it is, and the chart renders its members' ConfigMap from it; rendered by a
  * real helm with the defaults, the two may differ only where KUBERNETES_ONLY says, each difference
- * with its value on both sides. Anything else that differs, appears or disappears fails.
+ * with its value on both sides. Anything else that differs, appears or disappears fails. The
+ * exporter rules exist once too, charts/lab/files/jmx-exporter.yaml, read by both.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,9 +11,9 @@ import { basename, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { MEMBER_CONFIG, REPO_ROOT } from '../../local/hazelcast.js';
+import { JMX_EXPORTER_CONFIG, MEMBER_CONFIG, REPO_ROOT } from '../../local/hazelcast.js';
 import { CHART_DIR, helmTemplate, helmTemplateOfCopy, requireHelm, type K8sObject } from './support/helm.js';
-import { memberConfigOf } from './support/manifests.js';
+import { configMapOf, memberConfigOf } from './support/manifests.js';
 
 /** A place in the config: the keys from `hazelcast:` down, joined by `/` (property names hold dots). */
 type Path = string;
@@ -67,7 +68,7 @@ function localConfig(): any {
 }
 
 /** Files of the repository with this name, wherever they are: tracked, or new and not ignored. */
-const trackedFilesNamed = (name: string) =>
+const filesNamed = (name: string) =>
   execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT, encoding: 'utf8' }).split('\0').filter((f) => basename(f) === name);
 
 describe("the members' files: one source for local members and the chart", function () {
@@ -81,7 +82,7 @@ describe("the members' files: one source for local members and the chart", funct
 
   it('local members run the member configuration the chart renders from (charts/lab/files/hazelcast.yaml), the only one', () => {
     expect(MEMBER_CONFIG).to.equal(join(CHART_DIR, 'files', 'hazelcast.yaml'));
-    expect(trackedFilesNamed('hazelcast.yaml')).to.deep.equal(['charts/lab/files/hazelcast.yaml']);
+    expect(filesNamed('hazelcast.yaml')).to.deep.equal(['charts/lab/files/hazelcast.yaml']);
   });
 
   it('renders the same member configuration but for the Kubernetes differences listed here', () => {
@@ -98,5 +99,12 @@ describe("the members' files: one source for local members and the chart", funct
     });
     const found = differences(localConfig(), memberConfigOf(drifted.objects).config);
     expect(found).to.deep.include({ path: 'properties/hazelcast.partition.count', local: undefined, chart: 7 });
+  });
+
+  it('local members and the chart read the one set of exporter rules (charts/lab/files/jmx-exporter.yaml)', () => {
+    expect(JMX_EXPORTER_CONFIG).to.equal(join(CHART_DIR, 'files', 'jmx-exporter.yaml'));
+    expect(filesNamed('jmx-exporter.yaml')).to.deep.equal(['charts/lab/files/jmx-exporter.yaml']);
+    const rendered: string = configMapOf(defaults, 'hazelcast').data['jmx-exporter.yaml'];
+    expect(rendered.trim()).to.equal(readFileSync(JMX_EXPORTER_CONFIG, 'utf8').trim());
   });
 });

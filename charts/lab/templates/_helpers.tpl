@@ -541,7 +541,7 @@ split-brain-protection:
 {{- end }}
 {{- end -}}
 
-{{/* The members' Prometheus JMX exporter rules: the repo's hazelcast/jmx-exporter.yaml (a test keeps the copy equal). */}}
+{{/* The members' Prometheus JMX exporter rules: files/jmx-exporter.yaml, which local members read too. */}}
 {{- define "lab.hazelcast.exporterRules" -}}
 {{ .Files.Get "files/jmx-exporter.yaml" }}
 {{- end -}}
