@@ -12,13 +12,18 @@ import { REPO_ROOT } from './repo.js';
 /** The pinned Hazelcast version: package.json's `config.hazelcastVersion`, the one place it is set. */
 export const HAZELCAST_VERSION: string = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).config.hazelcastVersion;
 
-export const MEMBER_CONFIG = join(REPO_ROOT, 'hazelcast', 'hazelcast.yaml');
+/**
+ * The one member configuration, run as it is with the system properties startMember sets. It lives
+ * in the chart because helm reads only files inside it: the chart renders its members' ConfigMap
+ * from this file, changing only what differs on Kubernetes (discovery, ports, timings).
+ */
+export const MEMBER_CONFIG = join(REPO_ROOT, 'charts', 'lab', 'files', 'hazelcast.yaml');
 
 /** The pinned Prometheus JMX exporter (a Java agent in each member): package.json's `config.jmxExporterVersion`. */
 export const JMX_EXPORTER_VERSION: string = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).config.jmxExporterVersion;
 
-/** The exporter's rules, shared with the chart (its members' ConfigMap carries the same file). */
-export const JMX_EXPORTER_CONFIG = join(REPO_ROOT, 'hazelcast', 'jmx-exporter.yaml');
+/** The exporter's rules, the chart's own file (its members' ConfigMap carries it), like MEMBER_CONFIG. */
+export const JMX_EXPORTER_CONFIG = join(REPO_ROOT, 'charts', 'lab', 'files', 'jmx-exporter.yaml');
 
 /** JVM flags Hazelcast asks for on Java 9+ to reach the internal APIs it uses for speed. */
 const JAVA_MODULE_FLAGS = [
@@ -135,7 +140,7 @@ export interface MemberOptions {
   jar: string;
   /**
    * Where the member's Prometheus exporter listens (`/metrics`, on `host` only): the JMX exporter
-   * agent (`agentJar`) with hazelcast/jmx-exporter.yaml. None when not given.
+   * agent (`agentJar`) with charts/lab/files/jmx-exporter.yaml. None when not given.
    */
   metrics?: { port: number; agentJar: string };
   heapMb?: number;

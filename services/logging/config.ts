@@ -28,8 +28,9 @@ export const loggingSettings = {
     .transform((t) => parseMetricsPorts(t)!),
   HZ_MAP_NAME: z.string().min(1).regex(/^[A-Za-z0-9_-]+$/).default('messages'),
   /**
-   * The map's synchronous backups as the member configuration declares them (hazelcast.yaml, the
-   * chart's ConfigMap). Reported on the dashboard: a client cannot read a map's configuration.
+   * The map's synchronous backups as the member configuration declares them
+   * (charts/lab/files/hazelcast.yaml; the chart sets it from there). Reported on the dashboard: a
+   * client cannot read a map's configuration.
    */
   HZ_BACKUP_COUNT: count(2, 0, 6),
   HZ_CONNECT_TIMEOUT_MS: millis(5_000),

@@ -4,8 +4,8 @@
  * member that split off (a partition, or a pause longer than the heartbeat timeout) and runs
  * alone shows up only here, until it merges back.
  *
- * With `heap`, each member's heap too, from its Prometheus exporter (hazelcast/jmx-exporter.yaml),
- * on the port HZ_METRICS_PORTS names for it.
+ * With `heap`, each member's heap too, from its Prometheus exporter
+ * (charts/lab/files/jmx-exporter.yaml), on the port HZ_METRICS_PORTS names for it.
  *
  * Cost of one call: a DNS lookup per configured address (a headless Service name gives every
  * member) and one GET per member (two with `heap`: the exporter's whole answer, about 16 kB, which
@@ -50,7 +50,7 @@ export function parseMetricsPorts(text: string): MetricsPorts | undefined {
   return { byMemberPort };
 }
 
-/** The exporter's names of a member's heap (hazelcast/jmx-exporter.yaml). */
+/** The exporter's names of a member's heap (charts/lab/files/jmx-exporter.yaml). */
 export const HEAP_METRICS = { used: 'hazelcast_memory_used_heap_bytes', max: 'hazelcast_memory_max_heap_bytes' } as const;
 
 export interface MemberViewsDeps {

@@ -305,7 +305,8 @@ export class HazelcastMessageStore implements MessageStore {
   /**
    * The map, on whichever client the connection uses now (its proxies are made once per client).
    * Reads need the sorted index on `__key` that the member configuration declares
-   * (hazelcast/hazelcast.yaml, the chart's ConfigMap); without it every window would scan the map.
+   * (charts/lab/files/hazelcast.yaml, which the chart's ConfigMap is rendered from); without it
+   * every window would scan the map.
    */
   protected map(): Promise<IMap<string, StoredValue>> {
     return this.hz.getMap<string, StoredValue>(this.mapName);

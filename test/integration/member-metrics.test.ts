@@ -1,7 +1,7 @@
 /**
  * A real Hazelcast member with the Prometheus JMX exporter as local/hazelcast.ts starts it (the
- * pinned agent, hazelcast/jmx-exporter.yaml): its /metrics serves heap, GC, cluster, partition,
- * operation and map-entry metrics under the names the rules give, on the member's own host only.
+ * pinned agent, charts/lab/files/jmx-exporter.yaml): its /metrics serves heap, GC, cluster,
+ * partition, operation and map-entry metrics under the names the rules give, on the member's own host only.
  */
 import { expect } from 'chai';
 import { Client } from 'hazelcast-client';

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { MEMBER_CONFIG } from '../../local/hazelcast.js';
 import { loadLoggingConfig } from '../../services/logging/config.js';
 
-describe('hazelcast/hazelcast.yaml', () => {
+describe('charts/lab/files/hazelcast.yaml, as local members run it', () => {
   const config = parse(readFileSync(MEMBER_CONFIG, 'utf8')).hazelcast;
 
   it("declares the backup count logging reports by default (2: every entry on all three members)", () => {

@@ -10,7 +10,7 @@ import { freePorts } from '../support/ports.js';
 import { InMemoryMessageStore, silentLogger } from '../support/fakes.js';
 import { get, serve } from '../support/http.js';
 
-/** Part of what the JMX exporter answers (hazelcast/jmx-exporter.yaml), as 0.20.0 prints it: labels end in a comma. */
+/** Part of what the JMX exporter answers (charts/lab/files/jmx-exporter.yaml), as 0.20.0 prints it: labels end in a comma. */
 const EXPOSITION = [
   '# TYPE hazelcast_map_owned_entries gauge',
   'hazelcast_map_owned_entries{map="messages",} 10.0',

@@ -457,113 +457,91 @@ headless Service (expanded through DNS to one URL per ready pod), messages as a 
 {{- end -}}
 
 {{/*
-Synchronous backups of the messages map: with three members every entry lives on all three, so
-any two may die at once. One definition for the member config and logging's HZ_BACKUP_COUNT (which
-the dashboard shows, since a client cannot read a map's configuration).
+Synchronous backups of the messages map, as files/hazelcast.yaml declares them (2: with three
+members every entry lives on all three, so any two may die at once). Logging's HZ_BACKUP_COUNT
+takes it from here, since a client cannot read a map's configuration and the dashboard shows it.
 */}}
 {{- define "lab.hazelcast.backupCount" -}}
-2
+{{- index (.Files.Get "files/hazelcast.yaml" | fromYaml).hazelcast.map "${lab.map.name}" "backup-count" -}}
 {{- end -}}
 
 {{/*
 The members' hazelcast.yaml: the ConfigMap holds it, and the StatefulSet's checksum/config annotation
 is its hash, so a changed configuration rolls the members.
+
+It is files/hazelcast.yaml, the one member configuration, which local members (npm start, the
+tests) run as it is, with what differs on Kubernetes applied here and nowhere else: the local-only
+keys dropped (the loopback address a member binds and connects from, its TCP-IP member list, the JDK
+logger), the map names of the values in place of -Dlab.map.name, split-brain protection dropped when
+it is off, and lab.hazelcast.onKubernetes laid over the rest. The file is the source rather than
+this template because local members then run it with no helm and no generated copy, and every
+setting the two share (maps, backups, indexes, split-brain protection, merge policy, query limit)
+is written once; test/chart/member-files.test.ts fails on any difference it does not list. The
+rendered YAML has no comments and sorted keys: the file's comments say why each setting is there.
 */}}
 {{- define "lab.hazelcast.config" -}}
 {{- $hz := .Values.hazelcast -}}
-# Hazelcast {{ $hz.image.tag }} member configuration, rendered by the lab chart.
-hazelcast:
-  cluster-name: {{ $hz.clusterName }}
-  properties:
-    # No usage statistics leave the cluster.
-    hazelcast.phone.home.enabled: false
-    # SIGTERM (pod deletion, rollout, drain) migrates the member's partitions away before it leaves,
-    # bounded so the member is done before the kubelet's SIGKILL.
-    hazelcast.shutdownhook.enabled: true
-    hazelcast.shutdownhook.policy: GRACEFUL
-    hazelcast.graceful.shutdown.max.wait: {{ include "lab.hazelcast.gracefulWaitSeconds" . }}
-    # A member that vanished without a goodbye (SIGKILL, node loss) is declared dead after this long.
-    hazelcast.heartbeat.interval.seconds: 2
-    hazelcast.max.no.heartbeat.seconds: {{ $hz.maxNoHeartbeatSeconds }}
-    # After a split, the smaller side looks for the larger one this soon, and this often, and merges into it.
-    hazelcast.merge.first.run.delay.seconds: {{ $hz.mergeFirstRunDelaySeconds }}
-    hazelcast.merge.next.run.delay.seconds: {{ $hz.mergeNextRunDelaySeconds }}
-    # No query may answer with more than about this many entries (the smallest limit Hazelcast
-    # takes): a read's key window that holds more is refused, and the reader narrows it.
-    hazelcast.query.result.size.limit: 100000
-    # Hazelcast's MBeans, which the image's Prometheus JMX exporter reads (PROMETHEUS_PORT).
-    hazelcast.jmx: true
-  network:
-    port:
-      auto-increment: false
-      port: {{ $hz.port }}
-    join:
-      auto-detection:
-        enabled: false
-      multicast:
-        enabled: false
-      # DNS lookup mode: the members' addresses come from the headless Service, no API access needed.
-      kubernetes:
-        enabled: true
-        service-dns: {{ include "lab.hazelcast.headlessService" . }}.{{ .Release.Namespace }}.svc.{{ .Values.clusterDomain }}
-        service-port: {{ $hz.port }}
-    # /hazelcast/health/* serves the probes.
-    rest-api:
-      enabled: true
-      endpoint-groups:
-        HEALTH_CHECK:
-          enabled: true
-  {{- with $hz.splitBrainProtection }}
-  {{- if .enabled }}
-  {{- if gt (int .minimumMembers) (int $hz.replicas) }}
-  {{- fail (printf "hazelcast.splitBrainProtection.minimumMembers (%d) is more than hazelcast.replicas (%d): no side could ever take a write (every one would be 503 STORE_MINORITY). Lower minimumMembers to a majority of replicas, or turn splitBrainProtection off for a single member" (int .minimumMembers) (int $hz.replicas)) }}
-  {{- end }}
-  # A side of a split with fewer members than this refuses {{ .protectOn }} operations on the maps below.
-  split-brain-protection:
-    lab-majority:
-      enabled: true
-      minimum-cluster-size: {{ .minimumMembers }}
-      protect-on: {{ .protectOn }}
-  {{- end }}
-  {{- end }}
-  map:
-    {{ $hz.mapName }}:
-      # Every entry on three members, synchronously: any two may die at once and no
-      # acknowledged message is lost (the lab relied on the default of one backup).
-      backup-count: {{ include "lab.hazelcast.backupCount" . }}
-      async-backup-count: 0
-      {{- if $hz.splitBrainProtection.enabled }}
-      split-brain-protection-ref: lab-majority
-      {{- end }}
-      # On a merge, the smaller side's entry is added only where the larger side lacks its key: keys
-      # are message ids, unique and never rewritten, so nothing stored is ever overwritten.
-      merge-policy:
-        class-name: PutIfAbsentMergePolicy
-      # Members keep no deserialised copy of a value after an indexed query (the default,
-      # INDEX-ONLY, grew the heap by about 40 % after the first full read of a million).
-      cache-deserialized-values: NEVER
-      # Values are JSON and no query reads inside them, so members keep no parsed description
-      # of each value: 417 instead of 724 bytes a message at a million (docs/reads-and-capacity.md).
-      metadata-policy: "OFF"
-      # Keys are UUIDv7 strings, so key order is creation order: reads walk this index in key
-      # windows, each an O(window) range scan, never the whole map.
-      indexes:
-        - type: SORTED
-          attributes:
-            - __key
-    # One entry, `floor`: a key at or below every message key, where a full read starts.
-    {{ $hz.mapName }}-meta:
-      backup-count: {{ include "lab.hazelcast.backupCount" . }}
-      async-backup-count: 0
-      {{- if $hz.splitBrainProtection.enabled }}
-      split-brain-protection-ref: lab-majority
-      {{- end }}
-      # The floor and the capacity charge: the larger side's values stand.
-      merge-policy:
-        class-name: PutIfAbsentMergePolicy
+{{- $config := (.Files.Get "files/hazelcast.yaml" | fromYaml).hazelcast -}}
+{{- range list "hazelcast.local.localAddress" "hazelcast.socket.bind.any" "hazelcast.socket.client.bind.any" "hazelcast.logging.type" -}}
+{{- $_ := unset $config.properties . -}}
+{{- end -}}
+{{- $_ := unset $config.network "public-address" -}}
+{{- $_ := unset $config.network.join "tcp-ip" -}}
+{{- $maps := dict -}}
+{{- range $name, $map := $config.map -}}
+{{- if not $hz.splitBrainProtection.enabled -}}
+{{- $_ := unset $map "split-brain-protection-ref" -}}
+{{- end -}}
+{{- $_ := set $maps (replace "${lab.map.name}" $hz.mapName $name) $map -}}
+{{- end -}}
+{{- $_ := set $config "map" $maps -}}
+{{- if not $hz.splitBrainProtection.enabled -}}
+{{- $_ := unset $config "split-brain-protection" -}}
+{{- end -}}
+{{- $config = mergeOverwrite $config (include "lab.hazelcast.onKubernetes" . | fromYaml) -}}
+# Hazelcast {{ $hz.image.tag }} member configuration, rendered by the lab chart from its
+# files/hazelcast.yaml (whose comments say why) with lab.hazelcast.onKubernetes (_helpers.tpl).
+{{ toYaml (dict "hazelcast" $config) }}
 {{- end -}}
 
-{{/* The members' Prometheus JMX exporter rules: the repo's hazelcast/jmx-exporter.yaml (a test keeps the copy equal). */}}
+{{/* What lab.hazelcast.config sets over files/hazelcast.yaml on Kubernetes, from the values. */}}
+{{- define "lab.hazelcast.onKubernetes" -}}
+{{- $hz := .Values.hazelcast -}}
+cluster-name: {{ $hz.clusterName | quote }}
+properties:
+  # SIGTERM (pod deletion, rollout, drain) migrates the member's partitions away before it leaves,
+  # bounded so the member is done before the kubelet's SIGKILL.
+  hazelcast.graceful.shutdown.max.wait: {{ include "lab.hazelcast.gracefulWaitSeconds" . }}
+  # A member that vanished without a goodbye (SIGKILL, node loss) is declared dead after this long.
+  hazelcast.heartbeat.interval.seconds: 2
+  hazelcast.max.no.heartbeat.seconds: {{ $hz.maxNoHeartbeatSeconds }}
+  # After a split, the smaller side looks for the larger one this soon, and this often, and merges into it.
+  hazelcast.merge.first.run.delay.seconds: {{ $hz.mergeFirstRunDelaySeconds }}
+  hazelcast.merge.next.run.delay.seconds: {{ $hz.mergeNextRunDelaySeconds }}
+network:
+  port:
+    port: {{ $hz.port }}
+  join:
+    # DNS lookup mode: the members' addresses come from the headless Service, no API access needed.
+    kubernetes:
+      enabled: true
+      service-dns: {{ include "lab.hazelcast.headlessService" . }}.{{ .Release.Namespace }}.svc.{{ .Values.clusterDomain }}
+      service-port: {{ $hz.port }}
+{{- with $hz.splitBrainProtection }}
+{{- if .enabled }}
+{{- if gt (int .minimumMembers) (int $hz.replicas) }}
+{{- fail (printf "hazelcast.splitBrainProtection.minimumMembers (%d) is more than hazelcast.replicas (%d): no side could ever take a write (every one would be 503 STORE_MINORITY). Lower minimumMembers to a majority of replicas, or turn splitBrainProtection off for a single member" (int .minimumMembers) (int $hz.replicas)) }}
+{{- end }}
+# A side of a split with fewer members than this refuses {{ .protectOn }} operations on the maps.
+split-brain-protection:
+  lab-majority:
+    minimum-cluster-size: {{ .minimumMembers }}
+    protect-on: {{ .protectOn }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The members' Prometheus JMX exporter rules: files/jmx-exporter.yaml, which local members read too. */}}
 {{- define "lab.hazelcast.exporterRules" -}}
 {{ .Files.Get "files/jmx-exporter.yaml" }}
 {{- end -}}
