@@ -11,7 +11,8 @@ import { basename, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { JMX_EXPORTER_CONFIG, MEMBER_CONFIG, REPO_ROOT } from '../../local/hazelcast.js';
+import { JMX_EXPORTER_CONFIG, MEMBER_CONFIG } from '../../local/hazelcast.js';
+import { REPO_ROOT } from '../../local/repo.js';
 import { CHART_DIR, helmTemplate, helmTemplateOfCopy, requireHelm, type K8sObject } from './support/helm.js';
 import { configMapOf, memberConfigOf } from './support/manifests.js';
 
