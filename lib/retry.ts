@@ -89,9 +89,9 @@ export const retryIfNotStarted = (err: UpstreamError): boolean => err.reason ===
 /** What the retry loop is told about one call. */
 export interface RetryOptions {
   requestId?: string;
-  /** The whole request's deadline (epoch ms): no attempt starts after it. */
+  /** The whole request's deadline (epoch ms): no attempt outlives it (the transport bounds each by it), none starts after it. */
   deadline?: number;
-  /** Abandons the call: no attempt follows. */
+  /** Abandons the call (the caller's client went away): the attempt is cut and none follows. */
   signal?: AbortSignal;
   /** Which failures are retried on another instance; every failure when not given. */
   retryIf?: (err: UpstreamError) => boolean;

@@ -7,12 +7,10 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { Logger } from './log.js';
-import type { MetricsRegistry } from './metrics.js';
 import { REQUEST_ID_HEADER } from './http/headers.js';
 import { endSpan, type Tracing } from './tracing.js';
-import { InstanceRetry, type InstancePicker, type RetryOptions, type RetryPolicy } from './retry.js';
-import { UpstreamError, classify, type FailureReason } from './upstream-error.js';
+import { InstanceRetry, type InstanceRetryOptions, type RetryOptions } from './retry.js';
+import { UpstreamError, classify } from './upstream-error.js';
 
 /**
  * 5xx answers that speak for the whole service, not for the instance that sent them: 507 (the
@@ -36,23 +34,12 @@ export interface CallOptions extends RetryOptions {
   json?: unknown;
   /** Bound on this call instead of the client's own, e.g. a short health probe. */
   timeoutMs?: number;
-  /** The whole request's deadline (epoch ms): no attempt outlives it, none starts after it. */
-  deadline?: number;
-  /** Abandons the call (the caller's client went away): the attempt is cut and none follows. */
-  signal?: AbortSignal;
 }
 
-export interface ServiceClientOptions {
+/** The transport's own options, and the retry loop's (lib/retry.ts) for `callAny` and `streamAny`. */
+export interface ServiceClientOptions extends Omit<InstanceRetryOptions, 'traced'> {
   /** Bound on one attempt: connect to last byte for `request`, to the headers for `stream`. */
   timeoutMs: number;
-  policy: RetryPolicy;
-  logger: Logger;
-  /** Called once per failed attempt that will be retried; e.g. to count retries by reason. */
-  onRetry?: (reason: FailureReason, instance: string) => void;
-  picker?: InstancePicker;
-  sleep?: (ms: number) => Promise<void>;
-  /** Where the count of retry lines not logged goes (see LogLimiter). */
-  metricsRegistry?: MetricsRegistry;
   /** A client span per attempt, its `traceparent` sent along; none when tracing is off. */
   tracing?: Tracing;
 }
