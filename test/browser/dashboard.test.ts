@@ -1,7 +1,8 @@
 /**
  * The dashboard in a real headless Chromium (Debian's, driven by playwright-core: no browser
  * download) against a real system of ten processes: a form post listed, three members whose entries
- * add up to the map size, markup shown as text, and a killed member shown as gone.
+ * add up to the map size, markup shown as text, a killed member shown as gone, a killed logging
+ * instance as down and config-server as unreachable, and no card scrolling sideways in any of these.
  * It saves a screenshot to .run/dashboard.png once the page has been shown to be right. With
  * LAB_UPDATE_DOCS=1 it runs on the lab's own ports (which must be free) and also refreshes
  * docs/dashboard.png, the README's screenshot, recording in it the URLs it shows.
@@ -18,6 +19,7 @@ import { postForm } from '../support/http.js';
 import { missingTool } from '../support/tools.js';
 import { withTexts } from '../support/png.js';
 import { PARTITION_HOSTS, Partition, partitionUnsupported } from '../../drills/partition.js';
+import type { ClusterView } from '../../services/facade/cluster-view.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(REPO_ROOT, '.run', 'dashboard.png');
@@ -90,6 +92,8 @@ describe('dashboard in a browser', function () {
   });
 
   const memberRows = () => page.locator('#members tbody tr.member:not(.gone)');
+  /** The rows of the registry's logging instances, each with its health as a class. */
+  const LOGGING_ROWS = 'table.instances[data-service="logging-service"] tr.instance';
 
   it('posts a message through the form and lists it with its uuid, time and logging instance', async () => {
     await page.fill('#msg', 'hello from the dashboard');
@@ -122,7 +126,7 @@ describe('dashboard in a browser', function () {
     }, { timeoutMs: 20_000, intervalMs: 250 });
     // Every logging instance is registered and ready.
     await eventually(async () => {
-      expect(await page.locator('table.instances[data-service="logging-service"] tr.instance.ready').count()).to.equal(3);
+      expect(await page.locator(`${LOGGING_ROWS}.ready`).count()).to.equal(3);
     }, { timeoutMs: 10_000, intervalMs: 250 });
     mkdirSync(join(REPO_ROOT, '.run'), { recursive: true });
     const png = await page.screenshot({ fullPage: true });
@@ -195,6 +199,43 @@ describe('dashboard in a browser', function () {
       expect(await page.locator('#members tbody tr.apart').count()).to.equal(0);
       expect(await page.textContent('#member-count')).to.equal('2');
     }, { timeoutMs: 45_000, intervalMs: 250 });
+  });
+
+  it('shows a killed logging instance as down and config-server as unreachable', async () => {
+    const instance = system.registry()['logging-service'][2]!;
+    system.logging[2]!.kill('SIGKILL');
+    system.configServer!.kill('SIGKILL');
+    await eventually(async () => {
+      expect(await page.locator(`${LOGGING_ROWS}.down td.mono`).allTextContents()).to.deep.equal([instance]);
+      expect(await page.textContent('#config-server')).to.include('unreachable: ');
+    }, { timeoutMs: 15_000, intervalMs: 250 });
+  });
+
+  it('scrolls no card sideways with a logging instance down and config-server unreachable, at 1280, 1400 and 1920 px', expectNoSidewaysScroll);
+
+  it('scrolls no card sideways with those errors spelled out at length, at 1280, 1400 and 1920 px', async () => {
+    // The facade names a failure in a word (`refused`); Node's own message for it names the address
+    // too, with no space to break at. The page is served the view with those messages in place of
+    // the words, so the registry card is shown with error texts as long as the lab's ever are.
+    const refused = (url: string) => `connect ECONNREFUSED ${new URL(url).host}`;
+    const viewUrl = `${system.facadeUrl}/facade/cluster`;
+    await page.route(viewUrl, async (route) => {
+      const response = await route.fetch();
+      const view = (await response.json()) as ClusterView;
+      if (view.configServer.reachable === false && view.configServer.url) view.configServer.error = refused(view.configServer.url);
+      for (const entry of view.registry) for (const i of entry.instances) if (i.health === 'down') i.detail = refused(i.url);
+      await route.fulfill({ response, json: view });
+    });
+    try {
+      const instance = system.registry()['logging-service'][2]!;
+      await eventually(async () => {
+        expect(await page.locator(`${LOGGING_ROWS}.down td.num`).allTextContents()).to.deep.equal([refused(instance)]);
+        expect(await page.textContent('#config-server .badge')).to.equal(`unreachable: ${refused(system.configServerUrl)}`);
+      }, { timeoutMs: 15_000, intervalMs: 250 });
+      await expectNoSidewaysScroll();
+    } finally {
+      await page.unroute(viewUrl);
+    }
   });
 
   it('loaded nothing from outside the facade and raised no script error', () => {
