@@ -160,7 +160,7 @@
         return el('tr', 'instance ' + i.health, [
           el('td', 'mono', [i.url]),
           el('td', '', [badge(i.health, i.health === 'not-ready' ? 'not ready' : i.health)]),
-          el('td', 'num', [i.latencyMs === null ? i.detail : i.latencyMs + ' ms']),
+          i.latencyMs === null ? el('td', 'num detail', [i.detail]) : el('td', 'num', [i.latencyMs + ' ms']),
         ]);
       });
       if (rows.length === 0) rows.push(el('tr', '', [el('td', '', ['(no instances)'])]));
