@@ -186,6 +186,15 @@ describe('the chart on three nodes, with NetworkPolicies enforced', function () 
     expect(asked).to.have.length(4);
   });
 
+  /** Members the StatefulSet counts Ready. */
+  const readyMembers = async () => Number(JSON.parse((await kubectl('get', 'statefulset', 'lab-hazelcast', '-n', NS, '-o', 'json')).stdout).status.readyReplicas ?? 0);
+
+  /** A member's node that is not the facade's: the port-forward the tests write through ends with the facade's pod. */
+  async function memberNodeApartFromFacade(): Promise<string> {
+    const [facadePod] = await component('facade');
+    return (await component('hazelcast')).find((m) => m.spec.nodeName !== facadePod!.spec.nodeName)!.spec.nodeName;
+  }
+
   /**
    * The operator's step after an uncordon: the evicted member was made again beside another (the
    * members' anti-affinity is preferred, not required), and nothing moves it back. Deleting a member
@@ -211,10 +220,7 @@ describe('the chart on three nodes, with NetworkPolicies enforced', function () 
   it("drains a member's node under a paced write load: the members' PDB holds, and no write fails or is lost", async () => {
     // The probe pods have no controller, and a drain refuses such pods.
     await kubectl('delete', 'pod', '-n', NS, 'probe', 'scraper', '--wait=true');
-    // Not the facade's node: the port-forward this test writes through ends with its pod.
-    const [facadePod] = await component('facade');
-    const node = (await component('hazelcast')).find((m) => m.spec.nodeName !== facadePod!.spec.nodeName)!.spec.nodeName;
-    const readyMembers = async () => Number(JSON.parse((await kubectl('get', 'statefulset', 'lab-hazelcast', '-n', NS, '-o', 'json')).stdout).status.readyReplicas ?? 0);
+    const node = await memberNodeApartFromFacade();
     let fewestReady = await readyMembers();
     let watching = true;
     const watch = (async () => {
@@ -248,9 +254,7 @@ describe('the chart on three nodes, with NetworkPolicies enforced', function () 
 
   it('loses a whole node under a write load: writes go on with two members, every logging pod reads every acknowledged message, and the out-of-service taint brings a replacement member', async () => {
     await spreadMembers();
-    const [facadePod] = await component('facade');
-    const node = (await component('hazelcast')).find((m) => m.spec.nodeName !== facadePod!.spec.nodeName)!.spec.nodeName;
-    const readyMembers = async () => Number(JSON.parse((await kubectl('get', 'statefulset', 'lab-hazelcast', '-n', NS, '-o', 'json')).stdout).status.readyReplicas ?? 0);
+    const node = await memberNodeApartFromFacade();
     const load = paceWrites(facade, 'loss');
     await new Promise((r) => setTimeout(r, 5_000));
     const killedAt = Date.now();
