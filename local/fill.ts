@@ -24,10 +24,14 @@ export class BulkLoadingStore extends HazelcastMessageStore {
     await this.guard(async () => {
       const cost = messages.reduce((n, m) => n + entryCostBytes(m.msg, m.loggedBy), 0);
       await this.capacity?.reserve(cost);
-      await this.lowerFloorTo(lowest);
-      const map = await this.map();
-      await map.putAll(messages.map(({ uuid, msg, loggedBy, storedAt }) => [uuid, { msg, loggedBy, storedAt }]));
-      await this.capacity?.charge(cost);
+      try {
+        await this.lowerFloorTo(lowest);
+        const map = await this.map();
+        await map.putAll(messages.map(({ uuid, msg, loggedBy, storedAt }) => [uuid, { msg, loggedBy, storedAt }]));
+      } catch (err) {
+        this.capacity?.release(cost);
+        throw err;
+      }
     });
   }
 

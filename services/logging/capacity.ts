@@ -3,13 +3,16 @@
  * would take more than the configured share of each member's heap, long before any member runs
  * out of it.
  *
- * Each created message is charged an estimate of the heap it takes on each member
- * (`entryCostBytes`). Logging instances add their charges to one cluster-wide counter (an entry of
- * the meta map, backed up like the messages) in batches, so a write costs no extra round trip; every instance sees the others'
- * writes within about `refreshMs`. An instance also syncs once its unsynced charges reach an eighth
- * of the headroom it last saw, and with under a quarter of the capacity left every write reads and
- * adds to the total before it is acknowledged, so the bound is passed at most by the writes in
- * flight at that moment.
+ * Each message is charged an estimate of the heap it takes on each member (`entryCostBytes`). The
+ * bound is kept by leases: an instance takes room from one cluster-wide counter (an entry of the
+ * meta map, backed up like the messages) in one atomic add, a share of what is left, and spends it
+ * on its writes without asking anyone; when its lease runs low it takes the next in the background.
+ * A lease is taken only where it fits, so the counter never passes the capacity, and however many
+ * writers of however many instances race for the last room, no more is let in than fits. Near the
+ * capacity each write leases its own room only. What leases cost: the counter counts room leased,
+ * not yet used (at most one lease an instance more); an instance that stops gives its lease back,
+ * one that is killed leaves it counted (the store then refuses that much earlier, never later).
+ * `npm run bench:counters` measures it against Hazelcast's own counters (docs/reads-and-capacity.md).
  */
 import { StoreError } from '../../lib/store-errors.js';
 
@@ -27,14 +30,16 @@ export interface SharedCounter {
  */
 export const ENTRY_OVERHEAD_BYTES = 400;
 
-/** The most of the remaining headroom one instance may charge before it syncs. */
-const UNSYNCED_SHARE = 1 / 8;
 /**
- * Below this share of the capacity left, the total is re-read before every write is answered,
- * however fresh: the other instances' writes since the last read could be what fills the store
- * (a total 400 ms old let a 1 MB store take 102 messages of 10 KB in CI, one past its bound).
+ * Below this share of the capacity left, writes lease only their own room (see `nearFull`): a
+ * 1 MiB store with three instances, filled through the facade, refused with 507 on one instance
+ * while another still held a scrap of lease big enough for one more 10 KB message.
  */
 const NEAR_FULL_SHARE = 1 / 4;
+/** A lease is this share of the room left when it is taken (3 instances hold at most 3/8 of it)... */
+const LEASE_SHARE = 1 / 8;
+/** ...and at most this much: what a killed instance leaves counted, and what a lease may overstate. */
+export const LEASE_MAX_BYTES = 4 * 1024 * 1024;
 
 /** The heap one message is charged: the overhead plus the UTF-8 bytes of what it stores. */
 export function entryCostBytes(msg: string, loggedBy: string): number {
@@ -44,18 +49,21 @@ export function entryCostBytes(msg: string, loggedBy: string): number {
 export interface CapacityOptions {
   /** The most the messages may take in each member's heap. */
   capacityBytes: number;
-  /** How often local charges are added to the shared counter and the total re-read (default 500 ms). */
+  /** How old the total shown in `usedBytes` may get before it is re-read in the background (default 500 ms). */
   refreshMs?: number;
 }
 
 export class StoreCapacity {
-  /** The cluster-wide total as last read, charges of every instance included. */
+  /** The counter as last read: every instance's leases, this one's included. */
   private total: number | undefined;
-  /** Charges of this instance not yet added to the counter. */
-  private pending = 0;
-  private syncing: Promise<void> | undefined;
-  private lastSync = 0;
-  private flushTimer: NodeJS.Timeout | undefined;
+  /** Room this instance leased and has not spent. */
+  private lease = 0;
+  /** Room to give back to the counter at the next add (a give-back that failed). */
+  private owed = 0;
+  private taking: Promise<number> | undefined;
+  private reading: Promise<void> | undefined;
+  private lastRead = 0;
+  private closed = false;
 
   constructor(
     private readonly counter: SharedCounter,
@@ -66,72 +74,131 @@ export class StoreCapacity {
     return this.options.capacityBytes;
   }
 
-  /** The estimate of the heap the messages take on each member, as this instance knows it. */
+  /**
+   * The estimate of the heap the messages take on each member, as this instance knows it: the
+   * counter less this instance's unspent lease (the other instances' are included, at most
+   * LEASE_MAX_BYTES each).
+   */
   get usedBytes(): number | undefined {
-    return this.total === undefined ? undefined : this.total + this.pending;
+    if (this.total === undefined) return undefined;
+    if (Date.now() - this.lastRead > this.refreshMs) void this.refresh();
+    return this.total - this.lease;
   }
 
   /**
-   * Makes sure `cost` more bytes fit. Waits for the counter the first time and near the capacity;
-   * otherwise answers from what is known and refreshes it in the background, so a counter that is
-   * slow to answer (its member just died) never holds up writes far from the capacity.
-   * @throws StoreError STORE_FULL when they do not
+   * Takes room for a write of `cost` bytes from this instance's lease, leasing more when it runs
+   * out (and in the background once it runs low, so writes far from the capacity do not wait for
+   * the counter).
+   * @throws StoreError STORE_FULL when the room is not there
    */
   async reserve(cost: number): Promise<void> {
-    // No instance holds back more than a share of the headroom it last saw, so the closer the store
-    // is to full, the more often instances sync; near the end, every write does. A stale total is
-    // refreshed in the background far from the capacity; near it, the total is read before answering.
-    const stale = Date.now() - this.lastSync > this.refreshMs;
-    if (this.total === undefined || this.pending + cost > this.headroom * UNSYNCED_SHARE || this.nearFull) await this.sync();
-    else if (stale) void this.sync().catch(() => undefined);
-    const used = this.usedBytes ?? 0;
-    if (used + cost > this.options.capacityBytes) {
-      const mb = (n: number) => `${Math.round(n / 1048576)} MB`;
-      throw new StoreError('STORE_FULL', `the message store is full: ${mb(used)} of its ${mb(this.options.capacityBytes)} capacity is used; nothing more is stored until members get more heap`);
+    while (this.lease < cost) {
+      const got = await this.take(cost);
+      if (got === 0 && this.lease < cost) {
+        // Near the capacity a scrap too small for this write goes back, for another instance's.
+        if (this.nearFull) await this.giveBack();
+        throw this.full();
+      }
+    }
+    this.lease -= cost;
+    if (!this.nearFull && this.lease < this.leaseSize() / 2) void this.take(0).catch(() => undefined);
+  }
+
+  /** Gives back the room of a write that stored nothing (a replay, a conflict, a refusal). */
+  release(cost: number): void {
+    this.lease += cost;
+  }
+
+  /** Gives this instance's unspent lease back to the counter, e.g. when the service stops. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.taking?.catch(() => undefined);
+    await this.giveBack();
+  }
+
+  /** Gives the unspent lease (and any give-back owed) to the counter; what it does not take stays owed. */
+  private async giveBack(): Promise<void> {
+    const back = this.lease + this.owed;
+    this.lease = 0;
+    this.owed = 0;
+    if (back <= 0) return;
+    try {
+      this.total = await this.counter.addAndGet(-back);
+    } catch {
+      this.owed += back;
     }
   }
 
   /**
-   * Charges a message that was stored. Far from the capacity the charge reaches the counter within
-   * `refreshMs`; near it, before this returns, so the write is acknowledged only once the other
-   * instances can see it. A failure to reach the counter keeps the charge for the next sync.
+   * Leases a share of the room left, at least `min` bytes: adds it to the counter, and gives back
+   * what passed the capacity; one lease at a time.
+   * @returns the bytes leased (0 when not even `min`, or nothing, was left)
    */
-  async charge(cost: number): Promise<void> {
-    this.pending += cost;
-    if (this.nearFull || this.pending > this.headroom * UNSYNCED_SHARE) {
-      await this.sync().catch(() => undefined);
-      return;
-    }
-    this.flushTimer ??= setTimeout(() => {
-      this.flushTimer = undefined;
-      void this.sync().catch(() => undefined);
-    }, this.refreshMs).unref();
-  }
-
-  /** Adds this instance's pending charges to the counter and reads the total back; one at a time. */
-  sync(): Promise<void> {
-    this.syncing ??= (async () => {
-      const delta = this.pending;
-      this.pending = 0;
+  private take(min: number): Promise<number> {
+    this.taking ??= (async () => {
+      if (this.closed) return 0;
+      const want = this.nearFull ? Math.max(0, min - this.lease) : Math.max(min, this.leaseSize());
+      if (want === 0) return 0;
+      const owed = this.owed;
+      this.owed = 0;
+      let total: number;
       try {
-        this.total = delta === 0 ? await this.counter.get() : await this.counter.addAndGet(delta);
-        this.lastSync = Date.now();
+        total = await this.counter.addAndGet(want - owed);
       } catch (err) {
-        this.pending += delta;
+        this.owed += owed;
         throw err;
       }
-    })().finally(() => (this.syncing = undefined));
-    return this.syncing;
+      this.total = total;
+      this.lastRead = Date.now();
+      const before = total - want;
+      const fits = Math.max(0, this.options.capacityBytes - before);
+      // Less than asked is kept when, with the lease already held, it makes room for `min`.
+      const keep = fits >= want ? want : fits > 0 && fits + this.lease >= min ? fits : 0;
+      if (keep < want) {
+        try {
+          this.total = await this.counter.addAndGet(keep - want);
+        } catch {
+          this.owed += want - keep;
+        }
+      }
+      this.lease += keep;
+      return keep;
+    })().finally(() => (this.taking = undefined));
+    return this.taking;
   }
 
-  /** Under a quarter of the capacity left, by the total last read: every write reads and adds to it. */
+  /**
+   * Under a quarter of the capacity left, by the counter as last read: each write leases exactly
+   * its own room, so no instance holds room it cannot spend while another is refused, and a 507
+   * from one instance is a 507 from all (for a message as large).
+   */
   private get nearFull(): boolean {
-    return this.headroom < this.options.capacityBytes * NEAR_FULL_SHARE;
+    return this.options.capacityBytes - (this.total ?? 0) < this.options.capacityBytes * NEAR_FULL_SHARE;
   }
 
-  /** What was left of the capacity when the total was last read. */
-  private get headroom(): number {
-    return this.options.capacityBytes - (this.total ?? 0);
+  /** A share of the room left as last seen, at most LEASE_MAX_BYTES. */
+  private leaseSize(): number {
+    const left = this.options.capacityBytes - (this.total ?? 0);
+    return Math.max(0, Math.min(LEASE_MAX_BYTES, Math.floor(left * LEASE_SHARE)));
+  }
+
+  private full(): StoreError {
+    const mb = (n: number) => `${Math.round(n / 1048576)} MB`;
+    const used = Math.min(this.total ?? 0, this.options.capacityBytes);
+    return new StoreError('STORE_FULL', `the message store is full: ${mb(used)} of its ${mb(this.options.capacityBytes)} capacity is used; nothing more is stored until members get more heap`);
+  }
+
+  /** Re-reads the counter for `usedBytes`; one read at a time. */
+  private refresh(): Promise<void> {
+    this.reading ??= this.counter
+      .get()
+      .then((total) => {
+        this.total = total;
+        this.lastRead = Date.now();
+      })
+      .catch(() => undefined)
+      .finally(() => (this.reading = undefined));
+    return this.reading;
   }
 
   private get refreshMs(): number {

@@ -40,13 +40,14 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
   const side = new ClusterSide({ connection: hz, views: memberViews, logger });
   side.start();
   let draining = false;
+  const store = new HazelcastMessageStore(hz, config.HZ_MAP_NAME, {
+    backupCount: config.HZ_BACKUP_COUNT,
+    maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
+    capacityBytes: config.STORE_CAPACITY_MB * 1024 * 1024,
+    onMinority: () => side.watch(),
+  });
   const app = createApp({
-    store: new HazelcastMessageStore(hz, config.HZ_MAP_NAME, {
-      backupCount: config.HZ_BACKUP_COUNT,
-      maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
-      capacityBytes: config.STORE_CAPACITY_MB * 1024 * 1024,
-      onMinority: () => side.watch(),
-    }),
+    store,
     logger,
     metrics,
     instanceName,
@@ -61,6 +62,7 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
   return serve(app, config, logger, {
     onStopping: () => (draining = true),
     afterClose: async () => {
+      await store.close();
       await side.stop();
       probes.close();
       await hz.shutdown();

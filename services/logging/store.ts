@@ -100,6 +100,38 @@ export interface HazelcastStoreOptions {
   now?: () => number;
 }
 
+/**
+ * Sets `key` of `map` to `next(current)` with a compare-and-set loop, so writers updating it at
+ * once all count; `next` giving undefined leaves it as it is.
+ * @returns what the entry holds afterwards
+ */
+export async function updateEntry(
+  map: IMap<string, string>,
+  key: string,
+  next: (current: string | undefined) => string | undefined | Promise<string | undefined>,
+): Promise<string | undefined> {
+  for (;;) {
+    const current = (await map.get(key)) ?? undefined;
+    const value = await next(current);
+    if (value === undefined) return current;
+    const done = current === undefined ? (await map.putIfAbsent(key, value)) == null : await map.replaceIfSame(key, current, value);
+    if (done) return value;
+  }
+}
+
+/**
+ * A shared counter kept in one entry of a map: read from the entry's owner, so every reader sees
+ * the same value, backed up and protected like the map, and added to with updateEntry. The capacity
+ * charge is one (instances add in batches, so seldom). Chosen over Hazelcast's IAtomicLong and
+ * PN-Counter by `npm run bench:counters` (docs/reads-and-capacity.md, "The capacity counter").
+ */
+export function mapEntryCounter(map: () => Promise<IMap<string, string>>, key: string): SharedCounter {
+  return {
+    get: async () => Number((await (await map()).get(key)) ?? 0),
+    addAndGet: async (delta) => Number(await updateEntry(await map(), key, (current) => String(Number(current ?? 0) + delta))),
+  };
+}
+
 /** About this many bytes of messages in one read window, where they are large enough to fill it before `windowEntries` do. */
 const WINDOW_BYTES = 2 * 1024 * 1024;
 
@@ -131,33 +163,19 @@ export class HazelcastMessageStore implements MessageStore {
 
   /**
    * The estimate of the heap the messages take on each member (capacity.ts), under `heapBytes` in
-   * the meta map: read from the entry's owner, so every instance sees the same value, and backed up
-   * like the messages. Added to with a compare-and-set loop (instances add in batches, so seldom).
+   * the meta map (mapEntryCounter).
    */
   private heapCounter(): SharedCounter {
-    const get = async () => Number((await (await this.meta()).get(HEAP_BYTES_KEY)) ?? 0);
-    const addAndGet = async (delta: number) =>
-      Number(await this.updateMeta(HEAP_BYTES_KEY, (current) => String(Number(current ?? 0) + delta)));
-    return { get: () => this.guard(get), addAndGet: (delta) => this.guard(() => addAndGet(delta)) };
+    const counter = mapEntryCounter(() => this.meta(), HEAP_BYTES_KEY);
+    return { get: () => this.guard(() => counter.get()), addAndGet: (delta) => this.guard(() => counter.addAndGet(delta)) };
   }
 
-  /**
-   * Sets an entry of the meta map to `next(current)` with a compare-and-set loop, so instances
-   * updating it at once all count; `next` giving undefined leaves it as it is.
-   * @returns what the entry holds afterwards
-   */
+  /** Sets an entry of the meta map with updateEntry. */
   private async updateMeta(
     key: string,
     next: (current: string | undefined) => string | undefined | Promise<string | undefined>,
   ): Promise<string | undefined> {
-    const meta = await this.meta();
-    for (;;) {
-      const current = (await meta.get(key)) ?? undefined;
-      const value = await next(current);
-      if (value === undefined) return current;
-      const done = current === undefined ? (await meta.putIfAbsent(key, value)) == null : await meta.replaceIfSame(key, current, value);
-      if (done) return value;
-    }
+    return updateEntry(await this.meta(), key, next);
   }
 
   /** The map that keeps, under `floor`, a key at or below every key in the message map, and under `heapBytes` the capacity charge. */
@@ -185,12 +203,35 @@ export class HazelcastMessageStore implements MessageStore {
         if (previous) return this.replayed(map, uuid, previous, value.msg);
         throw err;
       }
-      await this.lowerFloorTo(uuid);
-      const previous = await map.putIfAbsent(uuid, value);
-      if (previous) return this.replayed(map, uuid, previous, value.msg);
-      await this.capacity?.charge(cost);
+      let previous: StoredValue | null;
+      try {
+        await this.lowerFloorTo(uuid);
+        previous = await map.putIfAbsent(uuid, value);
+      } catch (err) {
+        // Refused before it was applied: the room is given back. Unknown (a lost backup ack): it is
+        // kept, so a message stored after all is never left uncharged.
+        if (!(err instanceof IndeterminateOperationStateError)) this.capacity?.release(cost);
+        throw err;
+      }
+      if (previous) {
+        this.capacity?.release(cost);
+        return this.replayed(map, uuid, previous, value.msg);
+      }
       return 'created';
     });
+  }
+
+  /**
+   * Gives this instance's unspent capacity lease back (capacity.ts), waiting at most `timeoutMs`
+   * for the cluster: a stopping service does not wait out an absent cluster.
+   */
+  async close(timeoutMs = 2_000): Promise<void> {
+    if (!this.capacity) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.capacity.close().catch(() => undefined),
+      new Promise((r) => (timer = setTimeout(r, timeoutMs))),
+    ]).finally(() => clearTimeout(timer));
   }
 
   /** The outcome for a uuid found stored; a replay (same text) first writes the stored value again, backups included (see put). */

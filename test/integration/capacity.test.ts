@@ -59,7 +59,7 @@ describe('capacity of the store on the real system', function () {
     expect(refused!.status).to.equal(507);
     expect(refused!.body.error.code).to.equal('STORE_FULL');
     expect(refused!.body.error.message).to.match(/full/);
-    // 1 MB at about 10.4 KB a message: about 100 fit, and near the capacity every write re-reads the total.
+    // 1 MB at about 10.4 KB a message: 100 fit, and near the capacity each write leases its own room in the counter.
     expect(acknowledged.length).to.be.within(90, 101);
 
     // Straight to logging too, with the same error (a message as big: a small one may still fit).
