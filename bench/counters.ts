@@ -26,7 +26,6 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { build } from 'hdr-histogram-js';
 import { Client, UnsupportedOperationError, type ClientConfig } from 'hazelcast-client';
 import { REPO_ROOT } from '../local/repo.js';
@@ -34,6 +33,7 @@ import { MEMBER_CONFIG, ensureHazelcastJar, startMember, waitForSafeCluster } fr
 import { freePorts } from '../local/ports.js';
 import type { ManagedProcess } from '../local/processes.js';
 import { fmtInt, table } from '../local/console.js';
+import { commandLineOrExit } from '../local/args.js';
 import { PARTITION_HOSTS, Partition, partitionUnsupported } from '../drills/partition.js';
 import { StoreCapacity, type SharedCounter } from '../services/logging/capacity.js';
 import { mapEntryCounter } from '../services/logging/store.js';
@@ -43,7 +43,8 @@ type HazelcastClient = Awaited<ReturnType<typeof Client.newHazelcastClient>>;
 const KINDS = ['map-entry', 'atomic-long', 'pn-counter'] as const;
 type Kind = (typeof KINDS)[number];
 
-const { values: args } = parseArgs({
+const USAGE = 'usage: npm run bench:counters -- [--duration S] [--loops N] [--rounds N] [--out FILE]';
+const { values: args } = commandLineOrExit(USAGE, {
   options: {
     duration: { type: 'string', default: '10' },
     loops: { type: 'string', default: '8' },
