@@ -526,7 +526,63 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
       return result;
     },
   },
+  R11: {
+    fault: 'SIGKILL one member under load',
+    run: (system, o) => memberCrash(system, o, 'R11', false),
+  },
+  R12: {
+    fault: 'SIGKILL one member and drop every packet to its address (a pod deleted with --force, a lost node)',
+    run: (system, o) => memberCrash(system, o, 'R12', true),
+  },
 };
+
+/**
+ * One member crashes under load, and with `vanish` its address goes with it (a pod deleted with
+ * --force, a node lost): then no connection to it is refused, every one waits. Counts how long
+ * the other two took to drop it and the slowest write sent in the 10 s after the crash (issue 24,
+ * goal 6: ≤ 5 s), besides the usual accounting.
+ */
+async function memberCrash(system: LocalSystem, o: Required<ChaosOptions>, id: string, vanish: boolean): Promise<ChaosResult> {
+  const victim = 1;
+  const host = system.memberAddresses[victim]!.split(':')[0]!;
+  if (vanish) {
+    const why = partitionUnsupported();
+    if (why) throw new Error(`${id} cannot run here: ${why}`);
+    if (system.memberAddresses.filter((a) => a.startsWith(`${host}:`)).length > 1) {
+      throw new Error(`${id} needs a system whose members have their own addresses (memberHosts: PARTITION_HOSTS)`);
+    }
+  }
+  const load = newLoad(system, id.toLowerCase(), o);
+  await sleep(o.beforeMs);
+  const partition = new Partition();
+  const crashAt = Date.now();
+  if (vanish) partition.vanish(host);
+  let droppedAt: number | undefined;
+  try {
+    system.members[victim]!.kill('SIGKILL');
+    await waitFor(undefined, 'the other two members to drop the crashed one', async () => {
+      const views = await Promise.all(system.memberAddresses.filter((_, i) => i !== victim).map((a) => memberHealth(a)));
+      return views.every((h) => h?.clusterSize === 2) ? true : undefined;
+    }, 120_000, 100).then(() => (droppedAt = Date.now()), () => undefined);
+    await sleep(o.afterMs);
+    await load.stop();
+  } finally {
+    partition.heal();
+  }
+  const after = load.attempts.filter((a) => a.startedAt >= crashAt - 1_000 && a.startedAt < crashAt + 10_000);
+  const slowest = Math.max(0, ...after.map((a) => a.ms));
+  const notes = [
+    droppedAt === undefined
+      ? 'the other two did NOT drop the crashed member within 120 s'
+      : `the other two dropped it ${seconds(droppedAt - crashAt)} after the crash`,
+    `slowest write sent from 1 s before the crash to 10 s after it: ${slowest} ms (${after.length} writes, ${after.filter((a) => a.status === 201).length} acknowledged)`,
+  ];
+  const recoveryMs = droppedAt === undefined ? null : droppedAt - crashAt;
+  const result = await account(system, load, { id, fault: SCENARIOS[id]!.fault, recoveryMs, notes });
+  if (droppedAt === undefined) result.failed += 1;
+  await repair(system);
+  return result;
+}
 
 /** Runs the named scenarios in order on a started system. */
 export async function runChaos(system: LocalSystem, ids: string[], options: ChaosOptions = {}): Promise<ChaosResult[]> {

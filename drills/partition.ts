@@ -56,6 +56,26 @@ export class Partition {
     }
   }
 
+  /**
+   * Makes `host` vanish as a deleted pod's or a lost node's address does: every packet to or from
+   * it is dropped, members' and clients' alike, so nothing there answers or refuses a connection.
+   * @throws when a partition is already in place, or iptables refuses
+   */
+  vanish(host: string): void {
+    if (this.cut) throw new Error('a partition is already in place; heal it first');
+    iptables(['-N', this.chain]);
+    this.cut = true;
+    process.once('exit', this.onExit);
+    try {
+      iptables(['-A', this.chain, '-d', host, '-j', 'DROP']);
+      iptables(['-A', this.chain, '-s', host, '-j', 'DROP']);
+      iptables(['-I', 'OUTPUT', '1', '-j', this.chain]);
+    } catch (err) {
+      this.heal();
+      throw err;
+    }
+  }
+
   /** Packets the partition has dropped so far (0 when none is in place). */
   droppedPackets(): number {
     if (!this.cut) return 0;

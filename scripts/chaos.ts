@@ -1,6 +1,6 @@
 /**
  * `npm run chaos`: starts the whole system on free loopback ports (beside any running `npm start`),
- * runs the fault scenarios R1–R10 under a paced write load, prints the table and writes the figures
+ * runs the fault scenarios R1–R12 under a paced write load, prints the table and writes the figures
  * to .run/chaos.json. Exits non-zero if any acknowledged message was lost or any request failed
  * unexpectedly. `npm run chaos -- R1 R2` runs a subset; `--repeat N` runs them N times over, on
  * the same system, and fails if any run fails.
@@ -14,7 +14,7 @@ import { REPO_ROOT } from '../local/repo.js';
 import { SCENARIOS, formatTable, runChaos, type ChaosResult } from '../drills/faults.js';
 import { PARTITION_HOSTS, partitionUnsupported } from '../drills/partition.js';
 
-const USAGE = 'usage: npm run chaos -- [R1 … R10] [--repeat N] [--logs DIR (every process\'s output, kept)]';
+const USAGE = 'usage: npm run chaos -- [R1 … R12] [--repeat N] [--logs DIR (every process\'s output, kept)]';
 
 async function main(): Promise<void> {
   const { values, positionals: ids } = commandLineOrExit(USAGE, {
@@ -32,11 +32,13 @@ async function main(): Promise<void> {
   // R5 (every member down) last: it loses what is stored, on purpose.
   const order = (id: string) => (id === 'R5' ? Infinity : Number(id.slice(1)));
   let chosen = ids.length ? ids : Object.keys(SCENARIOS).sort((a, b) => order(a) - order(b));
+  // R9 cuts links between members, R12 makes a member's address vanish: both need iptables.
   const noPartitions = partitionUnsupported();
-  if (noPartitions && chosen.includes('R9')) {
-    if (ids.includes('R9') || process.env.CI) throw new Error(`R9 cannot run: ${noPartitions}`);
-    process.stdout.write(`\n  ⚠ SKIPPING R9 (network partition): ${noPartitions}.\n\n`);
-    chosen = chosen.filter((id) => id !== 'R9');
+  const needIptables: string[] = chosen.filter((id) => id === 'R9' || id === 'R12');
+  if (noPartitions && needIptables.length) {
+    if (needIptables.some((id) => ids.includes(id)) || process.env.CI) throw new Error(`${needIptables.join(', ')} cannot run: ${noPartitions}`);
+    process.stdout.write(`\n  ⚠ SKIPPING ${needIptables.join(', ')} (iptables rules on loopback): ${noPartitions}.\n\n`);
+    chosen = chosen.filter((id) => !needIptables.includes(id));
   }
   const dir = mkdtempSync(join(tmpdir(), 'lab-chaos-'));
   const system = new LocalSystem({
