@@ -116,7 +116,7 @@ describe('open-loop target', () => {
     expect(openLoopTarget(figures([point(50, 400, 3, 10, { errors: 1 })])).verdict).to.equal('MISS');
     expect(openLoopTarget(figures([point(50, 400, NaN, NaN, { errors: 9 })])).measured).to.equal('no answer at 400 req/s, 9 errors');
     expect(openLoopTarget(figures([point(25, 200, 2, 3)])).verdict).to.equal('n/a');
-    expect(openLoopTarget(undefined)).to.deep.include({ verdict: 'n/a', measured: 'not measured' });
+    expect(openLoopTarget(undefined)).to.deep.include({ verdict: 'n/a', measured: 'not measured (open-loop)' });
   });
 });
 
