@@ -1,9 +1,12 @@
 /**
- * The bench's targets: one table of numbers, each from its issue, the verdicts of issue 24's
- * goals beside their same-run baselines, the rate of the POSTs beside the read, and the CPU
- * target against an earlier run's file.
+ * The bench's targets: one table of numbers, each from its issue and listed the same in the docs,
+ * the verdicts of issue 24's goals beside their same-run baselines, the rate of the POSTs beside
+ * the read, and the CPU target against an earlier run's file.
  */
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../local/repo.js';
 import { TARGETS, describe as bar, every, judge, sourceOf, type Target } from '../../bench/targets.js';
 import { BASELINE_HOW_TO, baselineRun, millionTargets, postCpuTarget, renderTargets, targets, type TargetResult } from '../../bench/report.js';
 import { postRateDuringRead, type MillionFigures } from '../../bench/million.js';
@@ -68,6 +71,20 @@ describe('bench target table', () => {
     expect(bar(TARGETS.reads100kErrors)).to.equal('0 errors');
     expect(bar(TARGETS.facadeShareOfDirectPct)).to.equal('≥ 50 %');
     for (const [name, t] of Object.entries(TARGETS as Record<string, Target>)) expect([5, 9, 14, 24], name).to.include(t.issue);
+  });
+
+  it('is what docs/performance.md\'s targets section lists, row for row', () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'performance.md'), 'utf8');
+    const start = doc.indexOf('## Targets');
+    expect(start).to.be.at.least(0);
+    const rows = doc.slice(start, doc.indexOf('\n## ', start + 3)).split('\n').filter((l) => /^\| \d+(\.\d+)? \|/.test(l));
+    const all = Object.values(TARGETS as Record<string, Target>);
+    expect(rows).to.have.length(all.length);
+    all.forEach((t, i) => {
+      const [issue, ...cells] = rows[i]!.split(' | ');
+      expect(issue, rows[i]).to.equal(`| ${sourceOf(t)}`);
+      expect(cells[1], rows[i]).to.satisfy((target: string) => target.startsWith(bar(t)));
+    });
   });
 
   it('passes a figure at its bound, misses past it, and has no verdict without a figure', () => {
