@@ -529,10 +529,13 @@ function readBaseline(file: string): BaselineRun {
   return baselineRun(json, file);
 }
 
-/** The commit the bench runs from, so a later run can name its `--baseline`; undefined outside a git checkout. */
+/**
+ * The commit the bench runs from, so a later run can name its `--baseline`: `-dirty` when tracked
+ * files were changed, since the figures are then not that commit's alone. Undefined outside a git checkout.
+ */
 function gitCommit(): string | undefined {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return undefined;
   }
