@@ -244,7 +244,7 @@ export function millionTargets(f: MillionFigures | undefined): TargetResult[] {
 }
 
 /** `npm run bench`'s own how-to for the CPU target's baseline, printed where none was given. */
-export const BASELINE_HOW_TO = 'n/a: --baseline FILE, the --out of the starting commit\'s npm run bench -- --only e2e-post';
+export const BASELINE_HOW_TO = 'n/a: pass --baseline FILE, the starting commit\'s --out';
 
 /**
  * Issue 24's goal 5: CPU ms per POST /facade of the services and members together (the load
@@ -334,8 +334,8 @@ export function renderTargets(list: TargetResult[]): string {
   return [
     'targets, each beside its baseline from this run',
     table(['', 'figure', 'measured', 'target', 'baseline', 'issue'], rows, '', () => false).join('\n'),
-    '  (baseline: the same figure without what the target is about, measured in this run; the CPU',
-    '   target\'s is an earlier run\'s, from --baseline. issue 24.1: issue 24, goal 1)',
+    '  (baseline: the same figure without what the target is about, measured in this run; the CPU target\'s',
+    '   is an earlier run\'s, from --baseline. issue 24.1: issue 24, goal 1. docs/performance.md#targets-and-why-some-are-missed)',
   ].join('\n');
 }
 

@@ -70,7 +70,7 @@ describe('npm run bench (smoke run)', function () {
     expect(stdout).to.match(/(PASS|MISS) +full read: messages\/s end to end +[\d,]+ +≥ 120,000 msg\/s +[\d,]+: one client alone/);
     expect(stdout).to.match(/(PASS|MISS) +POST \/facade p99 during it, open loop .* at [\d,]+\/s \(50% of e2e-post's [\d,]+\)/);
     expect(stdout).to.match(/(PASS|MISS) +a page of 100 at the full map: p50/);
-    expect(stdout).to.match(/n\/a +POST \/facade CPU ms per request, services \+ members +[\d.]+ +≤ 0\.75 × baseline +n\/a: --baseline FILE/);
+    expect(stdout).to.match(/n\/a +POST \/facade CPU ms per request, services \+ members +[\d.]+ +≤ 0\.75 × baseline +n\/a: pass --baseline FILE/);
     expect(stdout).to.match(/(PASS|MISS) +POST \/facade p99 at 50% of its closed-loop max, open loop/);
     expect(stdout).to.include('open loop · POST /facade at fixed rates, 2 s each');
     expect(stdout).to.include(`figures written to ${out}`);
