@@ -8,9 +8,11 @@
  * alone), limit B (a do-nothing route on the same HTTP stack), the logging service directly, the
  * facade end to end, POST /facade in an open loop at fixed shares of its closed-loop maximum
  * (drawn as docs/open-loop.svg), reads at growing map sizes, and the facade over 1, 2 and 3 logging
- * instances. Prints a table, the ratios and the issue's targets, and writes the figures as JSON.
+ * instances. Prints a table, the ratios and every target beside its baseline from the same run
+ * (bench/targets.ts), and writes the figures as JSON.
  * Everything it started is stopped at the end, on Ctrl+C and on errors. `--help` lists the flags.
  */
+import { execFileSync } from 'node:child_process';
 import { cpus, freemem, tmpdir, totalmem, release, loadavg } from 'node:os';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -24,7 +26,8 @@ import { createLogger } from '../lib/log.js';
 import type { HazelcastConnection } from '../lib/hazelcast.js';
 import type { StoredValue } from '../lib/contract.js';
 import { loadLoggingConfig } from '../services/logging/config.js';
-import { millionTargets, runMillion, type MillionFigures } from './million.js';
+import { HazelcastMessageStore } from '../services/logging/store.js';
+import { postRateDuringRead, runMillion, type MillionFigures } from './million.js';
 import { freePorts } from '../local/ports.js';
 import { BulkLoadingStore } from '../local/fill.js';
 import { GROUPS, USAGE, parseOptions, type BenchOptions, type Group } from './options.js';
@@ -34,7 +37,8 @@ import { addMessages, connect, runHazelcast, stopHazelcastLoad, storedValue, typ
 import { fmtInt } from '../local/console.js';
 import { ProgressLine, note } from './progress.js';
 import {
-  openLoopTarget, ratios, renderCpu, renderMillion, renderOpenLoop, renderRatios, renderResults, renderRss, renderTargets, targets,
+  baselineRun, openLoopGoal, ratios, renderCpu, renderMillion, renderOpenLoop, renderRatios, renderResults, renderRss, renderTargets,
+  targets, type BaselineRun,
 } from './report.js';
 import { runOpenLoop, stopOpenLoad, type OpenLoopFigures, type OpenLoopPoint, type OpenLoopRequest } from './open-loop.js';
 import { renderOpenLoopSvg } from './open-loop-chart.js';
@@ -66,7 +70,11 @@ class Bench {
   /** The command line as it was typed, for the JSON file and the chart. */
   private readonly command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.replace(/ -- $/, '');
 
-  constructor(private readonly o: BenchOptions) {}
+  constructor(
+    private readonly o: BenchOptions,
+    /** The `--baseline` file's run, read before anything starts. */
+    private readonly baseline: BaselineRun | undefined,
+  ) {}
 
   /** Whether `--only` asked for this group, or for this one scenario of it. */
   private wants(group: Group, scenario?: string): boolean {
@@ -321,7 +329,7 @@ class Bench {
       route: 'POST /facade',
       closedLoop: { rps: maxRps, connections: max.connections, p99Ms: max.latencyMs.p99 },
       durationSec: seconds,
-      target: { p99Ms: 25, percent: 50 },
+      target: openLoopGoal(),
       points,
     };
     const svg = resolve(this.o.openLoopSvg);
@@ -406,7 +414,7 @@ class Bench {
   }
 
   private async runMillion(): Promise<void> {
-    note(`\n▸ a million — the map filled to ${fmtInt(this.o.millionCount)} messages: one full GET /facade, pages, the cluster view`);
+    note(`\n▸ a million — the map filled to ${fmtInt(this.o.millionCount)} messages: pages, the cluster view, one client alone, one full GET /facade`);
     if (!this.system || !this.store) {
       this.skip('million', 'a million messages', 'fills and clears the map: only on a system the bench starts');
       return;
@@ -423,7 +431,9 @@ class Bench {
       count: this.o.millionCount,
       // Its own text, which no other POST of the bench sends: the read finds where the filled run starts by it.
       message: (i) => `filled ${i} `.padEnd(this.o.msgBytes, 'x').slice(0, this.o.msgBytes),
-      postRate: this.o.postRate,
+      postRate: postRateDuringRead(this.measurements, this.o.postRate),
+      // The logging service's own walk, from the bench's client alone, with windows of the size asked.
+      keyWindows: (windowEntries) => new HazelcastMessageStore(this.hz!, s.mapName, { windowEntries }).read({}),
       idleSeconds: this.o.durationSec,
     });
   }
@@ -446,7 +456,7 @@ class Bench {
   private finish(): void {
     const ordered = [...this.measurements].sort((a, b) => GROUPS.indexOf(a.group as Group) - GROUPS.indexOf(b.group as Group));
     const ratioList = ratios(ordered);
-    const targetList = [...targets(ordered), openLoopTarget(this.openLoop)];
+    const targetList = targets({ measurements: ordered, openLoop: this.openLoop, million: this.million, baseline: this.baseline });
     const machine = this.machine();
     const out = resolve(this.o.out);
     mkdirSync(dirname(out), { recursive: true });
@@ -456,13 +466,14 @@ class Bench {
       finishedAt: new Date().toISOString(),
       machine,
       command: this.command,
+      commit: gitCommit(),
       options: settings,
       target: remote ?? { ownSystem: this.system?.ports },
       measurements: ordered,
       skipped: this.skipped,
       ratios: ratioList,
       targets: targetList,
-      million: this.million && { ...this.million, targets: millionTargets(this.million) },
+      million: this.million,
       openLoop: this.openLoop,
     };
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
@@ -507,6 +518,29 @@ class Bench {
   }
 }
 
+/** The `--baseline` file's run; throws naming the file when it cannot be read or lacks what the target needs. */
+function readBaseline(file: string): BaselineRun {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`--baseline ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return baselineRun(json, file);
+}
+
+/**
+ * The commit the bench runs from, so a later run can name its `--baseline`: `-dirty` when tracked
+ * files were changed, since the figures are then not that commit's alone. Undefined outside a git checkout.
+ */
+function gitCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   let options: BenchOptions;
   try {
@@ -519,7 +553,14 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const bench = new Bench(options);
+  let baseline: BaselineRun | undefined;
+  try {
+    baseline = options.baseline === undefined ? undefined : readBaseline(options.baseline);
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const bench = new Bench(options, baseline);
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) process.exit(130); // a second Ctrl+C: leave now; processes.ts kills the children on exit

@@ -34,6 +34,7 @@ export interface OpenLoopPoint {
   offeredRps: number;
   /** 2xx answers per second, from the first due time to the last answer. */
   achievedRps: number;
+  /** Seconds the schedule ran. */
   durationSec: number;
   /** Requests sent (all of them were due within `durationSec`). */
   requests: number;
@@ -56,6 +57,11 @@ export interface OpenLoopRun {
   durationSec: number;
   /** A request unanswered this long after its due time is abandoned and counted as an error (default 10,000). */
   timeoutMs?: number;
+  /**
+   * Keeps sending past `durationSec`, on the same schedule, until this settles: load beside work of
+   * unknown length, such as a full read. `durationSec` is then the least the schedule runs.
+   */
+  until?: Promise<unknown>;
   /** Names the progress line on stderr; none without it. */
   label?: string;
 }
@@ -80,14 +86,16 @@ const histogram = () => build({ lowestDiscernibleValue: 1, highestTrackableValue
 const ms = (us: number) => Math.round(us / 10) / 100;
 
 /**
- * Sends `rateRps × durationSec` requests, request i due at start + i ÷ rate, and waits for every
- * answer (each bounded by `timeoutMs` from its due time).
+ * Sends `rateRps × durationSec` requests (more, while `until` is pending), request i due at
+ * start + i ÷ rate, and waits for every answer (each bounded by `timeoutMs` from its due time).
  */
 export function runOpenLoop(run: OpenLoopRun): Promise<OpenLoopPoint> {
   if (stopRequested) return Promise.reject(new Error('interrupted'));
   const { request: r, rateRps, durationSec } = run;
   const timeoutMs = run.timeoutMs ?? 10_000;
-  const total = Math.max(1, Math.round(rateRps * durationSec));
+  const planned = Math.max(1, Math.round(rateRps * durationSec));
+  // How many requests are sent in all: open while `until` is pending.
+  let total = run.until ? Number.POSITIVE_INFINITY : planned;
   const intervalMs = 1000 / rateRps;
   const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   const latency = histogram();
@@ -113,12 +121,13 @@ export function runOpenLoop(run: OpenLoopRun): Promise<OpenLoopPoint> {
       agent.destroy();
       if (stopped) return reject(new Error('interrupted'));
       // Over the schedule, or longer if the last answers came after it: a backlog lowers the achieved rate.
-      const seconds = Math.max(durationSec, ((lastAnswer || performance.now()) - start) / 1000);
+      const scheduled = run.until ? total / rateRps : durationSec;
+      const seconds = Math.max(scheduled, ((lastAnswer || performance.now()) - start) / 1000);
       const point: OpenLoopPoint = {
         percent: run.percent,
         offeredRps: Math.round(rateRps * 10) / 10,
         achievedRps: seconds > 0 ? Math.round((ok / seconds) * 10) / 10 : 0,
-        durationSec,
+        durationSec: scheduled,
         requests: sent,
         latencyMs: ok === 0 ? { p50: NaN, p90: NaN, p99: NaN, max: NaN } : {
           p50: ms(latency.getValueAtPercentile(50)),
@@ -200,6 +209,11 @@ export function runOpenLoop(run: OpenLoopRun): Promise<OpenLoopPoint> {
       progress?.update(`${fmtInt(rateRps)} req/s offered · ${of} · ${fmtInt(ok)} answered · ${inFlight} in flight`);
     }, 1000);
     tick();
+    const last = () => {
+      total = Math.max(sent, planned);
+      if (settled === total && !stopped) finish();
+    };
+    run.until?.then(last, last);
   });
 }
 

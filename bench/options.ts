@@ -30,7 +30,10 @@ export interface BenchOptions {
   msgBytes: number;
   /** Messages the "million" group fills the map with. */
   millionCount: number;
-  /** POSTs per second alongside the million group's full read (and on the idle system, to compare). */
+  /**
+   * POSTs per second alongside the million group's full read (and on the idle system, to compare)
+   * when this run has no closed-loop maximum of POST /facade to take a share of.
+   */
   postRate: number;
   /** Shares of the closed-loop maximum of POST /facade offered by the open-loop group, in %. */
   openLoopPercents: number[];
@@ -41,6 +44,8 @@ export interface BenchOptions {
   /** Groups and single scenarios to run (`--only`, less `--skip`). */
   only: string[];
   out: string;
+  /** An earlier run's `--out` file: its POST /facade CPU per request is the CPU target's baseline. */
+  baseline: string | undefined;
   /** Where the services write `--cpu-prof` profiles, if set (own system only). */
   cpuProfDir: string | undefined;
   /** Extra environment for the services the bench starts, e.g. LOG_LEVEL=info to see its cost. */
@@ -65,7 +70,8 @@ facade), measures, prints a table and writes JSON; stops everything at the end.
   --logging-counts A,...  logging instances for the scale-out      (default 1,2,3)
   --msg-bytes N           length of each posted message            (default 32)
   --million N             messages for the "million" group         (default 1000000)
-  --post-rate N           POSTs/s alongside its full read          (default 50)
+  --post-rate N           POSTs/s alongside its full read when this run
+                          has no e2e-post to take half of          (default 50)
   --open-loop-rates P,... open loop: POST /facade at these % of its
                           closed-loop maximum (measured by e2e-post) (default 25,50,75,90)
   --open-loop-duration S  seconds measured per open-loop rate      (default 12)
@@ -74,6 +80,8 @@ facade), measures, prints a table and writes JSON; stops everything at the end.
                           or scenarios: ${SCENARIOS.join(', ')}
   --skip G,...            all but these groups, e.g. --skip open-loop,million
   --out FILE              JSON results                             (default .run/bench.json)
+  --baseline FILE         an earlier run's --out (the starting commit's): the
+                          CPU per POST /facade target is judged against it
   --cpu-prof DIR          run the services with --cpu-prof, profiles into DIR
   --service-env K=V       extra environment for the services (repeatable; default LOG_LEVEL=warn)
   --facade URL            target a running facade instead (e.g. http://127.0.0.1:8080)
@@ -130,6 +138,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       only: { type: 'string' },
       skip: { type: 'string' },
       out: { type: 'string' },
+      baseline: { type: 'string' },
       'cpu-prof': { type: 'string' },
       'service-env': { type: 'string', multiple: true },
       facade: { type: 'string' },
@@ -179,6 +188,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     openLoopSvg: values['open-loop-svg'] ?? 'docs/open-loop.svg',
     only: selected,
     out: values.out ?? '.run/bench.json',
+    baseline: values.baseline,
     cpuProfDir: values['cpu-prof'],
     serviceEnv,
     remote,

@@ -71,6 +71,27 @@ describe('open-loop load', () => {
     }
   });
 
+  it('keeps sending on its schedule until `until` settles, past its duration, then waits for every answer', async () => {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const until = new Promise((r) => setTimeout(r, 300));
+      const p = await runOpenLoop({ request: { url, method: 'GET', headers: {} }, percent: 50, rateRps: 100, durationSec: 0.05, until });
+      // About 30 due in 300 ms at 100/s, where the duration alone asked for 5.
+      expect(p.requests).to.be.within(25, 60);
+      expect(p).to.include({ errors: 0, non2xx: 0, durationSec: p.requests / 100 });
+      // A failed `until` ends the schedule just the same.
+      const failed = await runOpenLoop({ request: { url, method: 'GET', headers: {} }, percent: 50, rateRps: 100, durationSec: 0.05, until: Promise.reject(new Error('read failed')) });
+      expect(failed.requests).to.equal(5);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('counts answers outside 2xx and refused connections as errors, apart from the latencies', async () => {
     const server = http.createServer((req, res) => {
       req.resume();
@@ -95,7 +116,7 @@ describe('open-loop target', () => {
     expect(openLoopTarget(figures([point(50, 400, 3, 10, { errors: 1 })])).verdict).to.equal('MISS');
     expect(openLoopTarget(figures([point(50, 400, NaN, NaN, { errors: 9 })])).measured).to.equal('no answer at 400 req/s, 9 errors');
     expect(openLoopTarget(figures([point(25, 200, 2, 3)])).verdict).to.equal('n/a');
-    expect(openLoopTarget(undefined)).to.deep.include({ verdict: 'n/a', measured: 'not measured' });
+    expect(openLoopTarget(undefined)).to.deep.include({ verdict: 'n/a', measured: 'not measured (open-loop)' });
   });
 });
 
