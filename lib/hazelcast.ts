@@ -135,6 +135,10 @@ export class HazelcastConnection {
         'hazelcast.client.statistics.enabled': false,
         'hazelcast.client.shuffle.member.list': !inOrder,
         'hazelcast.client.operation.fail.on.indeterminate.state': true,
+        // A backup that does not confirm within 2 s (not the default 5 s) fails the write as unconfirmed,
+        // which the facade retries until its deadline: a member that died mid-write costs about 2 s
+        // (R11, R12 in docs/resilience.md), while the members drop it.
+        'hazelcast.client.operation.backup.timeout.millis': 2_000,
       },
       lifecycleListeners: [(state: LifecycleState) => number === this.current && this.onState(state)],
       customLogger: {

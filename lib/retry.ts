@@ -95,6 +95,11 @@ export interface RetryOptions {
   signal?: AbortSignal;
   /** Which failures are retried on another instance; every failure when not given. */
   retryIf?: (err: UpstreamError) => boolean;
+  /**
+   * Failures that do not use up one of the policy's attempts: only the deadline bounds their
+   * retries (a write the store could not confirm yet, while it drops a member that stopped answering).
+   */
+  uncounted?: (err: UpstreamError) => boolean;
   /** Told of every failed attempt, in order, the last one (which is thrown) included. */
   onFailure?: (err: UpstreamError) => void;
 }
@@ -137,6 +142,7 @@ export class InstanceRetry {
     const { policy, onRetry } = this.options;
     const tried = new Set<string>();
     let lastFailed: string | undefined;
+    let counted = 0;
     for (let attempt = 1; ; attempt++) {
       const instance = this.picker.pick(instances, tried, lastFailed);
       tried.add(instance);
@@ -152,13 +158,14 @@ export class InstanceRetry {
         else this.picker.markFailed(instance);
         options.onFailure?.(err);
         lastFailed = instance;
+        if (!options.uncounted?.(err)) counted++;
         const expired = options.deadline !== undefined && Date.now() >= options.deadline;
-        if (attempt >= policy.maxAttempts || expired || (options.retryIf && !options.retryIf(err))) throw err;
+        if (counted >= policy.maxAttempts || expired || (options.retryIf && !options.retryIf(err))) throw err;
         onRetry?.(err.reason, instance);
         const traceId = this.options.traced ? activeTraceId() : undefined;
         const fields = { requestId: options.requestId, trace_id: traceId, instance, reason: err.reason, attempt };
         this.retryLog.log(`upstream ${err.reason}: ${instance}`, 'warn', fields, 'upstream attempt failed; retrying');
-        await this.sleep(backoffDelayMs(policy, attempt + 1));
+        await this.sleep(backoffDelayMs(policy, Math.min(attempt, policy.maxAttempts) + 1));
         options.signal?.throwIfAborted();
       }
     }

@@ -29,6 +29,15 @@ export type ReadFields = 'text' | 'record';
 const STORE_REFUSALS = new Set(['STORE_MINORITY', 'STORE_UNCONFIRMED']);
 
 /**
+ * logging's 503 STORE_UNCONFIRMED: the store is there, but a backup did not confirm the write in
+ * time (hazelcast.client.operation.backup.timeout.millis, 2 s), as while the members drop one that
+ * stopped answering. Retried until the request's deadline, not for a number of attempts: the
+ * members drop it after their heartbeat timeout (10 s locally), and the write then goes through.
+ */
+const unconfirmed = (err: UpstreamError): boolean =>
+  err.status === 503 && err.body !== undefined && parseAnswer(errorAnswer, err.body)?.error.code === 'STORE_UNCONFIRMED';
+
+/**
  * Why a call to logging failed on every instance tried (a write, or the start of a read), told by
  * the attempt that came nearest the store: the rule, written once. An instance that could not be
  * reached knows nothing of the store; one that answered does, and its answer must not be lost
@@ -109,7 +118,7 @@ export class LoggingClient {
     try {
       const deadline = Date.now() + (this.deps.storeDeadlineMs ?? 25_000);
       const onFailure = (err: UpstreamError) => failures.push(err);
-      result = await this.deps.client.callAny(instances, (url) => url, { method: 'POST', json: message, requestId, deadline, onFailure });
+      result = await this.deps.client.callAny(instances, (url) => url, { method: 'POST', json: message, requestId, deadline, onFailure, uncounted: unconfirmed });
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
       throw nearestFailure(failures, 'store the message');

@@ -127,6 +127,32 @@ describe('service client', () => {
     client.close();
   });
 
+  it('retries failures marked uncounted until the deadline, not for a number of attempts', async () => {
+    let calls = 0;
+    // Unconfirmed five times (a member being dropped), then stored.
+    const store = await server((ctx) => {
+      if (++calls <= 5) {
+        ctx.status = 503;
+        ctx.body = { error: { code: 'STORE_UNCONFIRMED', message: 'a backup did not confirm the write' } };
+      } else ctx.status = 201;
+    });
+    const client = new ServiceClient({
+      timeoutMs: 300, policy: { ...policy, maxAttempts: 2 }, logger: silentLogger(), sleep: async () => {},
+    });
+    const uncounted = (e: UpstreamError) => e.body?.includes('STORE_UNCONFIRMED') === true;
+    const { response, attempts } = await client.callAny([store], (u) => u, { deadline: Date.now() + 10_000, uncounted });
+    expect(response.status).to.equal(201);
+    expect(attempts).to.equal(6);
+    // At the deadline they stop.
+    calls = -1_000_000;
+    const started = Date.now();
+    const err = await client.callAny([store], (u) => u, { deadline: started + 300, uncounted }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(UpstreamError);
+    expect(calls + 1_000_000).to.be.above(2);
+    expect(Date.now() - started).to.be.below(1_000);
+    client.close();
+  });
+
   it('tells every failed attempt in order, and cools down only an instance that did not answer', async () => {
     const [closedPort] = await freePorts(1);
     const dead = `http://127.0.0.1:${closedPort}`;
