@@ -696,6 +696,13 @@ describe('Helm chart charts/lab (real helm)', function () {
       }
     });
 
+    it("let members, and only members, reach each other's port 7: the failure detector's ping without ICMP", () => {
+      for (const scenario of ['defaults', 'egress restricted'] as const) {
+        const reaching = everyone.filter((source) => mayConnect(objectsOf(scenario), pod(source), pod('hazelcast'), 7));
+        expect(reaching, scenario).to.deep.equal(['hazelcast']);
+      }
+    });
+
     it('leave egress open by default, and with networkPolicy.egress on allow DNS and the release\'s own paths only', () => {
       const open = objectsOf('defaults');
       expect(mayConnect(open, pod('messages'), pod('logging'), 8081)).to.equal(false); // ingress still closed
