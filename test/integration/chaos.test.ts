@@ -1,6 +1,6 @@
 /**
  * A bounded subset of `npm run chaos` (R1, R2, R3, R8 at 20,000 messages, R9 with a 5 s partition, R10 with a
- * 14 s pause (past the members' 10 s heartbeat timeout), R5): real members and processes, real
+ * 14 s pause (past the members' 10 s heartbeat timeout), R12, R5): real members and processes, real
  * signals, a paced write load; every acknowledged message must read back, nothing may fail
  * that was not expected to, nothing may be stored twice.
  */
@@ -17,7 +17,7 @@ import { eventually } from '../support/eventually.js';
 import { captureLogger } from '../support/fakes.js';
 import { get, postJson, type ClusterSummary } from '../support/http.js';
 
-describe('chaos under load (R1, R2, R3, R8, R9, R10, R5)', function () {
+describe('chaos under load (R1, R2, R3, R8, R9, R10, R12, R5)', function () {
   this.timeout(300_000);
   let system: LocalSystem;
   const results = new Map<string, ChaosResult>();
@@ -114,6 +114,15 @@ describe('chaos under load (R1, R2, R3, R8, R9, R10, R5)', function () {
     expect([r.failed, r.lost, r.duplicates], r.notes.join('; ')).to.deep.equal([0, 0, 0]);
     expect(r.recoveryMs, 'SIGCONT to one safe cluster of three').to.be.a('number').and.below(30_000);
     expect(r.notes.join()).to.match(/every logging instance reads the same \d+ messages/);
+  });
+
+  it('R12: a member SIGKILLed and its address gone: the others drop it by its missed pings, before the heartbeat timeout, and nothing fails', async function () {
+    const why = partitionUnsupported();
+    if (why) missingTool(this, 'the vanished-address test (R12)', why);
+    const r = await run('R12');
+    expect([r.failed, r.lost, r.duplicates], r.notes.join('; ')).to.deep.equal([0, 0, 0]);
+    // The ICMP failure detector's two missed pings, not the 10 s heartbeat timeout (docs/resilience.md).
+    expect(r.recoveryMs, 'the crash to the other two dropping it').to.be.a('number').and.below(8_000);
   });
 
   it('R5: every member down: prompt 503s, then the same processes recover by themselves', async () => {
