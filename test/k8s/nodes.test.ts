@@ -251,6 +251,23 @@ describe('the chart on three nodes, with NetworkPolicies enforced', function () 
     expect(members, 'no member left on the drained node').to.not.include(node);
   });
 
+  it('force-deletes a member pod under a paced write load, as a crash: no write fails or is lost', async () => {
+    const [victim] = (await component('hazelcast')).map((m) => m.metadata.name);
+    const load = paceWrites(facade, 'force');
+    await new Promise((r) => setTimeout(r, 5_000));
+    const deletedAt = Date.now();
+    // No grace: the kubelet kills the container and its sandbox, and the pod's address is gone at once.
+    await kubectl('delete', 'pod', '-n', NS, victim!, '--grace-period=0', '--force');
+    await eventually(async () => expect(await readyMembers()).to.equal(3), { timeoutMs: 5 * 60_000, intervalMs: 1_000 });
+    const back = Date.now();
+    await new Promise((r) => setTimeout(r, 3_000));
+    const figures = await load.stop();
+    const stored = new Set(((await (await fetch(`${facade}/facade/messages`)).json()) as { messages: { uuid: string }[] }).messages.map((m) => m.uuid));
+    const lost = figures.acked.filter((u) => !stored.has(u));
+    process.stderr.write(`      force-deleted ${victim}: 3 members Ready again ${Math.round((back - deletedAt) / 1000)} s later; ${describeLoad(figures)}, lost ${lost.length}\n`);
+    expect(lost, 'acknowledged but lost').to.deep.equal([]);
+    expect(figures.failed, 'writes refused').to.equal(0);
+  });
 
   it('loses a whole node under a write load: writes go on with two members, every logging pod reads every acknowledged message, and the out-of-service taint brings a replacement member', async () => {
     await spreadMembers();
