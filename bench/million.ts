@@ -82,13 +82,15 @@ export interface MillionFigures {
     status: number; messages: number; filled: number; postedBefore: number; inOrder: boolean;
     firstByteMs: number; seconds: number; perSec: number; bytes: number;
   };
+  /** The same full read again, with the open-loop POSTs alongside (goal 3's read). */
+  readWithPosts: { status: number; messages: number; seconds: number; perSec: number };
   /** One client alone walking the filled map in key windows, counting: the read's baseline. */
   clientAlone: { windowEntries: number; entries: number; seconds: number; perSec: number; firstWindowMs: number };
   /** The largest RSS of each Node process during the full read, MB. */
   nodeRssMb: Record<string, number>;
   /** The largest RSS of each Node process during the idle POSTs just before the read, MB. */
   nodeRssBeforeMb: Record<string, number>;
-  /** CPU time each process used during the full read (and the POSTs beside it), ms. */
+  /** CPU time each process used during the full read alone, ms. */
   readCpuMs: Record<string, number>;
   memberOutOfMemoryErrors: number;
   postRate: PostRate;
@@ -214,18 +216,31 @@ export async function runMillion(d: MillionDeps): Promise<MillionFigures> {
   const idle = await runOpenLoop({ request: posts(d.facadeUrl), percent, rateRps: rate, durationSec: d.idleSeconds });
   const rssBefore = before.stop().rssMb;
 
-  progress.update('one full GET /facade, POSTs alongside');
+  // Goals 1 and 2: one full read alone, its rate, first byte and every process's RSS.
+  progress.update('one full GET /facade');
   const oomBefore = d.memberOutOfMemory();
   const sampler = new ProcessSampler(d.nodeProcesses, 100);
   const cpu = new ProcessSampler(d.allProcesses, 1_000);
   const started = performance.now();
-  const reading = call(`${d.facadeUrl}/facade`);
-  const during = runOpenLoop({ request: posts(d.facadeUrl), percent, rateRps: rate, durationSec: 0, until: reading });
-  const read = await reading;
+  const read = await call(`${d.facadeUrl}/facade`);
   const seconds = (performance.now() - started) / 1000;
   const rss = sampler.stop().rssMb;
   const readCpuMs = cpu.stop().cpuMs;
+
+  // Goal 3: the same read again with the POSTs alongside, which it must leave unharmed.
+  progress.update('one full GET /facade, POSTs alongside');
+  const startedWithPosts = performance.now();
+  const readingWithPosts = call(`${d.facadeUrl}/facade`);
+  const during = runOpenLoop({ request: posts(d.facadeUrl), percent, rateRps: rate, durationSec: 0, until: readingWithPosts });
+  const withPosts = await readingWithPosts;
+  const secondsWithPosts = (performance.now() - startedWithPosts) / 1000;
   const loaded = await during;
+  let messagesWithPosts = 0;
+  try {
+    messagesWithPosts = (JSON.parse(withPosts.body.toString('utf8')) as { 'logging-service': string[] })['logging-service'].length;
+  } catch {
+    // counted as 0 messages
+  }
 
   let texts: string[] = [];
   try {
@@ -250,6 +265,10 @@ export async function runMillion(d: MillionDeps): Promise<MillionFigures> {
       status: read.status, messages: texts.length, filled: d.count, postedBefore: stored(idle), inOrder,
       firstByteMs: Math.round(read.firstByteMs), seconds: Math.round(seconds * 100) / 100,
       perSec: Math.round(texts.length / seconds), bytes: read.body.length,
+    },
+    readWithPosts: {
+      status: withPosts.status, messages: messagesWithPosts,
+      seconds: Math.round(secondsWithPosts * 100) / 100, perSec: Math.round(messagesWithPosts / secondsWithPosts),
     },
     clientAlone,
     nodeRssMb: rss,

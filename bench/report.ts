@@ -401,6 +401,7 @@ export function renderMillion(f: MillionFigures): string {
     `  RSS during the read (MB): ${mb(f.nodeRssMb)}`,
     `  CPU during the read (s): ${Object.entries(f.readCpuMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(' · ')}`,
     `  POST /facade in an open loop at ${fmtInt(f.postRate.rps)}/s (${rateFrom(f.postRate)}): idle ${posts(f.postIdle)}; during the read ${posts(f.postDuringRead)}`,
+    `  the read again with those POSTs alongside: ${fmtInt(f.readWithPosts.messages)} in ${f.readWithPosts.seconds} s, ${fmtInt(f.readWithPosts.perSec)}/s (HTTP ${f.readWithPosts.status})`,
     `  a page of 100: p50 ${fmtMs(f.pageAtSmall.p50)} ms at ${fmtInt(f.pageAtSmall.mapSize)}, ${fmtMs(f.pageAtLarge.p50)} ms at ${fmtInt(f.pageAtLarge.mapSize)} (p99 ${fmtMs(f.pageAtSmall.p99)} / ${fmtMs(f.pageAtLarge.p99)})`,
   ].join('\n');
 }

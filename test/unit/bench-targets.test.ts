@@ -32,6 +32,7 @@ const million = (over: Partial<MillionFigures> = {}): MillionFigures => ({
     status: 200, messages: 1_003_000, filled: 1_000_000, postedBefore: 3000, inOrder: true,
     firstByteMs: 31, seconds: 7.9, perSec: 126_000, bytes: 33e6,
   },
+  readWithPosts: { status: 200, messages: 1_003_500, seconds: 9.5, perSec: 105_631 },
   clientAlone: { windowEntries: 10_000, entries: 1_000_000, seconds: 7.1, perSec: 140_845, firstWindowMs: 12 },
   nodeRssMb: { facade: 120, 'logging-1': 149 },
   nodeRssBeforeMb: { facade: 90, 'logging-1': 95 },
