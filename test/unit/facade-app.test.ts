@@ -37,6 +37,8 @@ describe('facade app', () => {
       loggingService: 'logging-service',
       messagesService: 'messages-service',
       bodyLimitBytes: 1024,
+      // Short: a write the store does not confirm is retried until this deadline (STORE_UNCONFIRMED below).
+      requestDeadlineMs: 1_500,
     });
     const f = await serve(app);
     closers.push(f.close);
