@@ -38,8 +38,13 @@ export const ENTRY_OVERHEAD_BYTES = 400;
 const NEAR_FULL_SHARE = 1 / 4;
 /** A lease is this share of the room left when it is taken (3 instances hold at most 3/8 of it)... */
 const LEASE_SHARE = 1 / 8;
-/** ...and at most this much: what a killed instance leaves counted, and what a lease may overstate. */
-export const LEASE_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * ...and at most this much: what a killed instance leaves counted for good (the counter is never
+ * recomputed, so a crash-looping instance adds this each time: 600 crashes fill the default 600 MB),
+ * and what the other instances' leases add to `usedBytes`. About 2,500 messages of 32 characters:
+ * a lease a few seconds at an instance's full write rate, so the next is one add among thousands of writes.
+ */
+export const LEASE_MAX_BYTES = 1024 * 1024;
 
 /** The heap one message is charged: the overhead plus the UTF-8 bytes of what it stores. */
 export function entryCostBytes(msg: string, loggedBy: string): number {
