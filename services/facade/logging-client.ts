@@ -30,9 +30,9 @@ const STORE_REFUSALS = new Set(['STORE_MINORITY', 'STORE_UNCONFIRMED']);
 
 /**
  * logging's 503 STORE_UNCONFIRMED: the store is there, but a backup did not confirm the write in
- * time (hazelcast.client.operation.backup.timeout.millis, 2 s), as while the members drop one that
- * stopped answering. Retried until the request's deadline, not for a number of attempts: the
- * members drop it after their heartbeat timeout (10 s locally), and the write then goes through.
+ * time (lib/hazelcast.ts sets how long), as while the members drop one that stopped answering.
+ * Retried until the request's deadline, not for a number of attempts: once the members have dropped
+ * it (their heartbeat timeout, charts/lab/files/hazelcast.yaml), the write goes through.
  */
 const unconfirmed = (err: UpstreamError): boolean =>
   err.status === 503 && err.body !== undefined && parseAnswer(errorAnswer, err.body)?.error.code === 'STORE_UNCONFIRMED';
