@@ -182,10 +182,15 @@ describe('skaffold dev on the local node', function () {
   });
 
   it('rebuilds and rolls out an edit of a service on its own: the new text through the same forward, nothing stored lost', async () => {
+    // Step 5 deleted two members and two logging pods: until their replacements are Ready, a write
+    // may rightly be refused (one member alone is a minority). CI saw a 503 here once.
+    await kubectl('rollout', 'status', 'statefulset/lab-hazelcast', '-n', 'default', '--timeout=5m');
+    await kubectl('rollout', 'status', 'deployment/lab-logging', '-n', 'default', '--timeout=5m');
     for (let i = 0; i < 20; i++) {
       const r = await fetch(`${facade}/facade`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ msg: `before-edit-${i}` }) });
-      expect(r.status).to.equal(201);
-      stored.push(((await r.json()) as { message: { uuid: string } }).message.uuid);
+      const body = await r.text();
+      expect(r.status, `write ${i}: ${body}`).to.equal(201);
+      stored.push((JSON.parse(body) as { message: { uuid: string } }).message.uuid);
     }
     const suffix = ` (rebuilt by skaffold at ${new Date().toISOString()})`;
     const newText = `${STUB_TEXT}${suffix}`;
