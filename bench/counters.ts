@@ -26,6 +26,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from 'hdr-histogram-js';
 import { Client, UnsupportedOperationError, type ClientConfig } from 'hazelcast-client';
 import { REPO_ROOT } from '../local/repo.js';
@@ -172,7 +173,7 @@ async function adds(counters: SharedCounter[], stop: () => boolean, during: () =
       } catch (err) {
         run.failed++;
         run.errors[errorName(err)] = (run.errors[errorName(err)] ?? 0) + 1;
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
       h.recordValue(Math.max(1, Number((process.hrtime.bigint() - t) / 1000n)));
     }
@@ -182,10 +183,9 @@ async function adds(counters: SharedCounter[], stop: () => boolean, during: () =
   return run;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const deadline = (ms: number) => { const end = Date.now() + ms; return () => Date.now() >= end; };
 
-/** The total every client reads, after `settleMs` for lazy replication; the highest and lowest. */
+/** The total each client reads, after `settleMs` for lazy replication (NaN where the read failed). */
 async function totals(counters: SharedCounter[], settleMs: number): Promise<number[]> {
   await sleep(settleMs);
   return Promise.all(counters.map((c) => c.get().catch(() => NaN)));
