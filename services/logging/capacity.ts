@@ -33,7 +33,7 @@ export const ENTRY_OVERHEAD_BYTES = 400;
 /**
  * Below this share of the capacity left, writes lease only their own room (see `nearFull`): a
  * 1 MiB store with three instances, filled through the facade, refused with 507 on one instance
- * while another still held a scrap of lease big enough for one more 10 KB message.
+ * while another still held a scrap of lease big enough for one more 10 KB message...
  */
 const NEAR_FULL_SHARE = 1 / 4;
 /** A lease is this share of the room left when it is taken (3 instances hold at most 3/8 of it)... */
@@ -45,6 +45,15 @@ const LEASE_SHARE = 1 / 8;
  * a lease a few seconds at an instance's full write rate, so the next is one add among thousands of writes.
  */
 export const LEASE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * ...or below this much left, if less. Writing near the capacity costs a counter add per write,
+ * one at a time on an instance: 661–790 adds/s for three instances (`npm run bench:counters`),
+ * below what POST /facade reaches. So that stretch is kept short: a quarter of the default 600 MB
+ * would be its last 330,000 messages of 32 characters. By the time this much is left the leases
+ * are at most LEASE_MAX_BYTES each.
+ */
+export const NEAR_FULL_MAX_BYTES = 8 * LEASE_MAX_BYTES;
 
 /** The heap one message is charged: the overhead plus the UTF-8 bytes of what it stores. */
 export function entryCostBytes(msg: string, loggedBy: string): number {
@@ -173,12 +182,13 @@ export class StoreCapacity {
   }
 
   /**
-   * Under a quarter of the capacity left, by the counter as last read: each write leases exactly
-   * its own room, so no instance holds room it cannot spend while another is refused, and a 507
-   * from one instance is a 507 from all (for a message as large).
+   * Under a quarter of the capacity left (at most NEAR_FULL_MAX_BYTES), by the counter as last
+   * read: each write leases exactly its own room, so no instance holds room it cannot spend while
+   * another is refused, and a 507 from one instance is a 507 from all (for a message as large).
    */
   private get nearFull(): boolean {
-    return this.options.capacityBytes - (this.total ?? 0) < this.options.capacityBytes * NEAR_FULL_SHARE;
+    const { capacityBytes } = this.options;
+    return capacityBytes - (this.total ?? 0) < Math.min(capacityBytes * NEAR_FULL_SHARE, NEAR_FULL_MAX_BYTES);
   }
 
   /** A share of the room left as last seen, at most LEASE_MAX_BYTES. */

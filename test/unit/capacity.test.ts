@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ENTRY_OVERHEAD_BYTES, LEASE_MAX_BYTES, StoreCapacity, entryCostBytes } from '../../services/logging/capacity.js';
+import { ENTRY_OVERHEAD_BYTES, LEASE_MAX_BYTES, NEAR_FULL_MAX_BYTES, StoreCapacity, entryCostBytes } from '../../services/logging/capacity.js';
 import { StoreError } from '../../lib/store-errors.js';
 
 /** A counter shared by several "instances", as the meta map's entry is. */
@@ -46,6 +46,24 @@ describe('store capacity', () => {
     expect(shared.calls).to.be.at.most(Math.ceil((10_000 * 400) / LEASE_MAX_BYTES) + 2);
     expect(shared.value).to.be.at.least(10_000 * 400);
     expect(c.usedBytes, 'its own unspent lease is not shown as used').to.equal(10_000 * 400);
+  });
+
+  it('leases in shares until the last NEAR_FULL_MAX_BYTES of a large capacity, then write by write', async () => {
+    const shared = new SharedCounter();
+    const capacityBytes = 600 * 1024 * 1024;
+    // 80 % used: past a quarter of it left, far from its last NEAR_FULL_MAX_BYTES.
+    shared.value = capacityBytes * 0.8;
+    const c = new StoreCapacity(shared.counter, { capacityBytes });
+    for (let i = 0; i < 10_000; i++) await c.reserve(450);
+    expect(shared.calls, 'a few adds for 10,000 writes').to.be.at.most(Math.ceil((10_000 * 450) / LEASE_MAX_BYTES) + 2);
+    await c.close();
+    shared.value = capacityBytes - NEAR_FULL_MAX_BYTES + 1;
+    shared.calls = 0;
+    const d = new StoreCapacity(shared.counter, { capacityBytes });
+    await d.reserve(LEASE_MAX_BYTES); // spends its whole first lease, which read the counter
+    shared.calls = 0;
+    for (let i = 0; i < 100; i++) await d.reserve(450);
+    expect(shared.calls, 'one add per write in the last stretch').to.equal(100);
   });
 
   it('gives back the room of a write that stored nothing, and the whole lease when it closes', async () => {
