@@ -4,19 +4,26 @@
  * (`clear`), keeping the floor and the capacity charge exactly as the services keep them. The
  * services' store (services/logging/store.ts) only stores: nothing here is reachable through HTTP.
  */
+import { IndeterminateOperationStateError } from 'hazelcast-client';
 import { v7 as uuidv7 } from 'uuid';
 import { HazelcastConnection } from '../lib/hazelcast.js';
 import type { Logger } from '../lib/log.js';
 import { HazelcastMessageStore } from '../services/logging/store.js';
 import { entryCostBytes } from '../services/logging/capacity.js';
-import type { StoredMessage } from '../lib/contract.js';
+import type { StoredMessage, StoredValue } from '../lib/contract.js';
 import { waitUntil } from './wait.js';
+
+/** Puts of one batch that its backups did not all confirm, before the fill gives up. */
+const UNCONFIRMED_ATTEMPTS = 5;
 
 /** The services' message store, and what only the bench and tests ask of it. */
 export class BulkLoadingStore extends HazelcastMessageStore {
   /**
    * Stores many messages in one `putAll`, keeping the floor and charging the capacity: how the
-   * bench and tests fill the map quickly. Not put-if-absent: the caller gives fresh ids.
+   * bench and tests fill the map quickly. Not put-if-absent: the caller gives fresh ids. A batch
+   * not confirmed by every backup (a busy machine can pass the client's backup timeout) is put
+   * again, the same ids and values, up to UNCONFIRMED_ATTEMPTS times; it keeps its charge, since
+   * it may be stored, as a single write's does.
    */
   async putAll(messages: StoredMessage[]): Promise<void> {
     if (messages.length === 0) return;
@@ -24,13 +31,18 @@ export class BulkLoadingStore extends HazelcastMessageStore {
     await this.guard(async () => {
       const cost = messages.reduce((n, m) => n + entryCostBytes(m.msg, m.loggedBy), 0);
       await this.capacity?.reserve(cost);
-      try {
-        await this.lowerFloorTo(lowest);
-        const map = await this.map();
-        await map.putAll(messages.map(({ uuid, msg, loggedBy, storedAt }) => [uuid, { msg, loggedBy, storedAt }]));
-      } catch (err) {
-        this.capacity?.release(cost);
-        throw err;
+      const entries = messages.map(({ uuid, msg, loggedBy, storedAt }): [string, StoredValue] => [uuid, { msg, loggedBy, storedAt }]);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.lowerFloorTo(lowest);
+          await (await this.map()).putAll(entries);
+          return;
+        } catch (err) {
+          const unconfirmed = err instanceof IndeterminateOperationStateError;
+          if (unconfirmed && attempt < UNCONFIRMED_ATTEMPTS) continue;
+          if (!unconfirmed) this.capacity?.release(cost);
+          throw err;
+        }
       }
     });
   }
