@@ -5,8 +5,10 @@
  * and that is creation order (the top 48 bits are the creation millisecond). A window is a key
  * range [lo, hi]; a sorted index on the key answers a range query in O(log n + entries in it).
  * Each window is sized from the density of the one before it to hold about `targetEntries`, or
- * `targetBytes` where messages are large (a page of `limit`: about `limit`), and fetched as it is: a count first would cost the members
- * about as much as the fetch. Where the density jumps (a burst after a quiet spell) a window may
+ * `targetBytes` where messages are large, and fetched as it is: a count first would cost the members
+ * about as much as the fetch. A page of `limit` asks each window for its first `limit - got` entries
+ * only, which the members sort out of the window, so a window crowded by a burst costs a page no
+ * more than it returns (the source's `first`). Where the density jumps (a burst after a quiet spell) a window may
  * hold more, but never more than the source allows in one answer: the members refuse a larger
  * query (`hazelcast.query.result.size.limit`), the source says `TooManyInWindow`, and the walk
  * narrows the window 16× and asks again. Empty stretches are crossed in windows that grow 64×
@@ -50,10 +52,11 @@ export class TooManyInWindow extends Error {
 /** Where a walk reads from: fetches over inclusive key ranges. */
 export interface RangeSource<T> {
   /**
-   * The entries with keys in [lo, hi], in any order.
+   * The entries with keys in [lo, hi], in any order; with `first`, only the `first` of them in key
+   * order (the members sort the window and send no more: a page costs what it returns).
    * @throws TooManyInWindow when there are more than the source answers at once
    */
-  fetch(lo: string, hi: string): Promise<T[]>;
+  fetch(lo: string, hi: string, first?: number): Promise<T[]>;
 }
 
 /** What one fetched window cost; reported for metrics. */
@@ -127,7 +130,8 @@ export async function* walkKeys<T extends { uuid: string }>(source: RangeSource<
       const w = hi - lo + 1n;
       let entries: T[];
       try {
-        entries = await source.fetch(numberToKey(lo), numberToKey(hi));
+        // A page asks for no more than it still wants, where that is less than a window holds: the rest is never sent.
+        entries = await source.fetch(numberToKey(lo), numberToKey(hi), remaining <= targetEntries ? remaining : undefined);
       } catch (err) {
         if (!(err instanceof TooManyInWindow) || w === 1n) throw err;
         misses++;

@@ -260,11 +260,15 @@ export class HazelcastMessageStore implements MessageStore {
       from = keyToNumber(floor);
     }
     const source = {
-      fetch: (lo: string, hi: string) =>
+      fetch: (lo: string, hi: string, first?: number) =>
         this.guard(async () => {
           try {
+            const inWindow = Predicates.between('__key', lo, hi);
             // The map asked for each window: the client in use may change during a long read (a move).
-            const entries = await (await this.map()).entrySetWithPredicate(Predicates.between('__key', lo, hi));
+            // Only the first keys of the window, where that is all a page wants: a paging predicate without
+            // a comparator, which orders by key (the members sort the window and send `first` each at most).
+            const predicate = first === undefined ? inWindow : Predicates.paging(inWindow, first);
+            const entries = await (await this.map()).entrySetWithPredicate(predicate);
             return entries.map(([uuid, v]): StoredMessage => ({ uuid, msg: v.msg, loggedBy: v.loggedBy, storedAt: v.storedAt }));
           } catch (err) {
             if (isResultTooLarge(err)) throw new TooManyInWindow({ cause: err });

@@ -81,6 +81,15 @@ describe('logging service on a real Hazelcast cluster', function () {
     expect(page.map((m) => m.uuid)).to.deep.equal(ids.slice(10, 15));
   });
 
+  it('pages by key, not by text: the members sort a window by key and send only the page', async () => {
+    // Texts that fall as the keys rise, so an order by value would give the page's opposite.
+    const ids = Array.from({ length: 40 }, () => newMessageId());
+    for (const [i, uuid] of ids.entries()) await postJson(a, { uuid, msg: `d${String(99 - i).padStart(2, '0')}` });
+    const page = (await get(`${b}?after=${ids[9]}&limit=5&fields=uuid,msg`)).body as { uuid: string; msg: string }[];
+    expect(page.map((m) => m.uuid)).to.deep.equal(ids.slice(10, 15));
+    expect(page.map((m) => m.msg)).to.deep.equal(['d89', 'd88', 'd87', 'd86', 'd85']);
+  });
+
   it('reports how the entries spread over the three members', async () => {
     const s = (await get<ClusterSummary>(`${a}/cluster`)).body;
     expect(s.members).to.have.length(3);

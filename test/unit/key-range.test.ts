@@ -26,11 +26,12 @@ class SortedSource implements RangeSource<{ uuid: string }> {
     return a;
   }
 
-  async fetch(lo: string, hi: string): Promise<{ uuid: string }[]> {
+  async fetch(lo: string, hi: string, first?: number): Promise<{ uuid: string }[]> {
     this.calls++;
     const [from, to] = [this.bound(lo, false), this.bound(hi, true)];
     if (to - from > this.cap) throw new TooManyInWindow();
-    const found = this.keys.slice(from, to).reverse().map((uuid) => ({ uuid }));
+    // The members' paging predicate: the window's first keys only, in any order.
+    const found = this.keys.slice(from, first === undefined ? to : Math.min(to, from + first)).reverse().map((uuid) => ({ uuid }));
     this.fetches.push(found.length);
     return found;
   }
@@ -114,6 +115,19 @@ describe('walking keys in bounded windows', () => {
     const page = await walk(source, { from: keyToNumber(source.keys[5000]!) + 1n, limit: 10, initialWidth: KEY_UNITS_PER_MS / 4n });
     expect(page).to.deep.equal(source.keys.slice(5001, 5011));
     expect(source.fetches.reduce((a, b) => a + b, 0)).to.be.at.most(64);
+  });
+
+  it('asks a window crowded by a burst for no more than the page still wants', async () => {
+    // 300 keys in each of 10 milliseconds: the first window (16 ms of keys) holds all of them.
+    const keys = Array.from({ length: 3000 }, (_, i) => keyAt(base + Math.floor(i / 300), i % 300));
+    const source = new SortedSource(keys, 10_000);
+    const page = await walk(source, { from: keyToNumber(source.keys[1000]!) + 1n, limit: 10 });
+    expect(page).to.deep.equal(source.keys.slice(1001, 1011));
+    expect(source.fetches).to.deep.equal([10]);
+    // A walk with no limit (a full read) fetches whole windows.
+    const whole = new SortedSource(keys, 10_000);
+    expect(await walk(whole, { targetEntries: 100 })).to.deep.equal(whole.keys);
+    expect(Math.max(...whole.fetches)).to.be.above(100);
   });
 
   it('crosses an empty key space in a logarithmic number of calls', async () => {
