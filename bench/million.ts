@@ -40,6 +40,14 @@ export interface MillionDeps {
   keyWindows: (windowEntries: number) => AsyncIterable<unknown[]>;
   /** Seconds of POSTs on the idle system. */
   idleSeconds: number;
+  /** Read queries the logging instances have asked of the members so far, and the entries they fetched (their /metrics). */
+  readsFetched: () => Promise<Fetched>;
+}
+
+/** Read queries asked of the members (windows, empty or refused ones too), and the entries they fetched. */
+export interface Fetched {
+  queries: number;
+  entries: number;
 }
 
 interface Quantiles {
@@ -97,10 +105,13 @@ export interface MillionFigures {
   /** The open-loop POSTs on the idle system, then during the read: latencies from each one's due time. */
   postIdle: OpenLoopPoint;
   postDuringRead: OpenLoopPoint;
-  pageAtSmall: Quantiles & { mapSize: number };
-  pageAtLarge: Quantiles & { mapSize: number };
+  pageAtSmall: PageFigures;
+  pageAtLarge: PageFigures;
   clusterView: Quantiles;
 }
+
+/** A page of 100 at one map size: its latency, and what logging fetched from the members for it. */
+export type PageFigures = Quantiles & { mapSize: number; queriesPerPage: number; entriesPerPage: number };
 
 const SMALL = 1_000;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
@@ -174,27 +185,31 @@ export async function runMillion(d: MillionDeps): Promise<MillionFigures> {
     });
   };
   /** A page of 100 after random stored keys, `samples` times in a row. */
-  const pages = async (samples: number): Promise<Quantiles> => {
+  const pages = async (samples: number, mapSize: number): Promise<PageFigures> => {
     const ms: number[] = [];
+    const before = await d.readsFetched();
     for (let i = 0; i < samples; i++) {
       const after = keys[Math.floor(Math.random() * (keys.length - 200))]!;
       const r = await call(`${d.facadeUrl}/facade?limit=100&after=${after}`);
       if (r.status !== 200 || (JSON.parse(r.body.toString()) as { 'logging-service': string[] })['logging-service'].length !== 100) throw new Error(`a page of 100 answered ${r.status}`);
       ms.push(r.ms);
     }
-    return quantiles(ms);
+    const after = await d.readsFetched();
+    const per = (n: number) => Math.round((n / samples) * 10) / 10;
+    const queriesPerPage = per(after.queries - before.queries);
+    return { ...quantiles(ms), mapSize, queriesPerPage, entriesPerPage: per(after.entries - before.entries) };
   };
 
   await fill(SMALL);
   progress.update(`a page of 100 at ${fmtInt(SMALL)}`);
-  const pageAtSmall = { ...(await pages(200)), mapSize: SMALL };
+  const pageAtSmall = await pages(200, SMALL);
 
   const fillStarted = performance.now();
   await fill(d.count);
   const fillSeconds = (performance.now() - fillStarted) / 1000;
 
   progress.update(`a page of 100 at ${fmtInt(d.count)}`);
-  const pageAtLarge = { ...(await pages(200)), mapSize: d.count };
+  const pageAtLarge = await pages(200, d.count);
 
   progress.update('/facade/cluster');
   const clusterMs: number[] = [];

@@ -72,6 +72,11 @@ export function fmtMs(ms: number): string {
   return ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : String(Math.round(ms));
 }
 
+/** What logging asked of the members for one page: queries and the entries they fetched (older runs' JSON has neither). */
+function fmtFetched(p: { queriesPerPage?: number; entriesPerPage?: number }): string {
+  return p.queriesPerPage === undefined ? 'n/a' : `${p.queriesPerPage} queries, ${fmtInt(p.entriesPerPage ?? 0)} entries`;
+}
+
 /** The main table: one row per scenario, grouped, with req/s, p50/p99 and errors. */
 export function renderResults(ms: Measurement[], skipped: Skipped[]): string {
   const rows: string[][] = [];
@@ -402,6 +407,7 @@ export function renderMillion(f: MillionFigures): string {
     `  CPU during the read (s): ${Object.entries(f.readCpuMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(' · ')}`,
     `  POST /facade in an open loop at ${fmtInt(f.postRate.rps)}/s (${rateFrom(f.postRate)}): idle ${posts(f.postIdle)}; during the read ${posts(f.postDuringRead)}`,
     `  the read again with those POSTs alongside: ${fmtInt(f.readWithPosts.messages)} in ${f.readWithPosts.seconds} s, ${fmtInt(f.readWithPosts.perSec)}/s (HTTP ${f.readWithPosts.status})`,
-    `  a page of 100: p50 ${fmtMs(f.pageAtSmall.p50)} ms at ${fmtInt(f.pageAtSmall.mapSize)}, ${fmtMs(f.pageAtLarge.p50)} ms at ${fmtInt(f.pageAtLarge.mapSize)} (p99 ${fmtMs(f.pageAtSmall.p99)} / ${fmtMs(f.pageAtLarge.p99)})`,
+    `  a page of 100: p50 ${fmtMs(f.pageAtSmall.p50)} ms at ${fmtInt(f.pageAtSmall.mapSize)}, ${fmtMs(f.pageAtLarge.p50)} ms at ${fmtInt(f.pageAtLarge.mapSize)} (p99 ${fmtMs(f.pageAtSmall.p99)} / ${fmtMs(f.pageAtLarge.p99)});`
+      + ` fetched per page ${fmtFetched(f.pageAtSmall)} / ${fmtFetched(f.pageAtLarge)}`,
   ].join('\n');
 }

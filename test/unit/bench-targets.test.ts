@@ -41,8 +41,8 @@ const million = (over: Partial<MillionFigures> = {}): MillionFigures => ({
   postRate: { rps: 300, closedLoopRps: 600 },
   postIdle: posts(19),
   postDuringRead: posts(99),
-  pageAtSmall: { n: 200, p50: 9, p99: 20, max: 30, mapSize: 1000 },
-  pageAtLarge: { n: 200, p50: 10, p99: 40, max: 60, mapSize: 1_000_000 },
+  pageAtSmall: { n: 200, p50: 9, p99: 20, max: 30, mapSize: 1000, queriesPerPage: 1, entriesPerPage: 500 },
+  pageAtLarge: { n: 200, p50: 10, p99: 40, max: 60, mapSize: 1_000_000, queriesPerPage: 1, entriesPerPage: 200 },
   clusterView: { n: 50, p50: 8, p99: 40, max: 44 },
   ...over,
 });
@@ -123,7 +123,7 @@ describe('bench targets of issue 24', () => {
       fullRead: { ...million().fullRead, perSec: 82_088, firstByteMs: 51, inOrder: false },
       nodeRssMb: { 'logging-3': 300 },
       postDuringRead: posts(20, { errors: 1 }),
-      pageAtLarge: { n: 200, p50: 25, p99: 60, max: 90, mapSize: 1_000_000 },
+      pageAtLarge: { n: 200, p50: 25, p99: 60, max: 90, mapSize: 1_000_000, queriesPerPage: 1.2, entriesPerPage: 2_500 },
       memberOutOfMemoryErrors: 1,
       clusterView: { n: 50, p50: 51, p99: 60, max: 70 },
     }));
