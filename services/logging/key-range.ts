@@ -111,9 +111,10 @@ const scale = (width: bigint, to: number, from: number) =>
   (width * BigInt(Math.max(1, Math.round(to)))) / BigInt(Math.max(1, Math.round(from)));
 
 /**
- * Yields the entries with keys in [from, to], in key order, one window per batch (see the module
- * comment for how windows are sized and bounded). The next window is read while the caller
- * handles the current one, so at most two are held. Returning early (break, `return()`, an
+ * Yields the entries with keys in [from, to], in key order, one window per batch, or a window
+ * fuller than the target in batches of about the target (see the module comment for how windows
+ * are sized and bounded). The next window is read while the caller handles the current one's last
+ * batch, so at most one window and one batch are held. Returning early (break, `return()`, an
  * aborted signal) stops all further calls to the source once the window read ahead has arrived.
  */
 export async function* walkKeys<T extends { uuid: string }>(source: RangeSource<T>, options: WalkOptions<T>): AsyncGenerator<T[]> {
@@ -171,13 +172,35 @@ export async function* walkKeys<T extends { uuid: string }>(source: RangeSource<
     const window = await ahead;
     ahead = undefined;
     if (!window) return;
-    const batch = window.entries.length > remaining ? window.entries.slice(0, remaining) : window.entries;
-    remaining -= batch.length;
+    const taken = Math.min(window.entries.length, remaining);
+    remaining -= taken;
+    let next: { lo: bigint; width: bigint } | undefined;
     if (remaining > 0 && window.hi < to) {
       // Sized to this window's density, by at most 4x either way; a page's last window to what it still wants.
       const fitted = scale(window.width, (wanted() / targetEntries) * 1_000_000, window.fill * 1_000_000);
-      ahead = readAhead(window.hi + 1n, minBig(window.width * 4n, maxBig(window.width / 4n, fitted)));
+      next = { lo: window.hi + 1n, width: minBig(window.width * 4n, maxBig(window.width / 4n, fitted)) };
     }
-    if (batch.length > 0) yield batch;
+    // A window fuller than the target (a burst: see the module comment) goes out in slices of about
+    // the target, so what is held downstream (encoded text, socket buffers) is a slice, not the
+    // window; each slice is let go once yielded, and the next window is read ahead only with the
+    // last. So a walk holds at most one window, or its last slice and the window read ahead.
+    const slices = splitEvenly(window.entries.slice(0, taken), Math.ceil(window.fill));
+    window.entries = [];
+    if (slices.length === 0 && next) ahead = readAhead(next.lo, next.width);
+    while (slices.length > 0) {
+      const slice = slices.shift()!;
+      if (slices.length === 0 && next) ahead = readAhead(next.lo, next.width);
+      yield slice;
+    }
   }
+}
+
+/** `items` in `parts` slices (at most) of equal length, give or take one, in order. */
+function splitEvenly<T>(items: T[], parts: number): T[][] {
+  if (items.length === 0) return [];
+  if (parts <= 1) return [items];
+  const size = Math.ceil(items.length / parts);
+  const out: T[][] = [];
+  for (let at = 0; at < items.length; at += size) out.push(items.slice(at, at + size));
+  return out;
 }

@@ -76,6 +76,15 @@ export function instrumentStore(store: MessageStore, metricsRegistry: MetricsReg
     help: 'Entries fetched from the map by reads.',
     registers: [metricsRegistry],
   });
+  let largestWindow = 0;
+  new prom.Gauge({
+    name: 'hazelcast_read_window_entries_max',
+    help: 'The most entries one key window held since the start: about the target (2,000) unless keys came in bursts (key-range.ts).',
+    registers: [metricsRegistry],
+    collect() {
+      this.set(largestWindow);
+    },
+  });
   const readMisses = new prom.Counter({
     name: 'hazelcast_read_misses_total',
     help: 'Key windows reads asked for that were empty, or refused as too large and asked again narrower.',
@@ -133,6 +142,7 @@ export function instrumentStore(store: MessageStore, metricsRegistry: MetricsReg
           onWindow: (w) => {
             readWindows.inc();
             readEntries.inc(w.entries);
+            largestWindow = Math.max(largestWindow, w.entries);
             readMisses.inc(w.misses);
             options.onWindow?.(w);
           },

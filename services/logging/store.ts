@@ -133,7 +133,9 @@ export function mapEntryCounter(map: () => Promise<IMap<string, string>>, key: s
 }
 
 /** About this many bytes of messages in one read window, where they are large enough to fill it before `windowEntries` do. */
-const WINDOW_BYTES = 2 * 1024 * 1024;
+export const WINDOW_BYTES = 2 * 1024 * 1024;
+/** Entries one read window should hold unless told otherwise (HazelcastStoreOptions.windowEntries). */
+export const WINDOW_ENTRIES = 2_000;
 
 /** The key under which the meta map keeps a lower bound of every stored key. */
 const FLOOR_KEY = 'floor';
@@ -153,7 +155,7 @@ export class HazelcastMessageStore implements MessageStore {
     private readonly mapName: string,
     private readonly options: HazelcastStoreOptions = {},
   ) {
-    this.windowEntries = options.windowEntries ?? 2_000;
+    this.windowEntries = options.windowEntries ?? WINDOW_ENTRIES;
     this.maxClockSkewMs = options.maxClockSkewMs ?? 60_000;
     this.now = options.now ?? Date.now;
     if (options.capacityBytes !== undefined) {
@@ -245,7 +247,8 @@ export class HazelcastMessageStore implements MessageStore {
    * Walks the map in key windows over the sorted index on `__key` (see key-range.ts), each sized
    * from the last to hold about `windowEntries` messages or WINDOW_BYTES of them; a window the
    * members refuse as too large (over `hazelcast.query.result.size.limit`) is asked again
-   * narrower. Memory per read: two windows (one read ahead); cluster work per window: an index
+   * narrower. Memory per read: one window, passed on in batches of about the target, the next read
+   * ahead with its last batch (key-range.ts); cluster work per window: an index
    * range scan of it. A read without `after` starts at the floor, never in the empty key space
    * before the first message, and every read ends at the clock plus `maxClockSkewMs`.
    */

@@ -165,6 +165,28 @@ describe('walking keys in bounded windows', () => {
     expect(median(large), 'large messages: well under the 100 a count alone would allow').to.be.at.most(40);
   });
 
+  it('passes a burst fuller than the target on in batches of about the target, and reads the next window ahead only with its last', async () => {
+    // 50 keys a millisecond for 10 ms, then 2,000 in one millisecond (one window of them, 20x the target), then 50 a millisecond.
+    const keys = [
+      ...Array.from({ length: 500 }, (_, i) => keyAt(base + Math.floor(i / 50), i % 50)),
+      ...Array.from({ length: 2_000 }, (_, i) => keyAt(base + 10, i)),
+      ...Array.from({ length: 500 }, (_, i) => keyAt(base + 11 + Math.floor(i / 50), i % 50)),
+    ];
+    const source = new SortedSource(keys, 5_000);
+    const fetched = () => source.fetches.reduce((a, b) => a + b, 0);
+    const out: string[] = [];
+    let held = 0;
+    for await (const batch of walkKeys(source, { from: keyToNumber(source.keys[0]!), to: MAX_KEY, targetEntries: 100 })) {
+      expect(batch.length, 'a batch').to.be.at.most(100);
+      held = Math.max(held, fetched() - out.length);
+      out.push(...batch.map((e) => e.uuid));
+    }
+    expect(out).to.deep.equal(source.keys);
+    expect(Math.max(...source.fetches), 'the burst came in one window').to.be.greaterThan(1_000);
+    // Fetched and not yet passed on: the window being passed on, or its last batch and the next window.
+    expect(held, 'entries held by the walk').to.be.at.most(Math.max(...source.fetches));
+  });
+
   it('stops at `to`', async () => {
     const source = new SortedSource([keyAt(base), keyAt(base + 1), keyAt(base + 2)]);
     expect(await walk(source, { to: lastKeyOfMs(base + 1) })).to.deep.equal([keyAt(base), keyAt(base + 1)]);
@@ -172,8 +194,9 @@ describe('walking keys in bounded windows', () => {
 
   it('makes no further call once the caller stops or the signal aborts', async () => {
     const source = new SortedSource(Array.from({ length: 1000 }, (_, i) => keyAt(base + i)));
-    for await (const batch of walkKeys(source, { from: MIN_KEY, to: MAX_KEY, targetEntries: 10 })) {
-      expect(batch.length).to.be.greaterThan(0);
+    // One key a millisecond: the first window, 16 ms, holds the target of 16, and goes out in one batch.
+    for await (const batch of walkKeys(source, { from: keyToNumber(source.keys[0]!), to: MAX_KEY, targetEntries: 16 })) {
+      expect(batch.length).to.equal(16);
       break;
     }
     await new Promise((r) => setTimeout(r, 10));
@@ -210,7 +233,8 @@ describe('walking keys in bounded windows', () => {
     const record = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', record);
     try {
-      const batches = walkKeys(source, { from: keyToNumber(source.keys[0]!), to: MAX_KEY, targetEntries: 10 });
+      // The first window (16 ms, one key each) is the target, so its one batch starts the read ahead.
+      const batches = walkKeys(source, { from: keyToNumber(source.keys[0]!), to: MAX_KEY, targetEntries: 16 });
       expect((await batches.next()).done).to.equal(false);
       await new Promise((r) => setTimeout(r, 50)); // busy while the read ahead fails
       const err = await batches.next().catch((e: unknown) => e);
