@@ -6,15 +6,16 @@
  * range [lo, hi]; a sorted index on the key answers a range query in O(log n + entries in it).
  * Each window is sized from the density of the one before it to hold about `targetEntries`, or
  * `targetBytes` where messages are large, and fetched as it is: a count first would cost the members
- * about as much as the fetch. A page of `limit` asks each window for its first `limit - got` entries
- * only, which the members sort out of the window, so a window crowded by a burst costs a page no
- * more than it returns (the source's `first`). Where the density jumps (a burst after a quiet spell) a window may
- * hold more, but never more than the source allows in one answer: the members refuse a larger
- * query (`hazelcast.query.result.size.limit`), the source says `TooManyInWindow`, and the walk
- * narrows the window 16× and asks again. Empty stretches are crossed in windows that grow 64×
- * (4× after the first empty one).
- * So whatever the keys' spread, one fetch holds at most the source's limit, usually about the
- * target, and a page of `limit` costs O(limit) in every process.
+ * about as much as the fetch. Where the density jumps (a burst after a quiet spell) a window may
+ * hold more, so each window is asked for its first entries only (the source's `first`: the members
+ * sort the window by key and send no more): a page for what it still wants, a full read for
+ * FETCH_CAP_TARGETS targets. A window cut short ends at the last key it sent, and the next starts
+ * after it. A window holding more than the source allows in one query is refused (the members'
+ * `hazelcast.query.result.size.limit`), the source says `TooManyInWindow`, and the walk narrows the
+ * window 16× and asks again. Empty stretches are crossed in windows that grow 64× (4× after the
+ * first empty one).
+ * So whatever the keys' spread, one fetch brings at most FETCH_CAP_TARGETS targets, usually about
+ * one, and a page of `limit` costs O(limit) in every process.
  *
  * Pure: the map is reached through a `RangeSource`, which unit tests replace with a sorted array.
  */
@@ -88,6 +89,12 @@ export interface WalkOptions<T = unknown> {
 }
 
 /**
+ * The most one fetch brings, in targets (`targetEntries`): a window a burst crowded is cut there by
+ * the members (the rest comes in the next window), so logging never holds a burst whole.
+ */
+export const FETCH_CAP_TARGETS = 4;
+
+/**
  * Default width of a walk's first window: 16 ms of keys. Small on purpose: nothing is known yet of
  * the density here, and a few windows growing 4x each reach the target at any write rate.
  */
@@ -130,9 +137,9 @@ export async function* walkKeys<T extends { uuid: string }>(source: RangeSource<
       const hi = minBig(lo + maxBig(1n, width) - 1n, to);
       const w = hi - lo + 1n;
       let entries: T[];
+      const first = Math.min(remaining, targetEntries * FETCH_CAP_TARGETS);
       try {
-        // A page asks for no more than it still wants, where that is less than a window holds: the rest is never sent.
-        entries = await source.fetch(numberToKey(lo), numberToKey(hi), remaining <= targetEntries ? remaining : undefined);
+        entries = await source.fetch(numberToKey(lo), numberToKey(hi), first);
       } catch (err) {
         if (!(err instanceof TooManyInWindow) || w === 1n) throw err;
         misses++;
@@ -152,11 +159,13 @@ export async function* walkKeys<T extends { uuid: string }>(source: RangeSource<
       }
       // Keys are canonical lower-case UUIDs, so plain string order is key order.
       entries.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+      // All that was asked for came: the window may hold more, so it ends at the last key sent.
+      const end = entries.length >= first ? keyToNumber(entries[entries.length - 1]!.uuid) : hi;
       // This window as a share of a full one, by entries or by bytes, whichever is fuller.
       const bytes = sizeOf && targetBytes ? entries.reduce((n, e) => n + sizeOf(e), 0) : 0;
       const fill = Math.max(entries.length / targetEntries, targetBytes ? bytes / targetBytes : 0);
       onWindow?.({ entries: entries.length, width: w, misses });
-      return { entries, hi, width: w, fill };
+      return { entries, hi: end, width: end - lo + 1n, fill };
     }
     return undefined;
   };

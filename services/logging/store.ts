@@ -268,8 +268,8 @@ export class HazelcastMessageStore implements MessageStore {
           try {
             const inWindow = Predicates.between('__key', lo, hi);
             // The map asked for each window: the client in use may change during a long read (a move).
-            // Only the first keys of the window, where that is all a page wants: a paging predicate without
-            // a comparator, which orders by key (the members sort the window and send `first` each at most).
+            // Only the window's first keys where the walk asks so: a paging predicate without a
+            // comparator, which orders by key (the members sort the window and send no more).
             const predicate = first === undefined ? inWindow : Predicates.paging(inWindow, first);
             const entries = await (await this.map()).entrySetWithPredicate(predicate);
             return entries.map(([uuid, v]): StoredMessage => ({ uuid, msg: v.msg, loggedBy: v.loggedBy, storedAt: v.storedAt }));
