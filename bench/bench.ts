@@ -446,6 +446,15 @@ class Bench {
         }
         return fetched;
       },
+      facadeRetries: async () => {
+        const metrics = parsePrometheusText(await (await fetch(`${s.facadeUrl}/metrics`)).text());
+        const byReason: Record<string, number> = {};
+        for (const m of samplesOf(metrics, 'facade_upstream_retries_total')) {
+          const reason = m.labels.reason ?? 'unknown';
+          byReason[reason] = (byReason[reason] ?? 0) + m.value;
+        }
+        return byReason;
+      },
     });
   }
 

@@ -42,6 +42,8 @@ export interface MillionDeps {
   idleSeconds: number;
   /** Read queries the logging instances have asked of the members so far, and the entries they fetched (their /metrics). */
   readsFetched: () => Promise<Fetched>;
+  /** The facade's retries on another instance so far, by reason (its /metrics). */
+  facadeRetries: () => Promise<Record<string, number>>;
 }
 
 /** Read queries asked of the members (windows, empty or refused ones too), and the entries they fetched. */
@@ -105,6 +107,9 @@ export interface MillionFigures {
   /** The open-loop POSTs on the idle system, then during the read: latencies from each one's due time. */
   postIdle: OpenLoopPoint;
   postDuringRead: OpenLoopPoint;
+  /** The facade's retries during each of the two, by reason (absent from older runs). */
+  retriesIdle?: Record<string, number>;
+  retriesDuringRead?: Record<string, number>;
   pageAtSmall: PageFigures;
   pageAtLarge: PageFigures;
   clusterView: Quantiles;
@@ -172,6 +177,11 @@ function posts(facadeUrl: string): OpenLoopRequest {
 /** The 2xx answers of an open-loop run: the messages it stored. */
 const stored = (p: OpenLoopPoint) => p.requests - p.errors - p.non2xx;
 
+/** What each counter of `now` gained since `then`, the ones that gained only. */
+function since(then: Record<string, number>, now: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (then[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+}
+
 export async function runMillion(d: MillionDeps): Promise<MillionFigures> {
   const progress = new ProgressLine(`${fmtInt(d.count)} messages`);
   progress.update('clearing the map');
@@ -228,8 +238,10 @@ export async function runMillion(d: MillionDeps): Promise<MillionFigures> {
   const percent = d.postRate.closedLoopRps ? (100 * rate) / d.postRate.closedLoopRps : NaN;
   progress.update(`POSTs at ${fmtInt(rate)}/s on the idle system for ${d.idleSeconds} s`);
   const before = new ProcessSampler(d.nodeProcesses, 100);
+  const retriedBefore = await d.facadeRetries();
   const idle = await runOpenLoop({ request: posts(d.facadeUrl), percent, rateRps: rate, durationSec: d.idleSeconds });
   const rssBefore = before.stop().rssMb;
+  const retriedIdle = await d.facadeRetries();
 
   // Goals 1 and 2: one full read alone, its rate, first byte and every process's RSS.
   progress.update('one full GET /facade');
@@ -250,6 +262,7 @@ export async function runMillion(d: MillionDeps): Promise<MillionFigures> {
   const withPosts = await readingWithPosts;
   const secondsWithPosts = (performance.now() - startedWithPosts) / 1000;
   const loaded = await during;
+  const retriedDuring = await d.facadeRetries();
   let messagesWithPosts = 0;
   try {
     messagesWithPosts = (JSON.parse(withPosts.body.toString('utf8')) as { 'logging-service': string[] })['logging-service'].length;
@@ -293,6 +306,8 @@ export async function runMillion(d: MillionDeps): Promise<MillionFigures> {
     postRate: d.postRate,
     postIdle: idle,
     postDuringRead: loaded,
+    retriesIdle: since(retriedBefore, retriedIdle),
+    retriesDuringRead: since(retriedIdle, retriedDuring),
     pageAtSmall,
     pageAtLarge,
     clusterView: quantiles(clusterMs),

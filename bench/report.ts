@@ -72,6 +72,13 @@ export function fmtMs(ms: number): string {
   return ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : String(Math.round(ms));
 }
 
+/** Retries by reason, e.g. `status_5xx 12`; `none`, or n/a for an older run's JSON. */
+function fmtRetries(r: Record<string, number> | undefined): string {
+  if (r === undefined) return 'n/a';
+  const list = Object.entries(r).map(([reason, n]) => `${reason} ${fmtInt(n)}`);
+  return list.length > 0 ? list.join(', ') : 'none';
+}
+
 /** What logging asked of the members for one page: queries and the entries they fetched (older runs' JSON has neither). */
 function fmtFetched(p: { queriesPerPage?: number; entriesPerPage?: number }): string {
   return p.queriesPerPage === undefined ? 'n/a' : `${p.queriesPerPage} queries, ${fmtInt(p.entriesPerPage ?? 0)} entries`;
@@ -406,6 +413,7 @@ export function renderMillion(f: MillionFigures): string {
     `  RSS during the read (MB): ${mb(f.nodeRssMb)}`,
     `  CPU during the read (s): ${Object.entries(f.readCpuMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(' · ')}`,
     `  POST /facade in an open loop at ${fmtInt(f.postRate.rps)}/s (${rateFrom(f.postRate)}): idle ${posts(f.postIdle)}; during the read ${posts(f.postDuringRead)}`,
+    `  the facade's retries on another instance, by reason: idle ${fmtRetries(f.retriesIdle)}; during the read ${fmtRetries(f.retriesDuringRead)}`,
     `  the read again with those POSTs alongside: ${fmtInt(f.readWithPosts.messages)} in ${f.readWithPosts.seconds} s, ${fmtInt(f.readWithPosts.perSec)}/s (HTTP ${f.readWithPosts.status})`,
     `  a page of 100: p50 ${fmtMs(f.pageAtSmall.p50)} ms at ${fmtInt(f.pageAtSmall.mapSize)}, ${fmtMs(f.pageAtLarge.p50)} ms at ${fmtInt(f.pageAtLarge.mapSize)} (p99 ${fmtMs(f.pageAtSmall.p99)} / ${fmtMs(f.pageAtLarge.p99)});`
       + ` fetched per page ${fmtFetched(f.pageAtSmall)} / ${fmtFetched(f.pageAtLarge)}`,
