@@ -80,11 +80,12 @@ export class InstancePicker {
 
 /**
  * The retry rule for reads: try another instance only when the first could not have done the
- * work: the connection was refused or reset, or it answered 503 (down, or too busy to start).
+ * work: the connection was refused, never made or reset, or it answered 503 (down, or too busy to start).
  * A read that timed out may have been failing under its own weight; repeating it elsewhere would
  * multiply that load, so it is not retried.
  */
-export const retryIfNotStarted = (err: UpstreamError): boolean => err.reason === 'refused' || err.reason === 'reset' || err.status === 503;
+export const retryIfNotStarted = (err: UpstreamError): boolean =>
+  err.reason === 'refused' || err.reason === 'connect_timeout' || err.reason === 'reset' || err.status === 503;
 
 /** What the retry loop is told about one call. */
 export interface RetryOptions {
