@@ -66,6 +66,47 @@ describe('instance choice', () => {
     expect(avoided(), 'back to 1 s after an answer').to.equal(false);
   });
 
+  it('once the cooldown is over, lets one request probe a suspect while the others pass it over', () => {
+    let now = 0;
+    const picker = new InstancePicker(1000, () => now, () => 0);
+    picker.markFailed(A);
+    now = 1000;
+    expect(picker.pick([A, B], new Set()), 'the probe').to.equal(A);
+    for (let i = 0; i < 20; i++) expect(picker.pick([A, B], new Set()), 'while the probe waits').to.equal(B);
+    picker.markAnswered(A);
+    expect(picker.pick([A, B], new Set()), 'trusted again').to.equal(A);
+    expect(picker.pick([A, B], new Set()), 'and used by every request').to.equal(A);
+  });
+
+  it('doubles the cooldown for a failed probe, not for requests already under way that fail too', () => {
+    let now = 0;
+    const picker = new InstancePicker(1000, () => now, () => 0);
+    for (let i = 0; i < 30; i++) picker.markFailed(A); // 30 requests cut at once: one failure
+    now = 1000;
+    expect(picker.pick([A, B], new Set()), 'probed after 1 s, not 16 s').to.equal(A);
+    picker.markFailed(A); // the probe failed: 2 s
+    now = 2999;
+    expect(picker.pick([A, B], new Set())).to.equal(B);
+    now = 3000;
+    expect(picker.pick([A, B], new Set())).to.equal(A);
+    picker.markFailed(A); // 4 s
+    now = 6999;
+    expect(picker.pick([A, B], new Set())).to.equal(B);
+    now = 7000;
+    expect(picker.pick([A, B], new Set())).to.equal(A);
+  });
+
+  it('lets another request probe when the probe ended without an answer or a failure (its caller went away)', () => {
+    let now = 0;
+    const picker = new InstancePicker(1000, () => now, () => 0);
+    picker.markFailed(A);
+    now = 1000;
+    expect(picker.pick([A, B], new Set())).to.equal(A);
+    expect(picker.pick([A, B], new Set())).to.equal(B);
+    picker.release(A);
+    expect(picker.pick([A, B], new Set())).to.equal(A);
+  });
+
   it('uses a cooling instance when nothing else is left', () => {
     const picker = new InstancePicker(1000, () => 0);
     picker.markFailed(A);
