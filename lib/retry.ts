@@ -70,7 +70,7 @@ export class InstancePicker {
    * Picks an instance not yet `tried` in this call; once all were tried, any but the one that
    * failed last. Among those, suspects in their cooldown or being probed are avoided while others
    * remain. A suspect picked once its cooldown is over is being probed until `markAnswered`,
-   * `markFailed` or `release`.
+   * `markFailed` or `release` (with no cooldown at all, nothing is ever passed over).
    */
   pick(instances: readonly string[], tried: ReadonlySet<string>, lastFailed?: string): string {
     if (instances.length === 0) throw new Error('no instances to pick from');
@@ -82,7 +82,7 @@ export class InstancePicker {
     const healthy = candidates.filter((i) => !this.avoided(i, now));
     const pool = healthy.length > 0 ? healthy : candidates;
     const chosen = pool[Math.floor(this.random() * pool.length)] ?? pool[0]!;
-    if (healthy.length > 0 && this.failures.has(chosen)) this.probing.add(chosen);
+    if (healthy.length > 0 && this.cooldownMs > 0 && this.failures.has(chosen)) this.probing.add(chosen);
     return chosen;
   }
 

@@ -107,6 +107,13 @@ describe('instance choice', () => {
     expect(picker.pick([A, B], new Set())).to.equal(A);
   });
 
+  it('with no cooldown, passes nothing over, not even while one request tries a failed instance', () => {
+    const picker = new InstancePicker(0, () => 0, () => 0);
+    picker.markFailed(A);
+    expect(picker.pick([A, B], new Set())).to.equal(A);
+    expect(picker.pick([A, B], new Set())).to.equal(A);
+  });
+
   it('uses a cooling instance when nothing else is left', () => {
     const picker = new InstancePicker(1000, () => 0);
     picker.markFailed(A);
