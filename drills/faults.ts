@@ -14,6 +14,7 @@ import { memberHealth, type MemberHealth } from '../local/hazelcast.js';
 import { Partition, partitionUnsupported } from './partition.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seconds } from '../local/console.js';
+import { parsePrometheusText, samplesOf } from '../lib/prometheus-text.js';
 
 export interface ChaosResult {
   id: string;
@@ -534,7 +535,80 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
     fault: 'SIGKILL one member and drop every packet to its address (a pod deleted with --force, a lost node)',
     run: (system, o) => memberCrash(system, o, 'R12', true),
   },
+  R13: {
+    fault: 'a logging instance vanishes: every packet to and from its address dropped, its process killed (a lost node), while the registry still lists it',
+    run: loggingVanishes,
+  },
 };
+
+/** How long R13 keeps the logging instance's address gone, and looks at the writes after it vanished. */
+export const VANISHED_FOR_MS = 15_000;
+
+/** The facade's retries so far, by reason (its `facade_upstream_retries_total`). */
+async function facadeRetries(system: LocalSystem): Promise<Map<string, number>> {
+  const res = await fetch(`${system.facadeUrl}/metrics`, { signal: AbortSignal.timeout(5_000) });
+  const samples = samplesOf(parsePrometheusText(await res.text()), 'facade_upstream_retries_total');
+  return new Map(samples.map((s) => [s.labels.reason ?? '', s.value]));
+}
+
+/**
+ * R13: a logging instance's node is lost. Its address drops every packet, so a kept-alive
+ * connection to it gets no answer and a new one's SYN gets nothing, and its process dies; the
+ * registry still lists it (on Kubernetes until the node is NotReady, 40-50 s). Counts the
+ * slowest write sent from 1 s before to VANISHED_FOR_MS after, the writes acknowledged each
+ * second around it, and the longest stretch without an acknowledgement, besides the usual
+ * accounting (every acknowledged id read back, none twice).
+ */
+async function loggingVanishes(system: LocalSystem, o: Required<ChaosOptions>): Promise<ChaosResult> {
+  const victim = 1;
+  const why = partitionUnsupported();
+  if (why) throw new Error(`R13 cannot run here: ${why}`);
+  const host = new URL(system.loggingUrl(victim)).hostname;
+  if (system.ports.logging.some((_, i) => i !== victim && new URL(system.loggingUrl(i)).hostname === host) || system.memberAddresses.some((a) => a.startsWith(`${host}:`))) {
+    throw new Error('R13 needs a system whose logging instances have their own addresses (loggingHosts: LOGGING_HOSTS)');
+  }
+  const retriesBefore = await facadeRetries(system);
+  const load = newLoad(system, 'r13', o);
+  await sleep(o.beforeMs);
+  // The load must be at its rate (a system just started takes a few seconds), and the facade
+  // storing writes on the instance (it may still pass it over, in a cooldown from an earlier run).
+  const url = `${system.loggingUrl(victim)}/logging`;
+  await waitFor(undefined, 'the load at its rate, with writes stored on the instance about to vanish', async () => {
+    const t = Date.now();
+    const steady = load.acknowledgedPerSecond(t - 2_000, t).every((n) => n >= 0.8 * o.ratePerSecond);
+    return steady && load.attempts.some((a) => a.startedAt > t - 1_000 && a.loggedBy === url) ? true : undefined;
+  }, 60_000, 50);
+  const partition = new Partition();
+  const vanishAt = Date.now();
+  try {
+    partition.vanish(host);
+    system.logging[victim]!.kill('SIGKILL');
+    await sleep(VANISHED_FOR_MS);
+  } finally {
+    partition.heal();
+  }
+  await sleep(o.afterMs);
+  await load.stop();
+  const retries = await facadeRetries(system);
+  const window = load.attempts.filter((a) => a.startedAt >= vanishAt - 1_000 && a.startedAt < vanishAt + VANISHED_FOR_MS);
+  const slowest = Math.max(0, ...window.map((a) => a.ms));
+  const before = load.acknowledgedPerSecond(vanishAt - 2_000, vanishAt);
+  const after = load.acknowledgedPerSecond(vanishAt, vanishAt + VANISHED_FOR_MS);
+  const rateBefore = (before[0]! + before[1]!) / 2;
+  // Recovery: the end of the last second after the vanish with under half the rate before it.
+  const lastLow = after.map((n, i) => (n < rateBefore / 2 ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
+  const retried = [...retries].map(([reason, n]) => [reason, n - (retriesBefore.get(reason) ?? 0)] as const).filter(([, n]) => n > 0);
+  const notes = [
+    `slowest write sent from 1 s before the vanish to ${seconds(VANISHED_FOR_MS)} after it: ${slowest} ms (${window.length} writes, ${window.filter((a) => a.status === 201).length} acknowledged)`,
+    `acknowledged per second, 2 s before: ${before.join(' ')}; after: ${after.join(' ')}`,
+    `longest stretch without an acknowledgement from 1 s before to ${seconds(VANISHED_FOR_MS)} after: ${load.longestWithoutAck(vanishAt - 1_000, vanishAt + VANISHED_FOR_MS)} ms`,
+    `facade retries: ${retried.map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}`,
+    'recovery: the vanish to the end of the last second with under half the rate before it',
+  ];
+  const result = await account(system, load, { id: 'R13', fault: SCENARIOS.R13!.fault, recoveryMs: (lastLow + 1) * 1_000, notes });
+  await repair(system);
+  return result;
+}
 
 /**
  * One member crashes under load, and with `vanish` its address goes with it (a pod deleted with

@@ -106,6 +106,35 @@ export class WriteLoad {
     return acks.length ? Math.min(...acks) - t : undefined;
   }
 
+  /**
+   * Writes acknowledged in each second from `from` to `to` (epoch ms), by when their answer came:
+   * the rate a client saw, second by second.
+   */
+  acknowledgedPerSecond(from: number, to: number): number[] {
+    const counts = Array.from({ length: Math.ceil((to - from) / 1000) }, () => 0);
+    for (const a of this.attempts) {
+      const at = a.startedAt + a.ms;
+      if (a.status === 201 && at >= from && at < to) counts[Math.floor((at - from) / 1000)]! += 1;
+    }
+    return counts;
+  }
+
+  /** The longest stretch from `from` to `to` (epoch ms) in which no write was acknowledged, ms. */
+  longestWithoutAck(from: number, to: number): number {
+    const acks = this.attempts
+      .filter((a) => a.status === 201)
+      .map((a) => a.startedAt + a.ms)
+      .filter((t) => t > from && t < to)
+      .sort((x, y) => x - y);
+    let longest = 0;
+    let last = from;
+    for (const t of [...acks, to]) {
+      longest = Math.max(longest, t - last);
+      last = t;
+    }
+    return longest;
+  }
+
   latencyPercentile(p: number): number {
     const sorted = this.attempts.map((a) => a.ms).sort((x, y) => x - y);
     return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;

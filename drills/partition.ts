@@ -13,6 +13,9 @@ import { splitAddress } from '../local/ports.js';
 /** Loopback addresses for members that a partition can separate (127.0.0.1 stays the clients'). */
 export const PARTITION_HOSTS = ['127.0.0.11', '127.0.0.12', '127.0.0.13'];
 
+/** Loopback addresses for logging instances, so one can vanish alone (SystemOptions.loggingHosts). */
+export const LOGGING_HOSTS = ['127.0.0.21', '127.0.0.22', '127.0.0.23'];
+
 /** Why partitions cannot be made here, or undefined when they can (root and iptables). */
 export function partitionUnsupported(): string | undefined {
   if (process.platform !== 'linux') return 'network partitions need Linux iptables';

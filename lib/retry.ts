@@ -21,9 +21,9 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /**
    * An instance that just failed to answer (refused, reset, timed out) is passed over for this long
-   * while healthy ones remain; the cooldown doubles with each consecutive failure (up to 16×), so a
-   * hung instance is probed ever more rarely instead of stalling a request every cooldown. One that
-   * answered, even with a 5xx, is alive and is not cooled down.
+   * while healthy ones remain; then one request probes it. The cooldown doubles with each failed
+   * probe (up to 16×), so a hung instance is probed ever more rarely instead of stalling a request
+   * every cooldown. One that answered, even with a 5xx, is alive and is not cooled down.
    */
   cooldownMs: number;
 }
@@ -37,10 +37,17 @@ export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: () 
 /**
  * Chooses instances. Pure apart from the clock and the random source it is given, so the choice
  * rules are unit-tested directly.
+ *
+ * An instance that failed is a suspect: passed over for its cooldown while others remain. Once the
+ * cooldown is over, one request probes it, and the others go on passing it over until that probe
+ * has answered (it is trusted again) or failed (its cooldown doubles). So a dead instance costs one
+ * request per cooldown, not every request that happens to pick it while the probe waits.
  */
 export class InstancePicker {
-  /** Per failing instance: when it failed last and how many times in a row. */
+  /** Per failing instance: when it failed last and how many times in a row (probes, not requests already under way). */
   private readonly failures = new Map<string, { at: number; streak: number }>();
+  /** Suspects whose probe is under way. */
+  private readonly probing = new Set<string>();
 
   constructor(
     private readonly cooldownMs: number,
@@ -48,9 +55,22 @@ export class InstancePicker {
     private readonly random: () => number = Math.random,
   ) {}
 
+  /** How long a suspect that failed `streak` times in a row is passed over: the cooldown, doubled per failure after the first, to 16×. */
+  private cooldown(streak: number): number {
+    return this.cooldownMs * 2 ** Math.min(4, streak - 1);
+  }
+
+  /** Whether `instance` is to be passed over now: in its cooldown, or being probed. */
+  private avoided(instance: string, now: number): boolean {
+    const f = this.failures.get(instance);
+    return f !== undefined && (this.probing.has(instance) || now - f.at < this.cooldown(f.streak));
+  }
+
   /**
    * Picks an instance not yet `tried` in this call; once all were tried, any but the one that
-   * failed last. Among those, instances that failed within the cooldown are avoided while others remain.
+   * failed last. Among those, suspects in their cooldown or being probed are avoided while others
+   * remain. A suspect picked once its cooldown is over is being probed until `markAnswered`,
+   * `markFailed` or `release` (with no cooldown at all, nothing is ever passed over).
    */
   pick(instances: readonly string[], tried: ReadonlySet<string>, lastFailed?: string): string {
     if (instances.length === 0) throw new Error('no instances to pick from');
@@ -59,32 +79,46 @@ export class InstancePicker {
       candidates = instances.length > 1 ? instances.filter((i) => i !== lastFailed) : [...instances];
     }
     const now = this.now();
-    const healthy = candidates.filter((i) => {
-      const f = this.failures.get(i);
-      return f === undefined || now - f.at >= this.cooldownMs * 2 ** Math.min(4, f.streak - 1);
-    });
+    const healthy = candidates.filter((i) => !this.avoided(i, now));
     const pool = healthy.length > 0 ? healthy : candidates;
-    return pool[Math.floor(this.random() * pool.length)] ?? pool[0]!;
+    const chosen = pool[Math.floor(this.random() * pool.length)] ?? pool[0]!;
+    if (healthy.length > 0 && this.cooldownMs > 0 && this.failures.has(chosen)) this.probing.add(chosen);
+    return chosen;
   }
 
-  /** The instance did not answer: refused, reset, timed out. */
+  /**
+   * The instance did not answer: refused, reset, timed out. Its streak grows by one when it failed
+   * as a trusted instance or as a probe; requests that were already under way when it first failed,
+   * failing now too, only restart its cooldown.
+   */
   markFailed(instance: string): void {
-    this.failures.set(instance, { at: this.now(), streak: (this.failures.get(instance)?.streak ?? 0) + 1 });
+    const now = this.now();
+    const f = this.failures.get(instance);
+    const again = f !== undefined && !this.probing.has(instance) && now - f.at < this.cooldown(f.streak);
+    this.probing.delete(instance);
+    this.failures.set(instance, { at: now, streak: f === undefined ? 1 : again ? f.streak : f.streak + 1 });
   }
 
   /** The instance answered, whatever it said: it is up, and no longer passed over. */
   markAnswered(instance: string): void {
     this.failures.delete(instance);
+    this.probing.delete(instance);
+  }
+
+  /** The attempt on `instance` ended without telling whether it is up (the caller went away, say): another request may probe it. */
+  release(instance: string): void {
+    this.probing.delete(instance);
   }
 }
 
 /**
  * The retry rule for reads: try another instance only when the first could not have done the
- * work: the connection was refused or reset, or it answered 503 (down, or too busy to start).
+ * work: the connection was refused, never made or reset, or it answered 503 (down, or too busy to start).
  * A read that timed out may have been failing under its own weight; repeating it elsewhere would
  * multiply that load, so it is not retried.
  */
-export const retryIfNotStarted = (err: UpstreamError): boolean => err.reason === 'refused' || err.reason === 'reset' || err.status === 503;
+export const retryIfNotStarted = (err: UpstreamError): boolean =>
+  err.reason === 'refused' || err.reason === 'connect_timeout' || err.reason === 'reset' || err.status === 503;
 
 /** What the retry loop is told about one call. */
 export interface RetryOptions {
@@ -151,7 +185,10 @@ export class InstanceRetry {
         this.picker.markAnswered(instance);
         return { instance, response, attempts: attempt };
       } catch (err) {
-        if (!(err instanceof UpstreamError)) throw err;
+        if (!(err instanceof UpstreamError)) {
+          this.picker.release(instance);
+          throw err;
+        }
         // A 5xx is an answer: the instance is up (a logging instance on a minority side, say), so
         // it is tried again as soon as the next request; only one that did not answer cools down.
         if (err.reason === 'status_5xx') this.picker.markAnswered(instance);

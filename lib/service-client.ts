@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { isIP, type Socket } from 'node:net';
 import { REQUEST_ID_HEADER } from './http/headers.js';
 import { endSpan, type Tracing } from './tracing.js';
 import { InstanceRetry, type InstanceRetryOptions, type RetryOptions } from './retry.js';
@@ -40,6 +41,13 @@ export interface CallOptions extends RetryOptions {
 export interface ServiceClientOptions extends Omit<InstanceRetryOptions, 'traced'> {
   /** Bound on one attempt: connect to last byte for `request`, to the headers for `stream`. */
   timeoutMs: number;
+  /**
+   * Bound on making a new connection (none while a kept-alive one is reused); `timeoutMs` when not
+   * given. When one to an instance is not made in time, its address has gone (a lost node: every
+   * packet dropped), and every other connection to it, pooled or carrying a request, is cut too:
+   * nothing will come back on them either, and their requests are retried elsewhere at once.
+   */
+  connectTimeoutMs?: number;
   /** A client span per attempt, its `traceparent` sent along; none when tracing is off. */
   tracing?: Tracing;
 }
@@ -75,6 +83,8 @@ export class ServiceClient {
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 128, maxFreeSockets: 64 });
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 128, maxFreeSockets: 64 });
   private readonly retry: InstanceRetry;
+  /** Every connection, pooled or in use, by the origin it goes to: those of an instance that has gone are cut at once. */
+  private readonly connections = new Map<string, Set<Socket>>();
 
   constructor(private readonly options: ServiceClientOptions) {
     this.retry = new InstanceRetry({ ...options, traced: options.tracing !== undefined });
@@ -134,6 +144,39 @@ export class ServiceClient {
     return this.retry.run(instances, (instance) => this.stream(toUrl(instance), options), options);
   }
 
+  /** Keeps `socket` among `origin`'s connections until it closes. */
+  private track(origin: string, socket: Socket): void {
+    let sockets = this.connections.get(origin);
+    if (sockets === undefined) this.connections.set(origin, (sockets = new Set()));
+    if (sockets.has(socket)) return;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  }
+
+  /**
+   * Starts the connect timer of a request's new connection (a reused one is connected already),
+   * once the address is known (a name's DNS lookup is not the instance's fault). When it fires, one
+   * turn of the event loop passes before the check, so a connection made while the loop was busy
+   * is not taken for a missing one. Not made by then: `onTimeout`, and every other connection to
+   * the same origin is cut (their requests fail as `reset`).
+   */
+  private watchConnect(target: URL, socket: Socket, timeoutMs: number, onTimeout: () => void): void {
+    if (!socket.connecting) return;
+    let timer: NodeJS.Timeout | undefined;
+    const start = () => {
+      timer = setTimeout(() => setImmediate(() => {
+        if (!socket.connecting || socket.destroyed) return;
+        onTimeout();
+        for (const other of this.connections.get(target.origin) ?? []) if (other !== socket) other.destroy();
+      }), timeoutMs);
+    };
+    if (isIP(target.hostname.replace(/^\[|\]$/g, ''))) start();
+    else socket.once('lookup', (err) => err || start());
+    const stop = () => clearTimeout(timer);
+    socket.once('connect', stop);
+    socket.once('close', stop);
+  }
+
   /** Closes pooled connections. */
   close(): void {
     this.httpAgent.destroy();
@@ -160,9 +203,10 @@ export class ServiceClient {
     }
     const span = this.options.tracing?.startClientSpan(method, url, headers);
     let timedOut = false;
+    let notConnected = false;
     const failure = (err: unknown): unknown => {
       if (signal?.aborted) return signal.reason;
-      const reason = timedOut ? 'timeout' : classify(err);
+      const reason = notConnected ? 'connect_timeout' : timedOut ? 'timeout' : classify(err);
       return new UpstreamError(url, reason, `${method} ${url}: ${reason}`, { cause: err });
     };
     const secure = url.startsWith('https:');
@@ -206,6 +250,17 @@ export class ServiceClient {
         timedOut = true;
         req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' }));
       }, timeoutMs);
+      const connectTimeoutMs = this.options.connectTimeoutMs ?? timeoutMs;
+      req.once('socket', (socket: Socket) => {
+        const target = new URL(url);
+        this.track(target.origin, socket);
+        // Beyond the attempt's own timer, the timer ends the attempt first (a plain `timeout`).
+        if (connectTimeoutMs >= timeoutMs) return;
+        this.watchConnect(target, socket, connectTimeoutMs, () => {
+          notConnected = true;
+          req.destroy(Object.assign(new Error(`no connection within ${connectTimeoutMs} ms`), { name: 'TimeoutError' }));
+        });
+      });
       req.on('error', fail);
       req.end(body);
     });

@@ -3,8 +3,11 @@
  * the retry loop (lib/retry.ts) and the line reader (lib/ndjson.ts) share.
  */
 
-/** Why one attempt failed; used as a metric label, so the set is closed. */
-export type FailureReason = 'refused' | 'timeout' | 'reset' | 'network' | 'status_5xx';
+/**
+ * Why one attempt failed; used as a metric label, so the set is closed. `connect_timeout`: no
+ * connection within the connect timeout (the address has gone: nothing answers, nothing refuses).
+ */
+export type FailureReason = 'refused' | 'connect_timeout' | 'timeout' | 'reset' | 'network' | 'status_5xx';
 
 export class UpstreamError extends Error {
   constructor(

@@ -58,6 +58,11 @@ export interface SystemOptions {
    * address while clients, which connect from 127.0.0.1, still reach every member.
    */
   memberHosts?: string[];
+  /**
+   * The loopback address each logging instance listens on (default 127.0.0.1 for all). Give each
+   * its own (e.g. LOGGING_HOSTS) and one can vanish alone, as a lost node's pod does.
+   */
+  loggingHosts?: string[];
   /** Extra environment for every Node service, e.g. shorter timeouts in tests. */
   serviceEnv?: Record<string, string>;
   onLine?: LineHandler;
@@ -145,12 +150,12 @@ export class LocalSystem {
     return url(this.ports.configServer);
   }
   loggingUrl(i: number): string {
-    return url(this.ports.logging[i]!);
+    return `http://${this.options.loggingHosts?.[i] ?? '127.0.0.1'}:${this.ports.logging[i]}`;
   }
   /** The registry: what config-server serves, in the lab's form and under the lab's names. */
   registry(): Record<'logging-service' | 'messages-service', string[]> {
     return {
-      'logging-service': this.ports.logging.map((p) => `${url(p)}/logging`),
+      'logging-service': this.ports.logging.map((_, i) => `${this.loggingUrl(i)}/logging`),
       'messages-service': [`${url(this.ports.messages)}/messages`],
     };
   }
@@ -342,6 +347,7 @@ export class LocalSystem {
   async startLogging(i: number): Promise<ManagedProcess> {
     const p = this.node(`logging-${i + 1}`, 'logging', {
       PORT: String(this.ports.logging[i]),
+      HOST: this.options.loggingHosts?.[i] ?? '127.0.0.1',
       INSTANCE_NAME: `${this.loggingUrl(i)}/logging`,
       HZ_CLUSTER_NAME: this.clusterName,
       HZ_MAP_NAME: this.mapName,

@@ -1,6 +1,6 @@
 /**
  * `npm run chaos`: starts the whole system on free loopback ports (beside any running `npm start`),
- * runs the fault scenarios R1–R12 under a paced write load, prints the table and writes the figures
+ * runs the fault scenarios R1–R13 under a paced write load, prints the table and writes the figures
  * to .run/chaos.json. Exits non-zero if any acknowledged message was lost or any request failed
  * unexpectedly. `npm run chaos -- R1 R2` runs a subset; `--repeat N` runs them N times over, on
  * the same system, and fails if any run fails.
@@ -12,9 +12,9 @@ import { commandLineOrExit, exitWithUsage } from '../local/args.js';
 import { LocalSystem, freeSystemPorts } from '../local/system.js';
 import { REPO_ROOT } from '../local/repo.js';
 import { SCENARIOS, formatTable, runChaos, type ChaosResult } from '../drills/faults.js';
-import { PARTITION_HOSTS, partitionUnsupported } from '../drills/partition.js';
+import { LOGGING_HOSTS, PARTITION_HOSTS, partitionUnsupported } from '../drills/partition.js';
 
-const USAGE = 'usage: npm run chaos -- [R1 … R12] [--repeat N] [--logs DIR (every process\'s output, kept)]';
+const USAGE = 'usage: npm run chaos -- [R1 … R13] [--repeat N] [--logs DIR (every process\'s output, kept)]';
 
 async function main(): Promise<void> {
   const { values, positionals: ids } = commandLineOrExit(USAGE, {
@@ -32,9 +32,9 @@ async function main(): Promise<void> {
   // R5 (every member down) last: it loses what is stored, on purpose.
   const order = (id: string) => (id === 'R5' ? Infinity : Number(id.slice(1)));
   let chosen = ids.length ? ids : Object.keys(SCENARIOS).sort((a, b) => order(a) - order(b));
-  // R9 cuts links between members, R12 makes a member's address vanish: both need iptables.
+  // R9 cuts links between members, R12 makes a member's address vanish, R13 a logging instance's: they need iptables.
   const noPartitions = partitionUnsupported();
-  const needIptables: string[] = chosen.filter((id) => id === 'R9' || id === 'R12');
+  const needIptables: string[] = chosen.filter((id) => id === 'R9' || id === 'R12' || id === 'R13');
   if (noPartitions && needIptables.length) {
     if (needIptables.some((id) => ids.includes(id)) || process.env.CI) throw new Error(`${needIptables.join(', ')} cannot run: ${noPartitions}`);
     process.stdout.write(`\n  ⚠ SKIPPING ${needIptables.join(', ')} (iptables rules on loopback): ${noPartitions}.\n\n`);
@@ -46,8 +46,10 @@ async function main(): Promise<void> {
     runDir: dir,
     logDir: values.logs,
     clusterName: `lab-chaos-${process.pid}`,
-    // Each member on its own loopback address, so R9 can cut the links between them.
+    // Each member on its own loopback address, so R9 can cut the links between them; each logging
+    // instance on its own, so R13 can make one vanish.
     memberHosts: PARTITION_HOSTS,
+    loggingHosts: LOGGING_HOSTS,
     logLevel: 'warn',
     onState: (name, state) => state === 'failed' && process.stdout.write(`  ✘ ${name} failed\n`),
   });

@@ -16,6 +16,12 @@ export const facadeSettings = {
    * the cluster replaces a dead member, a slow but working instance answers before it is given up.
    */
   UPSTREAM_TIMEOUT_MS: millis(8_000),
+  /**
+   * Bound on making a new connection to another service: a live instance connects in milliseconds;
+   * one whose address has gone (a lost node) never does. Missed, every connection to that instance
+   * is cut and its requests retried elsewhere (lib/service-client.ts).
+   */
+  UPSTREAM_CONNECT_TIMEOUT_MS: millis(500),
   /** Attempts per request across different instances, the first included. */
   RETRY_MAX_ATTEMPTS: count(4, 1, 20),
   RETRY_BASE_DELAY_MS: millis(20, 0),

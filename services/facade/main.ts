@@ -20,6 +20,7 @@ export async function start(config: FacadeConfig, logger: Logger = createLogger(
   });
   const client = new ServiceClient({
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
     policy: {
       maxAttempts: config.RETRY_MAX_ATTEMPTS,
       baseDelayMs: config.RETRY_BASE_DELAY_MS,

@@ -1,6 +1,6 @@
 /**
  * A bounded subset of `npm run chaos` (R1, R2, R3, R8 at 20,000 messages, R9 with a 5 s partition, R10 with a
- * 14 s pause (past the members' 10 s heartbeat timeout), R12, R5): real members and processes, real
+ * 14 s pause (past the members' 10 s heartbeat timeout), R12, R13, R5): real members and processes, real
  * signals, a paced write load; every acknowledged message must read back, nothing may fail
  * that was not expected to, nothing may be stored twice.
  */
@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import type { LocalSystem } from '../../local/system.js';
 import { runChaos, type ChaosResult } from '../../drills/faults.js';
 import { createTestSystem, stopAll } from '../support/system.js';
-import { PARTITION_HOSTS, Partition, partitionUnsupported } from '../../drills/partition.js';
+import { LOGGING_HOSTS, PARTITION_HOSTS, Partition, partitionUnsupported } from '../../drills/partition.js';
 import { missingTool } from '../support/tools.js';
 import { start } from '../../services/logging/main.js';
 import { loadLoggingConfig } from '../../services/logging/config.js';
@@ -17,7 +17,7 @@ import { eventually } from '../support/eventually.js';
 import { captureLogger } from '../support/fakes.js';
 import { get, postJson, type ClusterSummary } from '../support/http.js';
 
-describe('chaos under load (R1, R2, R3, R8, R9, R10, R12, R5)', function () {
+describe('chaos under load (R1, R2, R3, R8, R9, R10, R12, R13, R5)', function () {
   this.timeout(300_000);
   let system: LocalSystem;
   const results = new Map<string, ChaosResult>();
@@ -30,8 +30,9 @@ describe('chaos under load (R1, R2, R3, R8, R9, R10, R12, R5)', function () {
   };
 
   before(async () => {
-    // Each member on its own loopback address, so R9 can cut the links between them.
-    system = await createTestSystem({ logLevel: 'warn', memberHosts: PARTITION_HOSTS });
+    // Each member on its own loopback address, so R9 can cut the links between them; each logging
+    // instance on its own, so R13 can make one vanish.
+    system = await createTestSystem({ logLevel: 'warn', memberHosts: PARTITION_HOSTS, loggingHosts: LOGGING_HOSTS });
     await system.start();
   });
   after(async function () {
@@ -125,6 +126,16 @@ describe('chaos under load (R1, R2, R3, R8, R9, R10, R12, R5)', function () {
     expect([r.failed, r.lost, r.duplicates], r.notes.join('; ')).to.deep.equal([0, 0, 0]);
     // The ICMP failure detector's two missed pings, not the 10 s heartbeat timeout (docs/resilience.md).
     expect(r.recoveryMs, 'the crash to the other two dropping it').to.be.a('number').and.below(8_000);
+  });
+
+  it('R13: a logging instance vanishes (every packet dropped) while still listed: writes go elsewhere within a connect timeout, nothing fails', async function () {
+    const why = partitionUnsupported();
+    if (why) missingTool(this, 'the vanished-address test (R13)', why);
+    const r = await run('R13');
+    expect([r.failed, r.lost, r.duplicates], r.notes.join('; ')).to.deep.equal([0, 0, 0]);
+    const slowest = Number(/slowest write sent from 1 s before the vanish[^:]*: (\d+) ms/.exec(r.notes.join())![1]);
+    // UPSTREAM_CONNECT_TIMEOUT_MS and a retry, not UPSTREAM_TIMEOUT_MS.
+    expect(slowest, r.notes.join('; ')).to.be.below(3_000);
   });
 
   it('R5: every member down: prompt 503s, then the same processes recover by themselves', async () => {

@@ -8,6 +8,7 @@ import { readLines } from '../../lib/ndjson.js';
 import { freePorts } from '../support/ports.js';
 import { serve } from '../support/http.js';
 import { silentLogger } from '../support/fakes.js';
+import { blackHole } from '../support/black-hole.js';
 
 const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 20, maxDelayMs: 200, cooldownMs: 1000 };
 
@@ -63,6 +64,54 @@ describe('instance choice', () => {
     picker.markFailed(A);
     now = 4000;
     expect(avoided(), 'back to 1 s after an answer').to.equal(false);
+  });
+
+  it('once the cooldown is over, lets one request probe a suspect while the others pass it over', () => {
+    let now = 0;
+    const picker = new InstancePicker(1000, () => now, () => 0);
+    picker.markFailed(A);
+    now = 1000;
+    expect(picker.pick([A, B], new Set()), 'the probe').to.equal(A);
+    for (let i = 0; i < 20; i++) expect(picker.pick([A, B], new Set()), 'while the probe waits').to.equal(B);
+    picker.markAnswered(A);
+    expect(picker.pick([A, B], new Set()), 'trusted again').to.equal(A);
+    expect(picker.pick([A, B], new Set()), 'and used by every request').to.equal(A);
+  });
+
+  it('doubles the cooldown for a failed probe, not for requests already under way that fail too', () => {
+    let now = 0;
+    const picker = new InstancePicker(1000, () => now, () => 0);
+    for (let i = 0; i < 30; i++) picker.markFailed(A); // 30 requests cut at once: one failure
+    now = 1000;
+    expect(picker.pick([A, B], new Set()), 'probed after 1 s, not 16 s').to.equal(A);
+    picker.markFailed(A); // the probe failed: 2 s
+    now = 2999;
+    expect(picker.pick([A, B], new Set())).to.equal(B);
+    now = 3000;
+    expect(picker.pick([A, B], new Set())).to.equal(A);
+    picker.markFailed(A); // 4 s
+    now = 6999;
+    expect(picker.pick([A, B], new Set())).to.equal(B);
+    now = 7000;
+    expect(picker.pick([A, B], new Set())).to.equal(A);
+  });
+
+  it('lets another request probe when the probe ended without an answer or a failure (its caller went away)', () => {
+    let now = 0;
+    const picker = new InstancePicker(1000, () => now, () => 0);
+    picker.markFailed(A);
+    now = 1000;
+    expect(picker.pick([A, B], new Set())).to.equal(A);
+    expect(picker.pick([A, B], new Set())).to.equal(B);
+    picker.release(A);
+    expect(picker.pick([A, B], new Set())).to.equal(A);
+  });
+
+  it('with no cooldown, passes nothing over, not even while one request tries a failed instance', () => {
+    const picker = new InstancePicker(0, () => 0, () => 0);
+    picker.markFailed(A);
+    expect(picker.pick([A, B], new Set())).to.equal(A);
+    expect(picker.pick([A, B], new Set())).to.equal(A);
   });
 
   it('uses a cooling instance when nothing else is left', () => {
@@ -271,6 +320,67 @@ describe('service client', () => {
     for await (const batch of readLines(res, slowBody, 2000)) lines.push(...batch);
     expect(lines).to.deep.equal(['{"n":1}', '{"n":2}']);
     client.close();
+  });
+
+  describe('an instance whose address has gone (every packet dropped)', () => {
+    it('fails a connection not made within the connect timeout, and cuts every other connection to that instance', async () => {
+      const hole = await blackHole();
+      stops.push(hole.close);
+      const client = new ServiceClient({ timeoutMs: 5000, connectTimeoutMs: 200, policy, logger: silentLogger() });
+      const post = () => {
+        const started = Date.now();
+        return client.request(hole.url, { method: 'POST', json: {} }).then(
+          () => ({ reason: 'answered', ms: Date.now() - started }),
+          (e: UpstreamError) => ({ reason: e.reason, ms: Date.now() - started }),
+        );
+      };
+      // Two connections are made and never answered (kept-alive ones to a lost node), ...
+      const hung = [post(), post()];
+      await new Promise((r) => setTimeout(r, 100));
+      // ... the next is never made: at its connect timeout the two hung ones are cut as well.
+      const fresh = await post();
+      expect(fresh.reason).to.equal('connect_timeout');
+      expect(fresh.ms).to.be.within(150, 1000);
+      for (const h of await Promise.all(hung)) {
+        expect(h.reason).to.equal('reset');
+        expect(h.ms, 'cut long before the 5 s answer timeout').to.be.below(1200);
+      }
+      client.close();
+    });
+
+    it('sends the request elsewhere after the connect timeout, not the answer timeout; and a read too, since it never started', async () => {
+      const hole = await blackHole();
+      stops.push(hole.close);
+      const good = await server((ctx) => { ctx.body = { ok: true }; });
+      const reasons: string[] = [];
+      // The first pick is the hole.
+      const picker = new InstancePicker(policy.cooldownMs, Date.now, () => 0);
+      const client = new ServiceClient({
+        timeoutMs: 5000, connectTimeoutMs: 200, policy, logger: silentLogger(), picker, sleep: async () => {},
+        onRetry: (r) => reasons.push(r),
+      });
+      // Fill the hole's queue, so that no later connection is made.
+      const hung = [0, 1].map(() => client.request(hole.url).catch(() => undefined));
+      await new Promise((r) => setTimeout(r, 100));
+      for (const retryIf of [undefined, retryIfNotStarted]) {
+        picker.markAnswered(hole.url);
+        const started = Date.now();
+        const { instance } = await client.callAny([hole.url, good], (u) => u, { retryIf });
+        expect(instance).to.equal(good);
+        expect(Date.now() - started).to.be.below(1000);
+      }
+      expect(reasons).to.deep.equal(['connect_timeout', 'connect_timeout']);
+      await Promise.all(hung);
+      client.close();
+    });
+
+    it('leaves a live instance that is slow to answer alone: the connect timeout bounds the connection only', async () => {
+      const slow = await server(async (ctx) => { await new Promise((r) => setTimeout(r, 600)); ctx.body = { ok: true }; });
+      const client = new ServiceClient({ timeoutMs: 5000, connectTimeoutMs: 100, policy, logger: silentLogger() });
+      const answers = await Promise.all(Array.from({ length: 5 }, () => client.request(slow, { method: 'POST', json: {} })));
+      expect(answers.map((a) => a.status)).to.deep.equal([200, 200, 200, 200, 200]);
+      client.close();
+    });
   });
 
   it('cuts the call when its signal aborts, and retries nowhere', async () => {
