@@ -100,7 +100,9 @@ describe('npm run bench (smoke run)', function () {
     expect(judged.filter((t) => t.verdict === 'n/a').map(sourceOf)).to.deep.equal(['24.5', '24.6', '5', '5']);
     const million = (results as unknown as { million: MillionFigures }).million;
     expect(million.fullRead).to.include({ filled: 3000, inOrder: true });
-    expect(million.clientAlone.entries).to.equal(3000);
+    // The 3,000 filled, and perhaps a write an earlier scenario's facade retried after the map was
+    // cleared (bench/million.ts); never more than the full read, which came later, returned.
+    expect(million.clientAlone.entries).to.be.within(3000, million.fullRead.messages);
     expect(million.postRate.closedLoopRps).to.be.greaterThan(0);
     expect(million.memberOutOfMemoryErrors).to.equal(0);
     expect(results.machine.cpus).to.be.greaterThan(0);
