@@ -33,6 +33,7 @@ import { BulkLoadingStore } from '../local/fill.js';
 import { GROUPS, USAGE, parseOptions, type BenchOptions, type Group } from './options.js';
 import type { Measurement, Skipped } from './measurement.js';
 import { parsePrometheusText, samplesOf } from '../lib/prometheus-text.js';
+import { facadeRetries } from '../drills/facade-api.js';
 import { runHttp, stopRunningLoad, type HttpScenario } from './http-load.js';
 import { addMessages, connect, runHazelcast, stopHazelcastLoad, storedValue, type MessageMap } from './hazelcast-load.js';
 import { fmtInt } from '../local/console.js';
@@ -446,15 +447,7 @@ class Bench {
         }
         return fetched;
       },
-      facadeRetries: async () => {
-        const metrics = parsePrometheusText(await (await fetch(`${s.facadeUrl}/metrics`)).text());
-        const byReason: Record<string, number> = {};
-        for (const m of samplesOf(metrics, 'facade_upstream_retries_total')) {
-          const reason = m.labels.reason ?? 'unknown';
-          byReason[reason] = (byReason[reason] ?? 0) + m.value;
-        }
-        return byReason;
-      },
+      facadeRetries: () => facadeRetries(s.facadeUrl),
     });
   }
 

@@ -16,6 +16,7 @@ import type { Measurement } from './measurement.js';
 import { TARGETS } from './targets.js';
 import { runOpenLoop, type OpenLoopPoint, type OpenLoopRequest } from './open-loop.js';
 import { ProgressLine } from './progress.js';
+import { countsSince } from '../drills/facade-api.js';
 
 export interface MillionDeps {
   facadeUrl: string;
@@ -177,11 +178,6 @@ function posts(facadeUrl: string): OpenLoopRequest {
 /** The 2xx answers of an open-loop run: the messages it stored. */
 const stored = (p: OpenLoopPoint) => p.requests - p.errors - p.non2xx;
 
-/** What each counter of `now` gained since `then`, the ones that gained only. */
-function since(then: Record<string, number>, now: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (then[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
-}
-
 export async function runMillion(d: MillionDeps): Promise<MillionFigures> {
   const progress = new ProgressLine(`${fmtInt(d.count)} messages`);
   progress.update('clearing the map');
@@ -306,8 +302,8 @@ export async function runMillion(d: MillionDeps): Promise<MillionFigures> {
     postRate: d.postRate,
     postIdle: idle,
     postDuringRead: loaded,
-    retriesIdle: since(retriedBefore, retriedIdle),
-    retriesDuringRead: since(retriedIdle, retriedDuring),
+    retriesIdle: countsSince(retriedBefore, retriedIdle),
+    retriesDuringRead: countsSince(retriedIdle, retriedDuring),
     pageAtSmall,
     pageAtLarge,
     clusterView: quantiles(clusterMs),

@@ -5,6 +5,7 @@
 import type { ClusterView } from '../services/facade/cluster-view.js';
 import type { StoredMessage } from '../lib/contract.js';
 import type { Page } from '../lib/paging.js';
+import { parsePrometheusText, samplesOf } from '../lib/prometheus-text.js';
 
 /** Bound on one call to the facade. */
 export const CALL_TIMEOUT_MS = 15_000;
@@ -80,3 +81,22 @@ export const naturally = (a: string, b: string) => a.localeCompare(b, 'en', { nu
 /** The facade's logging instances that answer ready, in natural order. */
 export const readyLogging = (view: ClusterView) =>
   (loggingEntry(view)?.instances ?? []).filter((i) => i.health === 'ready').map((i) => i.url).sort(naturally);
+
+/** Bound on reading the facade's /metrics. */
+const METRICS_TIMEOUT_MS = 5_000;
+
+/** The facade's retries on another instance so far, by reason (its `facade_upstream_retries_total`). */
+export async function facadeRetries(facadeUrl: string): Promise<Record<string, number>> {
+  const res = await fetch(`${facadeUrl}/metrics`, { signal: AbortSignal.timeout(METRICS_TIMEOUT_MS) });
+  const byReason: Record<string, number> = {};
+  for (const s of samplesOf(parsePrometheusText(await res.text()), 'facade_upstream_retries_total')) {
+    const reason = s.labels.reason ?? 'unknown';
+    byReason[reason] = (byReason[reason] ?? 0) + s.value;
+  }
+  return byReason;
+}
+
+/** What each count of `now` gained since `then`: the ones that gained only. */
+export function countsSince(then: Record<string, number>, now: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (then[k] ?? 0)] as const).filter(([, v]) => v > 0));
+}

@@ -12,9 +12,9 @@ import { createLogger } from '../lib/log.js';
 import { probeHttp, waitFor } from '../local/processes.js';
 import { memberHealth, type MemberHealth } from '../local/hazelcast.js';
 import { Partition, partitionUnsupported } from './partition.js';
+import { countsSince, facadeRetries } from './facade-api.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seconds } from '../local/console.js';
-import { parsePrometheusText, samplesOf } from '../lib/prometheus-text.js';
 
 export interface ChaosResult {
   id: string;
@@ -544,13 +544,6 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
 /** How long R13 keeps the logging instance's address gone, and looks at the writes after it vanished. */
 export const VANISHED_FOR_MS = 15_000;
 
-/** The facade's retries so far, by reason (its `facade_upstream_retries_total`). */
-async function facadeRetries(system: LocalSystem): Promise<Map<string, number>> {
-  const res = await fetch(`${system.facadeUrl}/metrics`, { signal: AbortSignal.timeout(5_000) });
-  const samples = samplesOf(parsePrometheusText(await res.text()), 'facade_upstream_retries_total');
-  return new Map(samples.map((s) => [s.labels.reason ?? '', s.value]));
-}
-
 /**
  * R13: a logging instance's node is lost. Its address drops every packet, so a kept-alive
  * connection to it gets no answer and a new one's SYN gets nothing, and its process dies; the
@@ -567,7 +560,7 @@ async function loggingVanishes(system: LocalSystem, o: Required<ChaosOptions>): 
   if (system.ports.logging.some((_, i) => i !== victim && new URL(system.loggingUrl(i)).hostname === host) || system.memberAddresses.some((a) => a.startsWith(`${host}:`))) {
     throw new Error('R13 needs a system whose logging instances have their own addresses (loggingHosts: LOGGING_HOSTS)');
   }
-  const retriesBefore = await facadeRetries(system);
+  const retriesBefore = await facadeRetries(system.facadeUrl);
   const load = newLoad(system, 'r13', o);
   await sleep(o.beforeMs);
   // The load must be at its rate (a system just started takes a few seconds), and the facade
@@ -589,7 +582,7 @@ async function loggingVanishes(system: LocalSystem, o: Required<ChaosOptions>): 
   }
   await sleep(o.afterMs);
   await load.stop();
-  const retries = await facadeRetries(system);
+  const retries = await facadeRetries(system.facadeUrl);
   const window = load.attempts.filter((a) => a.startedAt >= vanishAt - 1_000 && a.startedAt < vanishAt + VANISHED_FOR_MS);
   const slowest = Math.max(0, ...window.map((a) => a.ms));
   const before = load.acknowledgedPerSecond(vanishAt - 2_000, vanishAt);
@@ -597,7 +590,7 @@ async function loggingVanishes(system: LocalSystem, o: Required<ChaosOptions>): 
   const rateBefore = (before[0]! + before[1]!) / 2;
   // Recovery: the end of the last second after the vanish with under half the rate before it.
   const lastLow = after.map((n, i) => (n < rateBefore / 2 ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
-  const retried = [...retries].map(([reason, n]) => [reason, n - (retriesBefore.get(reason) ?? 0)] as const).filter(([, n]) => n > 0);
+  const retried = Object.entries(countsSince(retriesBefore, retries));
   const notes = [
     `slowest write sent from 1 s before the vanish to ${seconds(VANISHED_FOR_MS)} after it: ${slowest} ms (${window.length} writes, ${window.filter((a) => a.status === 201).length} acknowledged)`,
     `acknowledged per second, 2 s before: ${before.join(' ')}; after: ${after.join(' ')}`,
