@@ -53,11 +53,11 @@ export class TooManyInWindow extends Error {
 /** Where a walk reads from: fetches over inclusive key ranges. */
 export interface RangeSource<T> {
   /**
-   * The entries with keys in [lo, hi], in any order; with `first`, only the `first` of them in key
-   * order (the members sort the window and send no more: a page costs what it returns).
+   * The first `first` entries, in key order, of those with keys in [lo, hi], in any order (the
+   * members sort the window and send no more: a page costs what it returns).
    * @throws TooManyInWindow when there are more than the source answers at once
    */
-  fetch(lo: string, hi: string, first?: number): Promise<T[]>;
+  fetch(lo: string, hi: string, first: number): Promise<T[]>;
 }
 
 /** What one fetched window cost; reported for metrics. */

@@ -263,14 +263,13 @@ export class HazelcastMessageStore implements MessageStore {
       from = keyToNumber(floor);
     }
     const source = {
-      fetch: (lo: string, hi: string, first?: number) =>
+      fetch: (lo: string, hi: string, first: number) =>
         this.guard(async () => {
           try {
-            const inWindow = Predicates.between('__key', lo, hi);
-            // The map asked for each window: the client in use may change during a long read (a move).
-            // Only the window's first keys where the walk asks so: a paging predicate without a
-            // comparator, which orders by key (the members sort the window and send no more).
-            const predicate = first === undefined ? inWindow : Predicates.paging(inWindow, first);
+            // The window's first keys only: a paging predicate without a comparator, which orders by
+            // key (the members sort the window and send no more). The map asked for each window:
+            // the client in use may change during a long read (a move).
+            const predicate = Predicates.paging(Predicates.between('__key', lo, hi), first);
             const entries = await (await this.map()).entrySetWithPredicate(predicate);
             return entries.map(([uuid, v]): StoredMessage => ({ uuid, msg: v.msg, loggedBy: v.loggedBy, storedAt: v.storedAt }));
           } catch (err) {

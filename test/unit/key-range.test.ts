@@ -26,12 +26,12 @@ class SortedSource implements RangeSource<{ uuid: string }> {
     return a;
   }
 
-  async fetch(lo: string, hi: string, first?: number): Promise<{ uuid: string }[]> {
+  async fetch(lo: string, hi: string, first: number): Promise<{ uuid: string }[]> {
     this.calls++;
     const [from, to] = [this.bound(lo, false), this.bound(hi, true)];
     if (to - from > this.cap) throw new TooManyInWindow();
     // The members' paging predicate: the window's first keys only, in any order.
-    const found = this.keys.slice(from, first === undefined ? to : Math.min(to, from + first)).reverse().map((uuid) => ({ uuid }));
+    const found = this.keys.slice(from, Math.min(to, from + first)).reverse().map((uuid) => ({ uuid }));
     this.fetches.push(found.length);
     return found;
   }
@@ -233,9 +233,9 @@ describe('walking keys in bounded windows', () => {
   it('never lets the window read ahead fail unhandled while the caller is busy, and reports it when the caller comes back', async () => {
     const source = new SortedSource(Array.from({ length: 100 }, (_, i) => keyAt(base + i)));
     const fetch = source.fetch.bind(source);
-    source.fetch = async (lo, hi) => {
+    source.fetch = async (lo, hi, first) => {
       if (source.fetches.length >= 1) throw new Error('member lost');
-      return fetch(lo, hi);
+      return fetch(lo, hi, first);
     };
     const unhandled: unknown[] = [];
     const record = (reason: unknown) => unhandled.push(reason);
