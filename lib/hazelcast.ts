@@ -8,8 +8,9 @@
 import { Client, HazelcastError, LifecycleState, ReconnectMode, type ClientConfig, type IMap } from 'hazelcast-client';
 import type { Logger } from './log.js';
 import { LogLimiter } from './log-limiter.js';
-import type { MetricsRegistry } from './metrics.js';
+import { prom, type MetricsRegistry } from './metrics.js';
 import { StoreError } from './store-errors.js';
+import { refuseWritesHeldByTooFew } from './write-copies.js';
 
 type HazelcastClient = Awaited<ReturnType<typeof Client.newHazelcastClient>>;
 
@@ -27,8 +28,13 @@ export interface HazelcastSettings {
   reconnectMaxBackoffMs: number;
   /** Shown in the cluster's client list. */
   instanceName: string;
-  /** Where the count of client log lines not written goes (see LogLimiter). */
+  /** Where the count of client log lines not written goes (see LogLimiter), and of writes held by too few members. */
   metricsRegistry?: MetricsRegistry;
+  /**
+   * Members that must hold a map write (its owner and the backups it reports) before it is
+   * acknowledged; one held by fewer fails as unconfirmed (write-copies.ts). 1, the default, checks nothing.
+   */
+  minWriteCopies?: number;
 }
 
 /**
@@ -61,12 +67,21 @@ export class HazelcastConnection {
   private readonly memberRemovedListeners: (() => void)[] = [];
   /** The client repeats its warnings while the cluster is away: one per kind per window. */
   private readonly clientLog: LogLimiter;
+  private readonly heldByTooFew: InstanceType<typeof prom.Counter>;
 
   private constructor(
     private readonly settings: HazelcastSettings,
     private readonly logger: Logger,
   ) {
     this.clientLog = new LogLimiter(logger, { metricsRegistry: settings.metricsRegistry });
+    const name = 'hazelcast_writes_held_by_too_few_total';
+    this.heldByTooFew =
+      (settings.metricsRegistry?.getSingleMetric(name) as InstanceType<typeof prom.Counter> | undefined) ??
+      new prom.Counter({
+        name,
+        help: 'Map writes that took effect on fewer members than HZ_MIN_COPIES and so were not acknowledged (503 STORE_UNCONFIRMED)',
+        registers: settings.metricsRegistry ? [settings.metricsRegistry] : [],
+      });
     this.creating = Client.newHazelcastClient(this.clientConfig(settings.members, this.made));
     this.creating.then(
       (client) => this.use(client, 0),
@@ -103,7 +118,7 @@ export class HazelcastConnection {
       clusterName: s.clusterName,
       instanceName: s.instanceName,
       // A write is acknowledged only once this client has received every backup's acknowledgement:
-      // the backups send them here, and one missing past the backup timeout (5 s) fails the write
+      // the backups send them here, and one missing past the backup timeout (2 s, below) fails the write
       // (IndeterminateOperationStateError, logging's 503 STORE_UNCONFIRMED) instead of completing
       // it. Left to the members, a member cut off from the others completes its writes with no
       // backup at all, when the timeout passes or when it drops the others from its member list
@@ -167,6 +182,11 @@ export class HazelcastConnection {
 
   /** Puts `client`, connected, in use; tells the member-removed listeners of its members that leave. */
   private use(client: HazelcastClient, number: number): void {
+    const internals = client as unknown as { getInvocationService(): unknown };
+    refuseWritesHeldByTooFew(internals, this.settings.minWriteCopies ?? 1, (copies, member) => {
+      this.heldByTooFew.inc();
+      this.clientLog.log(`held by too few: ${member}`, 'warn', { member, copies }, 'refused a write its owner holds with too few backups (HZ_MIN_COPIES): unconfirmed, the caller retries it');
+    });
     this.client = client;
     this.current = number;
     this.proxies.clear();

@@ -6,7 +6,8 @@
 
 /**
  * - STORE_MINORITY: this side of a split has too few members to accept writes;
- * - STORE_UNCONFIRMED: a write was not confirmed by every backup (it may be stored or not);
+ * - STORE_UNCONFIRMED: a write was not confirmed by every backup, or is held by fewer members than
+ *   HZ_MIN_COPIES (it may be stored or not);
  * - STORE_UNAVAILABLE: the cluster cannot be reached, or the client is not connected (yet, or any more);
  * - STORE_FULL: the messages have reached the store's capacity.
  */

@@ -33,6 +33,14 @@ export const loggingSettings = {
    * client cannot read a map's configuration.
    */
   HZ_BACKUP_COUNT: count(2, 0, 6),
+  /**
+   * Members that must hold a write (its owner and the backups it reports) before it is
+   * acknowledged; one held by fewer answers 503 STORE_UNCONFIRMED and the facade retries it. The
+   * members' split-brain minimum where it protects writes (charts/lab/files/hazelcast.yaml; the
+   * chart sets it from its values), else 1: it closes the moment when a member cut off from the
+   * others has dropped them but not yet refused writes (lib/write-copies.ts).
+   */
+  HZ_MIN_COPIES: count(2, 1, 7),
   HZ_CONNECT_TIMEOUT_MS: millis(5_000),
   /**
    * A member silent this long is taken for dead by this client: its connection closes, and

@@ -26,6 +26,7 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
       reconnectMaxBackoffMs: config.HZ_RECONNECT_MAX_BACKOFF_MS,
       instanceName,
       metricsRegistry: metrics.metricsRegistry,
+      minWriteCopies: config.HZ_MIN_COPIES,
     },
     logger,
   );

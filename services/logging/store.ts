@@ -6,6 +6,7 @@ import { Aggregators, IndeterminateOperationStateError, Predicates, QueryError, 
 import type { Page } from '../../lib/paging.js';
 import { StoreError } from '../../lib/store-errors.js';
 import { HazelcastConnection, isHazelcastUnavailable } from '../../lib/hazelcast.js';
+import { HeldByTooFewError } from '../../lib/write-copies.js';
 import { TooManyInWindow, keyToNumber, lastKeyOfMs, walkKeys, type WindowStats } from './key-range.js';
 import { StoreCapacity, entryCostBytes, type SharedCounter } from './capacity.js';
 import type { StoreSummary, StoredMessage, StoredValue } from '../../lib/contract.js';
@@ -412,6 +413,11 @@ export class HazelcastMessageStore implements MessageStore {
       if (err instanceof SplitBrainProtectionError) {
         this.options.onMinority?.();
         throw new StoreError('STORE_MINORITY', 'this side of the Hazelcast cluster has too few members to accept writes', { cause: err });
+      }
+      // Applied, but on fewer members than HZ_MIN_COPIES: a member cut off from the others that has
+      // dropped them but not yet refused writes (lib/write-copies.ts).
+      if (err instanceof HeldByTooFewError) {
+        throw new StoreError('STORE_UNCONFIRMED', 'the write is held by fewer members than HZ_MIN_COPIES (a side of a split too small to keep it); it may be stored or not: retry with the same uuid', { cause: err });
       }
       // Applied where it was sent, perhaps, but not confirmed by every backup (a member cut off, paused or gone).
       if (err instanceof IndeterminateOperationStateError) {

@@ -230,6 +230,11 @@ describe('Helm chart charts/lab (real helm)', function () {
       expect(off['split-brain-protection']).to.equal(undefined);
       expect(off.map.messages['split-brain-protection-ref']).to.equal(undefined);
       expect(off.map['messages-meta']['split-brain-protection-ref']).to.equal(undefined);
+      // Logging then acknowledges a write held by one member, as the members do.
+      const offLogging = await helmTemplate(helm, { set: { 'hazelcast.splitBrainProtection.enabled': false } });
+      expect(envOf(podOf(offLogging.objects, 'logging').spec.containers[0]).HZ_MIN_COPIES).to.equal('1');
+      const three = await helmTemplate(helm, { set: { 'hazelcast.replicas': 5, 'hazelcast.splitBrainProtection.minimumMembers': 3 } });
+      expect(envOf(podOf(three.objects, 'logging').spec.containers[0]).HZ_MIN_COPIES).to.equal('3');
     });
 
     it('refuses a split-brain minimum above the member count, where no side could ever take a write', async () => {
@@ -330,6 +335,7 @@ describe('Helm chart charts/lab (real helm)', function () {
         expect(env.HZ_CLUSTER_NAME).to.equal(config['cluster-name']);
         expect(config.map[env.HZ_MAP_NAME!]['backup-count']).to.equal(2);
         expect(Number(env.HZ_BACKUP_COUNT), 'the backup count logging reports is the members\' own').to.equal(config.map[env.HZ_MAP_NAME!]['backup-count']);
+        expect(Number(env.HZ_MIN_COPIES), 'logging acknowledges a write held by the members\' split-brain minimum').to.equal(config['split-brain-protection']['lab-majority']['minimum-cluster-size']);
         // Named by its URL, as config-server lists it (one URL per pod IP) and the facade reports it.
         expect(env.POD_IP).to.equal('valueFrom:status.podIP');
         expect(env.INSTANCE_NAME).to.equal(`http://$(POD_IP):${podOf(objects, 'logging').spec.containers[0].ports[0].containerPort}/logging`);

@@ -36,6 +36,8 @@ describe('charts/lab/files/hazelcast.yaml, as local members run it', () => {
 
   it('refuses writes on a side of a split with fewer than 2 members, on both maps, and merges back within seconds, put-if-absent', () => {
     expect(config['split-brain-protection']['lab-majority']).to.deep.equal({ enabled: true, 'minimum-cluster-size': 2, 'protect-on': 'WRITE' });
+    // Logging acknowledges a write only once that many members hold it (lib/write-copies.ts).
+    expect(loadLoggingConfig({}).HZ_MIN_COPIES).to.equal(config['split-brain-protection']['lab-majority']['minimum-cluster-size']);
     for (const name of ['${lab.map.name}', '${lab.map.name}-meta']) {
       expect(config.map[name]['split-brain-protection-ref'], name).to.equal('lab-majority');
       expect(config.map[name]['merge-policy']['class-name'], name).to.equal('PutIfAbsentMergePolicy');

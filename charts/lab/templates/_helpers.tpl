@@ -466,6 +466,17 @@ takes it from here, since a client cannot read a map's configuration and the das
 {{- end -}}
 
 {{/*
+Members that must hold a write before logging acknowledges it (HZ_MIN_COPIES): the members'
+split-brain minimum when it protects writes, else 1. Without it a member cut off from the others
+acknowledges writes in the moment between dropping them and refusing writes (lib/write-copies.ts).
+*/}}
+{{- define "lab.hazelcast.minCopies" -}}
+{{- with .Values.hazelcast.splitBrainProtection -}}
+{{- if .enabled -}}{{ int .minimumMembers }}{{- else -}}1{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 The members' hazelcast.yaml: the ConfigMap holds it, and the StatefulSet's checksum/config annotation
 is its hash, so a changed configuration rolls the members.
 
