@@ -6,6 +6,7 @@ import type { ClusterView } from '../services/facade/cluster-view.js';
 import type { StoredMessage } from '../lib/contract.js';
 import type { Page } from '../lib/paging.js';
 import { parsePrometheusText, samplesOf } from '../lib/prometheus-text.js';
+import type { LocalSystem } from '../local/system.js';
 
 /** Bound on one call to the facade. */
 export const CALL_TIMEOUT_MS = 15_000;
@@ -94,6 +95,16 @@ export async function facadeRetries(facadeUrl: string): Promise<Record<string, n
     byReason[reason] = (byReason[reason] ?? 0) + s.value;
   }
   return byReason;
+}
+
+/** One metric over the logging instances of `system`, every series of it: their sum, or (`max`) the largest. */
+export async function loggingMetric(system: LocalSystem, name: string, over: 'sum' | 'max' = 'sum'): Promise<number> {
+  const values: number[] = [];
+  for (let i = 0; i < system.ports.logging.length; i++) {
+    const res = await fetch(`${system.loggingUrl(i)}/metrics`, { signal: AbortSignal.timeout(METRICS_TIMEOUT_MS) });
+    for (const s of samplesOf(parsePrometheusText(await res.text()), name)) values.push(s.value);
+  }
+  return over === 'max' ? Math.max(0, ...values) : values.reduce((a, b) => a + b, 0);
 }
 
 /** What each count of `now` gained since `then`: the ones that gained only. */

@@ -12,7 +12,7 @@ import { createLogger } from '../lib/log.js';
 import { probeHttp, waitFor } from '../local/processes.js';
 import { memberHealth, type MemberHealth } from '../local/hazelcast.js';
 import { Partition, partitionUnsupported } from './partition.js';
-import { countsSince, facadeRetries } from './facade-api.js';
+import { countsSince, facadeRetries, loggingMetric } from './facade-api.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seconds } from '../local/console.js';
 
@@ -440,6 +440,8 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
       if (new Set(system.memberAddresses.map((a) => a.split(':')[0])).size < system.memberAddresses.length) {
         throw new Error('R9 needs a system whose members have their own addresses (memberHosts: PARTITION_HOSTS)');
       }
+      const heldByTooFew = () => loggingMetric(system, 'hazelcast_writes_held_by_too_few_total');
+      const tooFewBefore = await heldByTooFew();
       const load = newLoad(system, 'r9', o);
       await sleep(o.beforeMs);
       const [left, isolated, right] = system.memberAddresses as [string, string, string];
@@ -482,6 +484,9 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
         `${notOnMajority}/${checked} writes acknowledged by the cut-off member alone (not on the other two before the heal)`,
         whole === null ? 'the isolated member did NOT rejoin within 120 s' : `one cluster of three, safe, ${seconds(whole)} after the heal`,
         `${dropped.toLocaleString('en-US')} packets between members dropped`,
+        // Writes the cut-off member took alone once it had dropped the others, before its split-brain
+        // protection refused them: logging refuses them (lib/write-copies.ts).
+        `${(await heldByTooFew()) - tooFewBefore} writes held by too few members refused (503 STORE_UNCONFIRMED)`,
       ];
       const agreed = agreement && agreementNote(agreement, 'that', SAME_READS_WITHIN_MS);
       if (agreed) notes.push(agreed.note);

@@ -12,7 +12,7 @@ import type { LocalSystem } from '../../local/system.js';
 import { WINDOW_ENTRIES, isResultTooLarge } from '../../services/logging/store.js';
 import type { HazelcastConnection } from '../../lib/hazelcast.js';
 import { BulkLoadingStore, addMessages, connect } from '../../local/fill.js';
-import { parsePrometheusText, samplesOf } from '../../lib/prometheus-text.js';
+import { loggingMetric } from '../../drills/facade-api.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 import { eventually } from '../support/eventually.js';
 import { get, type ClusterView, type FacadeList, type FacadeRecords } from '../support/http.js';
@@ -23,14 +23,6 @@ const COUNT = 40_000;
 const BIG_COUNT = 160_000;
 const text = (i: number) => `m${i}:${'x'.repeat(1_000)}`;
 
-/** One metric over the logging instances, every series of it: their sum, or (`max`) the largest. */
-async function loggingMetric(system: LocalSystem, name: string, over: 'sum' | 'max' = 'sum'): Promise<number> {
-  const values: number[] = [];
-  for (let i = 0; i < system.ports.logging.length; i++) {
-    for (const s of samplesOf(parsePrometheusText((await get(`${system.loggingUrl(i)}/metrics`)).text), name)) values.push(s.value);
-  }
-  return over === 'max' ? Math.max(0, ...values) : values.reduce((a, b) => a + b, 0);
-}
 const fetchedEntries = (system: LocalSystem) => loggingMetric(system, 'hazelcast_read_entries_total');
 
 /** The most the kernel lets one TCP socket buffer (bytes): the maximum of `tcp_rmem` or `tcp_wmem`, which autotuning grows to. */
