@@ -414,10 +414,15 @@ export class HazelcastMessageStore implements MessageStore {
         this.options.onMinority?.();
         throw new StoreError('STORE_MINORITY', 'this side of the Hazelcast cluster has too few members to accept writes', { cause: err });
       }
-      // Applied, but on fewer members than HZ_MIN_COPIES: a member cut off from the others that has
-      // dropped them but not yet refused writes (lib/write-copies.ts).
+      // Applied, but on fewer members than HZ_MIN_COPIES: the members have just dropped one and not
+      // yet repaired their partition table, or a member cut off from the others has dropped them
+      // but not yet refused writes (lib/write-copies.ts).
       if (err instanceof HeldByTooFewError) {
-        throw new StoreError('STORE_UNCONFIRMED', 'the write is held by fewer members than HZ_MIN_COPIES (a side of a split too small to keep it); it may be stored or not: retry with the same uuid', { cause: err });
+        throw new StoreError(
+          'STORE_UNCONFIRMED',
+          'the write is held by fewer members than HZ_MIN_COPIES (a member was just dropped from the cluster); it may be stored or not: retry with the same uuid',
+          { cause: err },
+        );
       }
       // Applied where it was sent, perhaps, but not confirmed by every backup (a member cut off, paused or gone).
       if (err instanceof IndeterminateOperationStateError) {
