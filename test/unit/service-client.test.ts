@@ -245,9 +245,10 @@ describe('service client', () => {
     let goodHits = 0;
     const good = await server((ctx) => { goodHits++; ctx.body = []; });
     let slowHits = 0;
-    const slow = await server(async (ctx) => { slowHits++; await new Promise((r) => setTimeout(r, 1000)); ctx.body = []; });
+    const slow = await server(async (ctx) => { slowHits++; await new Promise((r) => setTimeout(r, 3_000)); ctx.body = []; });
     const failing = await server((ctx) => { ctx.status = 500; });
-    const client = new ServiceClient({ timeoutMs: 200, policy, logger: silentLogger(), sleep: async () => {} });
+    // 1 s, not less: a first request to a new server on a busy machine (CI) once took over 200 ms.
+    const client = new ServiceClient({ timeoutMs: 1_000, policy, logger: silentLogger(), sleep: async () => {} });
     for (const first of [refused, busy]) {
       const { instance } = await client.callAny([first, good], (u) => u, { retryIf: retryIfNotStarted });
       expect(instance).to.equal(good);
