@@ -12,7 +12,7 @@
  *   less one: 1 of the 2 configured), to the replicas at the head of the partition's list. Until
  *   the partition table is repaired, the dropped member's place there is empty, so a partition
  *   whose first backup it was gets none. Writes of every R9 run were held by one member of the
- *   larger side for 0.3-2 s after the drop.
+ *   larger side for up to 4 s after the drop.
  *
  * So the client looks at each response to a map write: one that took effect (a put or set, a
  * put-if-absent that found no value, a replace that matched) with fewer than `minCopies - 1`
