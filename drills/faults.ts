@@ -484,8 +484,9 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
         `${notOnMajority}/${checked} writes acknowledged by the cut-off member alone (not on the other two before the heal)`,
         whole === null ? 'the isolated member did NOT rejoin within 120 s' : `one cluster of three, safe, ${seconds(whole)} after the heal`,
         `${dropped.toLocaleString('en-US')} packets between members dropped`,
-        // Writes the cut-off member took alone once it had dropped the others, before its split-brain
-        // protection refused them: logging refuses them (lib/write-copies.ts).
+        // Writes a member took with too few backups while the members dropped one another (on the
+        // larger side before its partition table was repaired, or on the cut-off member before its
+        // split-brain protection refused them): logging refuses them (lib/write-copies.ts).
         `${(await heldByTooFew()) - tooFewBefore} writes held by too few members refused (503 STORE_UNCONFIRMED)`,
       ];
       const agreed = agreement && agreementNote(agreement, 'that', SAME_READS_WITHIN_MS);

@@ -37,8 +37,8 @@ export const loggingSettings = {
    * Members that must hold a write (its owner and the backups it reports) before it is
    * acknowledged; one held by fewer answers 503 STORE_UNCONFIRMED and the facade retries it. The
    * members' split-brain minimum where it protects writes (charts/lab/files/hazelcast.yaml; the
-   * chart sets it from its values), else 1: it closes the moment when a member cut off from the
-   * others has dropped them but not yet refused writes (lib/write-copies.ts).
+   * chart sets it from its values), else 1. For about a second after members drop one another,
+   * Hazelcast sends some writes fewer backups than that, or none (lib/write-copies.ts).
    */
   HZ_MIN_COPIES: count(2, 1, 7),
   HZ_CONNECT_TIMEOUT_MS: millis(5_000),
