@@ -12,6 +12,7 @@ import { expect } from 'chai';
 import { MEMBER_CONFIG, ensureHazelcastJar, startMember, waitForSafeCluster } from '../../local/hazelcast.js';
 import { ManagedProcess } from '../../local/processes.js';
 import { newMessageId } from '../../lib/ids.js';
+import { parsePrometheusText, sampleValue } from '../../lib/prometheus-text.js';
 import { start } from '../../services/logging/main.js';
 import { loadLoggingConfig } from '../../services/logging/config.js';
 import type { RunningService } from '../../services/index.js';
@@ -68,7 +69,7 @@ describe('a write is acknowledged only once HZ_MIN_COPIES members hold it (real 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const refusedSoFar = async () => Number(/^hazelcast_writes_held_by_too_few_total(?:\{[^}]*\})? (\d+)$/m.exec(String((await get(twoMetrics)).body))?.[1]);
+  const refusedSoFar = async () => sampleValue(parsePrometheusText((await get(twoMetrics)).text), 'hazelcast_writes_held_by_too_few_total');
 
   it('with two members, acknowledges writes on both instances, refusing none', async () => {
     // Each instance also takes its capacity lease here (a write to the counter's entry), so that
