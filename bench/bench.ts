@@ -32,8 +32,7 @@ import { freePorts } from '../local/ports.js';
 import { BulkLoadingStore } from '../local/fill.js';
 import { GROUPS, USAGE, parseOptions, type BenchOptions, type Group } from './options.js';
 import type { Measurement, Skipped } from './measurement.js';
-import { parsePrometheusText, samplesOf } from '../lib/prometheus-text.js';
-import { facadeRetries } from '../drills/facade-api.js';
+import { facadeRetries, loggingMetric } from '../drills/facade-api.js';
 import { runHttp, stopRunningLoad, type HttpScenario } from './http-load.js';
 import { addMessages, connect, runHazelcast, stopHazelcastLoad, storedValue, type MessageMap } from './hazelcast-load.js';
 import { fmtInt } from '../local/console.js';
@@ -437,16 +436,11 @@ class Bench {
       // The logging service's own walk, from the bench's client alone, with windows of the size asked.
       keyWindows: (windowEntries) => new HazelcastMessageStore(this.hz!, s.mapName, { windowEntries }).read({}),
       idleSeconds: this.o.durationSec,
-      readsFetched: async () => {
-        const fetched = { queries: 0, entries: 0 };
-        for (let i = 0; i < s.ports.logging.length; i++) {
-          const metrics = parsePrometheusText(await (await fetch(`${s.loggingUrl(i)}/metrics`)).text());
-          // Every query asked of the members: the windows that held entries and the empty or refused ones.
-          for (const m of [...samplesOf(metrics, 'hazelcast_read_windows_total'), ...samplesOf(metrics, 'hazelcast_read_misses_total')]) fetched.queries += m.value;
-          for (const m of samplesOf(metrics, 'hazelcast_read_entries_total')) fetched.entries += m.value;
-        }
-        return fetched;
-      },
+      readsFetched: async () => ({
+        // Every query asked of the members: the windows that held entries and the empty or refused ones.
+        queries: await loggingMetric(s, ['hazelcast_read_windows_total', 'hazelcast_read_misses_total']),
+        entries: await loggingMetric(s, 'hazelcast_read_entries_total'),
+      }),
       facadeRetries: () => facadeRetries(s.facadeUrl),
     });
   }

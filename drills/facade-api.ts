@@ -97,12 +97,14 @@ export async function facadeRetries(facadeUrl: string): Promise<Record<string, n
   return byReason;
 }
 
-/** One metric over the logging instances of `system`, every series of it: their sum, or (`max`) the largest. */
-export async function loggingMetric(system: LocalSystem, name: string, over: 'sum' | 'max' = 'sum'): Promise<number> {
+/** One metric (or several) over the logging instances of `system`, every series of it: their sum, or (`max`) the largest. */
+export async function loggingMetric(system: LocalSystem, name: string | readonly string[], over: 'sum' | 'max' = 'sum'): Promise<number> {
+  const names = typeof name === 'string' ? [name] : name;
   const values: number[] = [];
   for (let i = 0; i < system.ports.logging.length; i++) {
     const res = await fetch(`${system.loggingUrl(i)}/metrics`, { signal: AbortSignal.timeout(METRICS_TIMEOUT_MS) });
-    for (const s of samplesOf(parsePrometheusText(await res.text()), name)) values.push(s.value);
+    const samples = parsePrometheusText(await res.text());
+    for (const n of names) for (const s of samplesOf(samples, n)) values.push(s.value);
   }
   return over === 'max' ? Math.max(0, ...values) : values.reduce((a, b) => a + b, 0);
 }
