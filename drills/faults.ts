@@ -222,7 +222,7 @@ function agreementNote(a: Agreement, since: string, withinMs: number): { note: s
  * directly (getAll by key, 1,000 at a time), not through logging. A client told only the members
  * of one side of a split learns its member list from that side and never connects to the other.
  */
-async function absentFrom(system: LocalSystem, members: string[], uuids: string[]): Promise<number> {
+export async function absentFrom(system: LocalSystem, members: string[], uuids: string[]): Promise<number> {
   const hz = await connect(members, system.clusterName, createLogger({ service: 'chaos', level: 'silent' }), 30_000);
   try {
     const map = await hz.getMap<string, unknown>(system.mapName);
@@ -625,6 +625,10 @@ async function memberCrash(system: LocalSystem, o: Required<ChaosOptions>, id: s
       throw new Error(`${id} needs a system whose members have their own addresses (memberHosts: PARTITION_HOSTS)`);
     }
   }
+  // A logging client whose member list came from the crashed member is not told it was dropped;
+  // logging closes its connection to it once the others have (services/logging/cluster-side.ts).
+  const disconnects = () => loggingMetric(system, 'hazelcast_dropped_member_disconnects_total');
+  const disconnectsBefore = await disconnects();
   const load = newLoad(system, id.toLowerCase(), o);
   await sleep(o.beforeMs);
   const partition = new Partition();
@@ -649,6 +653,7 @@ async function memberCrash(system: LocalSystem, o: Required<ChaosOptions>, id: s
       ? 'the other two did NOT drop the crashed member within 120 s'
       : `the other two dropped it ${seconds(droppedAt - crashAt)} after the crash`,
     `slowest write sent from 1 s before the crash to 10 s after it: ${slowest} ms (${after.length} writes, ${after.filter((a) => a.status === 201).length} acknowledged)`,
+    `${(await disconnects()) - disconnectsBefore} logging connections to it closed by logging once the others had dropped it (clients whose member list came from it)`,
   ];
   const recoveryMs = droppedAt === undefined ? null : droppedAt - crashAt;
   const result = await account(system, load, { id, fault: SCENARIOS[id]!.fault, recoveryMs, notes });

@@ -5,7 +5,7 @@
  * callers can answer 503 promptly. `moveTo` replaces the client with one that joins through given
  * members, for a client that took the smaller side of a split for the cluster (services/logging/cluster-side.ts).
  */
-import { Client, HazelcastError, LifecycleState, ReconnectMode, type ClientConfig, type IMap } from 'hazelcast-client';
+import { Client, HazelcastError, LifecycleState, ReconnectMode, TargetDisconnectedError, type ClientConfig, type IMap } from 'hazelcast-client';
 import type { Logger } from './log.js';
 import { LogLimiter } from './log-limiter.js';
 import { prom, type MetricsRegistry } from './metrics.js';
@@ -13,6 +13,15 @@ import { StoreError } from './store-errors.js';
 import { refuseWritesHeldByTooFew } from './write-copies.js';
 
 type HazelcastClient = Awaited<ReturnType<typeof Client.newHazelcastClient>>;
+
+/** What `disconnectFrom` uses of hazelcast-client 5.6's connection registry (internal, not in its typings). */
+interface ClientConnections {
+  getConnectionManager(): {
+    getConnectionRegistry(): {
+      getConnections(): { getRemoteAddress(): { host: string; port: number } | null; close(reason: string | null, cause: Error): void }[];
+    };
+  };
+}
 
 export interface HazelcastSettings {
   clusterName: string;
@@ -68,20 +77,24 @@ export class HazelcastConnection {
   /** The client repeats its warnings while the cluster is away: one per kind per window. */
   private readonly clientLog: LogLimiter;
   private readonly heldByTooFew: InstanceType<typeof prom.Counter>;
+  private readonly disconnects: InstanceType<typeof prom.Counter>;
 
   private constructor(
     private readonly settings: HazelcastSettings,
     private readonly logger: Logger,
   ) {
     this.clientLog = new LogLimiter(logger, { metricsRegistry: settings.metricsRegistry });
-    const name = 'hazelcast_writes_held_by_too_few_total';
-    this.heldByTooFew =
+    const counter = (name: string, help: string) =>
       (settings.metricsRegistry?.getSingleMetric(name) as InstanceType<typeof prom.Counter> | undefined) ??
-      new prom.Counter({
-        name,
-        help: 'Map writes that took effect on fewer members than HZ_MIN_COPIES and so were not acknowledged (503 STORE_UNCONFIRMED)',
-        registers: settings.metricsRegistry ? [settings.metricsRegistry] : [],
-      });
+      new prom.Counter({ name, help, registers: settings.metricsRegistry ? [settings.metricsRegistry] : [] });
+    this.heldByTooFew = counter(
+      'hazelcast_writes_held_by_too_few_total',
+      'Map writes that took effect on fewer members than HZ_MIN_COPIES and so were not acknowledged (503 STORE_UNCONFIRMED)',
+    );
+    this.disconnects = counter(
+      'hazelcast_dropped_member_disconnects_total',
+      "Connections this client closed to a member the other members had dropped, before the client's own heartbeat timeout (services/logging/cluster-side.ts)",
+    );
     this.creating = Client.newHazelcastClient(this.clientConfig(settings.members, this.made));
     this.creating.then(
       (client) => this.use(client, 0),
@@ -241,6 +254,28 @@ export class HazelcastConnection {
     this.connected = true;
     this.logger.warn({ members: seen }, `moved to a new Hazelcast client: ${why}`);
     this.track(old.shutdown());
+    return true;
+  }
+
+  /**
+   * Closes the connection of the client in use to the member at `address` (`host:port`), as its
+   * own heartbeat timeout would, but now: operations waiting on it go again to the partitions'
+   * owners (or any member, which forwards them), and if the client's member list came from that
+   * member, its listener moves to another connection, which sends the current list. The client
+   * does not connect to it again while it stays out of that list.
+   * @returns whether there was a connection to close
+   */
+  disconnectFrom(address: string, why: string): boolean {
+    if (!this.client || this.stopping) return false;
+    const registry = (this.client as unknown as ClientConnections).getConnectionManager().getConnectionRegistry();
+    const connection = registry.getConnections().find((c) => {
+      const at = c.getRemoteAddress();
+      return at !== null && `${at.host}:${at.port}` === address;
+    });
+    if (!connection) return false;
+    this.disconnects.inc();
+    this.logger.warn({ member: address }, `closed the Hazelcast client's connection to ${address}: ${why}`);
+    connection.close(null, new TargetDisconnectedError(`closed by logging: ${why}`));
     return true;
   }
 

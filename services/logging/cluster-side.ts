@@ -1,5 +1,6 @@
 /**
- * Keeps this instance's Hazelcast client on the larger side of a split.
+ * Keeps this instance's Hazelcast client on the larger side of a split, and off a member the
+ * others have dropped.
  *
  * A client learns the members from one member only, the one its cluster-view listener is on. When
  * the cluster splits and that member is on the smaller side, the client takes the smaller side's
@@ -13,6 +14,15 @@
  * for its own view (MemberViews). Where members outside the client's cluster report a larger
  * cluster than the client's, it moves the connection to a new client that joins through them
  * (HazelcastConnection.moveTo), and keeps it only if that one sees more members.
+ *
+ * The same member list goes stale another way: when the member the listener is on crashes or
+ * vanishes (a pod deleted with --force, a lost node), nobody tells the client that the others
+ * dropped it. It keeps the dead member's partitions until its own heartbeat timeout (10 s here,
+ * 20 s on the chart), and writes to them wait that long (R12 in docs/resilience.md). So when a
+ * write is not confirmed, this looks too, and where the members the others dropped are still in
+ * the client's list (`droppedMembers`), it closes the client's connection to them alone
+ * (HazelcastConnection.disconnectFrom): the listener moves to a member that answers, which sends
+ * the current members and partition table, and the writes waiting on the dead member go again.
  *
  * Cost: nothing while no member leaves; after a trigger, one round of health probes (one GET per
  * member, O(members)) every `intervalMs` for at most `watchMs`.
@@ -46,10 +56,30 @@ export function largerSide(views: readonly MemberView[], clientSize: number): La
   return { size, addresses: apart.filter((v) => v.clusterSize === size).map((v) => v.address) };
 }
 
+/**
+ * Members of the client's cluster that the others have dropped: they do not answer their health
+ * probe, while every other member of the client's cluster answers, ACTIVE, that its cluster is
+ * exactly as large as the number of them that answer, and those are more than the silent ones.
+ * Then they are all in one cluster, and it is made of them alone: two disjoint clusters of that
+ * size would need more members than the client lists. None while a member that answers still
+ * counts the silent ones (they have not been dropped yet), or counts fewer (a split, which
+ * `largerSide` handles), or when most do not answer (the trouble may be this instance's own network).
+ */
+export function droppedMembers(views: readonly MemberView[]): string[] {
+  const mine = views.filter((v) => v.inClientCluster);
+  const silent = mine.filter((v) => v.clusterSize === null);
+  const answering = mine.filter((v) => v.clusterSize !== null);
+  if (silent.length === 0 || answering.length <= silent.length) return [];
+  if (!answering.every((v) => v.nodeState === 'ACTIVE' && v.clusterSize === answering.length)) return [];
+  return silent.map((v) => v.address);
+}
+
 export interface ClusterSideDeps {
   connection: {
     members(): { address: string }[];
     moveTo(preferred: string[], accept: (members: string[]) => boolean): Promise<boolean>;
+    /** Closes the client's connection to the member at `address`, if it has one. @returns whether it had */
+    disconnectFrom(address: string, why: string): boolean;
     onMemberRemoved(listener: () => void): void;
   };
   views: { views(): Promise<MemberView[]> };
@@ -69,14 +99,14 @@ export class ClusterSide {
 
   constructor(private readonly deps: ClusterSideDeps) {}
 
-  /** Starts watching whenever the client loses a member. */
+  /** Starts watching whenever the client loses a member (a write not confirmed or refused as a minority's calls `watch` too). */
   start(): void {
     this.deps.connection.onMemberRemoved(() => void this.watch());
   }
 
   /**
    * Looks now, and once every `intervalMs` for `watchMs` (from this call), until it has moved the
-   * client: the client lost a member, or a write was refused as a minority's.
+   * client: the client lost a member, or a write was refused as a minority's or not confirmed.
    * @returns when this watch ends
    */
   watch(): Promise<void> {
@@ -105,14 +135,22 @@ export class ClusterSide {
     }
   }
 
-  /** One look: moves the client if a larger side answers. @returns whether it moved */
+  /**
+   * One look: closes the client's connections to members the others dropped, and moves the client
+   * if a larger side answers. @returns whether it moved
+   */
   private async look(): Promise<boolean> {
     const { connection, logger } = this.deps;
     const mine = connection.members().length;
     // Not connected at all: the client reconnects by itself, to whichever members answer.
     if (mine === 0) return false;
-    const larger = largerSide(await this.deps.views.views(), mine);
-    if (!larger || this.stopped) return false;
+    const views = await this.deps.views.views();
+    if (this.stopped) return false;
+    for (const address of droppedMembers(views)) {
+      connection.disconnectFrom(address, 'it does not answer, and the other members have dropped it');
+    }
+    const larger = largerSide(views, mine);
+    if (!larger) return false;
     logger.warn({ clientMembers: mine, largerSide: larger }, 'the Hazelcast client sees a smaller cluster than other members report: moving to the larger side');
     return connection.moveTo(larger.addresses, (members) => members.length > mine);
   }

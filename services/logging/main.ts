@@ -46,6 +46,7 @@ export async function start(config: LoggingConfig, logger: Logger = createLogger
     maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
     capacityBytes: config.STORE_CAPACITY_MB * 1024 * 1024,
     onMinority: () => side.watch(),
+    onUnconfirmed: () => side.watch(),
   });
   const app = createApp({
     store,

@@ -98,6 +98,8 @@ export interface HazelcastStoreOptions {
   capacityBytes?: number;
   /** Told when a write is refused because the client's side of a split is too small (cluster-side.ts moves it). */
   onMinority?: () => void;
+  /** Told when a write is not confirmed by every backup: a member may be gone while the client still lists it (cluster-side.ts). */
+  onUnconfirmed?: () => void;
   now?: () => number;
 }
 
@@ -426,6 +428,7 @@ export class HazelcastMessageStore implements MessageStore {
       }
       // Applied where it was sent, perhaps, but not confirmed by every backup (a member cut off, paused or gone).
       if (err instanceof IndeterminateOperationStateError) {
+        this.options.onUnconfirmed?.();
         throw new StoreError('STORE_UNCONFIRMED', 'the write was not confirmed by every backup; it may be stored or not: retry with the same uuid', { cause: err });
       }
       if (isHazelcastUnavailable(err)) throw new StoreError('STORE_UNAVAILABLE', 'the message store is unavailable', { cause: err });

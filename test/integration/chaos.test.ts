@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import type { LocalSystem } from '../../local/system.js';
-import { runChaos, type ChaosResult } from '../../drills/faults.js';
+import { absentFrom, repair, runChaos, type ChaosResult } from '../../drills/faults.js';
 import { createTestSystem, stopAll } from '../support/system.js';
 import { LOGGING_HOSTS, PARTITION_HOSTS, Partition, partitionUnsupported } from '../../drills/partition.js';
 import { missingTool } from '../support/tools.js';
@@ -109,6 +109,70 @@ describe('chaos under load (R1, R2, R3, R8, R9, R10, R12, R13, R5)', function ()
       partition.heal();
       await instance.stop();
       await system.waitForCluster(3, 120_000);
+    }
+  });
+
+  it("a logging client whose member list came from a member that vanishes closes its connection to it once the others drop it, and writes go through before its heartbeat timeout", async function () {
+    const why = partitionUnsupported();
+    if (why) missingTool(this, 'the vanished-address test (a client listening on the member that vanishes)', why);
+    const victim = 1;
+    const address = system.memberAddresses[victim]!;
+    // Told only the member about to vanish, the client takes its member list from that member, and
+    // nobody tells it when the others drop it. Its own heartbeat timeout is set far off (30 s) so
+    // that a write through only because that timeout passed cannot pass here.
+    const { logger, lines } = captureLogger('logging');
+    const instance = await start(loadLoggingConfig({
+      PORT: '0',
+      INSTANCE_NAME: 'logging-on-the-vanished-member',
+      HZ_CLUSTER_NAME: system.clusterName,
+      HZ_MEMBERS: address,
+      HZ_MEMBERS_PROBED: system.memberAddresses.join(','),
+      HZ_HEARTBEAT_TIMEOUT_MS: '30000',
+      SHUTDOWN_TIMEOUT_MS: '3000',
+    }), logger);
+    const partition = new Partition();
+    const cluster = async () => (await get<ClusterSummary>(`${instance.url}/logging/cluster`)).body.members.map((m) => m.address).sort();
+    const acknowledged: string[] = [];
+    /**
+     * Posts one message, again under the same id on 503 (as the facade does), until acknowledged
+     * (201, or 200 for a replay: an earlier attempt took effect unconfirmed); its time to that, ms.
+     */
+    const write = async (msg: string) => {
+      const uuid = newMessageId();
+      const began = Date.now();
+      for (;;) {
+        const r = await postJson(`${instance.url}/logging`, { uuid, msg });
+        if (r.status === 201 || r.status === 200) break;
+        expect(r.status, JSON.stringify(r.body)).to.equal(503);
+        if (Date.now() - began > 25_000) expect.fail(`not acknowledged within 25 s: ${JSON.stringify(r.body)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      acknowledged.push(uuid);
+      return Date.now() - began;
+    };
+    try {
+      await eventually(async () => expect(await cluster()).to.have.length(3), { timeoutMs: 30_000 });
+      for (let i = 0; i < 20; i++) await write(`before the vanish ${i}`);
+      const vanishedAt = Date.now();
+      partition.vanish(address.split(':')[0]!);
+      system.members[victim]!.kill('SIGKILL');
+      // Twenty writers, one write each after another, for 8 s: many of them to the dead member's partitions.
+      const times = (await Promise.all(Array.from({ length: 20 }, async (_, w) => {
+        const mine: number[] = [];
+        for (let i = 0; Date.now() - vanishedAt < 8_000; i++) mine.push(await write(`after the vanish ${w}.${i}`));
+        return mine;
+      }))).flat();
+      const slowest = Math.max(...times);
+      expect(lines.map((l) => l.msg)).to.include(`closed the Hazelcast client's connection to ${address}: it does not answer, and the other members have dropped it`);
+      expect(await cluster(), 'the client now lists the two members left').to.deep.equal(system.memberAddresses.filter((_, i) => i !== victim).sort());
+      // Without the close, every write to the dead member's partitions waits out the 30 s heartbeat timeout.
+      expect(slowest, `slowest of ${times.length} writes after the vanish`).to.be.below(15_000);
+      const left = system.memberAddresses.filter((_, i) => i !== victim);
+      expect(await absentFrom(system, left, acknowledged), `of ${acknowledged.length} acknowledged, missing from the members left`).to.equal(0);
+    } finally {
+      partition.heal();
+      await instance.stop();
+      await repair(system);
     }
   });
 

@@ -1,6 +1,6 @@
-/** Which side of a split the client is on, and when logging moves its client to the larger one. */
+/** When logging moves its client to the larger side of a split, and when it closes its connection to a member the others dropped. */
 import { expect } from 'chai';
-import { ClusterSide, largerSide } from '../../services/logging/cluster-side.js';
+import { ClusterSide, droppedMembers, largerSide } from '../../services/logging/cluster-side.js';
 import type { MemberView } from '../../lib/contract.js';
 import { silentLogger } from '../support/fakes.js';
 
@@ -39,11 +39,45 @@ describe('largerSide', () => {
   });
 });
 
+describe('droppedMembers', () => {
+  it('finds the member that does not answer when every other member of the client\'s list counts the cluster without it', () => {
+    const views = [view('a', 2, true), view('b', null, true), view('c', 2, true)];
+    expect(droppedMembers(views)).to.deep.equal(['b']);
+  });
+
+  it('finds none while a member that answers still counts the silent one (not dropped yet: a pause, a slow probe)', () => {
+    expect(droppedMembers([view('a', 3, true), view('b', null, true), view('c', 2, true)])).to.deep.equal([]);
+    expect(droppedMembers([view('a', 3, true), view('b', null, true), view('c', 3, true)])).to.deep.equal([]);
+  });
+
+  it('finds none when most of the client\'s members are silent: this instance may be the one cut off', () => {
+    expect(droppedMembers([view('a', 1, true), view('b', null, true), view('c', null, true)])).to.deep.equal([]);
+    expect(droppedMembers([view('a', 2, true), view('b', null, true), view('c', 2, true), view('d', null, true)])).to.deep.equal([]);
+  });
+
+  it('finds none during a split the client already follows, or where every member answers', () => {
+    // b answers, alone: the split is largerSide's business, and b is out of the client's list already.
+    expect(droppedMembers([view('a', 2, true), view('b', 1, false), view('c', 2, true)])).to.deep.equal([]);
+    expect(droppedMembers([view('a', 3, true), view('b', 3, true), view('c', 3, true)])).to.deep.equal([]);
+  });
+
+  it('finds none where a member that answers is not ACTIVE, or the members outside the client\'s list are silent', () => {
+    expect(droppedMembers([view('a', 2, true), view('b', null, true), view('c', 2, true, 'PASSIVE')])).to.deep.equal([]);
+    expect(droppedMembers([view('a', 3, true), view('b', 3, true), view('c', 3, true), view('d', null, false)])).to.deep.equal([]);
+  });
+
+  it('finds several silent members when the answering ones are more and count only themselves', () => {
+    const views = [view('a', 3, true), view('b', null, true), view('c', 3, true), view('d', null, true), view('e', 3, true)];
+    expect(droppedMembers(views)).to.deep.equal(['b', 'd']);
+  });
+});
+
 describe('ClusterSide', () => {
   /** A connection and member views to script: `sizes` is what each look's views report for a and c. */
   function setup(o: { clientSees: string[]; larger: number[]; moveAccepted?: boolean }) {
     let clientSees = o.clientSees;
     const moves: { preferred: string[]; accepted: boolean }[] = [];
+    const disconnected: string[] = [];
     const removed: (() => void)[] = [];
     let look = 0;
     let clock = 0;
@@ -58,6 +92,10 @@ describe('ClusterSide', () => {
           return accepted;
         },
         onMemberRemoved: (listener) => removed.push(listener),
+        disconnectFrom: (address) => {
+          disconnected.push(address);
+          return true;
+        },
       },
       views: {
         views: async () => {
@@ -72,14 +110,44 @@ describe('ClusterSide', () => {
       sleep: async (ms) => void (clock += ms),
     });
     side.start();
-    return { side, moves, removed, looks: () => look };
+    return { side, moves, removed, disconnected, looks: () => look };
   }
 
   it('does nothing until the client loses a member or a write is refused', async () => {
-    const { side, moves, looks } = setup({ clientSees: ['a', 'b', 'c'], larger: [3] });
+    const { side, moves, disconnected, looks } = setup({ clientSees: ['a', 'b', 'c'], larger: [3] });
     await side.stop();
     expect(looks()).to.equal(0);
     expect(moves).to.deep.equal([]);
+    expect(disconnected).to.deep.equal([]);
+  });
+
+  it('closes the connection to a member the others dropped while the client still lists it, once they have, and moves nothing', async () => {
+    let look = 0;
+    const disconnected: string[] = [];
+    let clock = 0;
+    const side = new ClusterSide({
+      connection: {
+        members: () => ['a', 'b', 'c'].map((address) => ({ address })),
+        moveTo: async () => expect.fail('no move: the client is on the larger side'),
+        onMemberRemoved: () => undefined,
+        disconnectFrom: (address) => (disconnected.push(address), true),
+      },
+      views: {
+        // b vanished: it never answers; a and c count it for the first two looks, then drop it.
+        views: async () => {
+          const size = look++ < 2 ? 3 : 2;
+          return [view('a', size, true), view('b', null, true), view('c', size, true)];
+        },
+      },
+      logger: silentLogger(),
+      intervalMs: 1_000,
+      watchMs: 4_000,
+      now: () => clock,
+      sleep: async (ms) => void (clock += ms),
+    });
+    await side.watch();
+    expect(look).to.equal(4);
+    expect(disconnected).to.deep.equal(['b', 'b']);
   });
 
   it('moves a client that kept only the cut-off member to the larger side, through its members', async () => {
