@@ -63,9 +63,18 @@ describe('capacity of the store on the real system', function () {
     expect(acknowledged.length).to.be.within(90, 101);
 
     // Straight to logging too, with the same error (a message as big: a small one may still fit).
-    const direct = await postJson<ErrorAnswer>(`${system.loggingUrl(2)}/logging`, { uuid: uuidv7(), msg: BIG });
-    expect(direct.status).to.equal(507);
-    expect(direct.body.error.code).to.equal('STORE_FULL');
+    // That instance may still hold room it leased before the store was near full, and spends it
+    // first (capacity.ts: a lease is at most an eighth of the room left, 12 such messages at the
+    // most here); the store as a whole never takes more than its capacity.
+    let direct: Reply<ErrorAnswer> | undefined;
+    let spent = 0;
+    for (; spent <= 12; spent++) {
+      direct = await postJson<ErrorAnswer>(`${system.loggingUrl(2)}/logging`, { uuid: uuidv7(), msg: BIG });
+      if (direct.status !== 201) break;
+    }
+    expect(direct!.status, `after ${spent} more acknowledged`).to.equal(507);
+    expect(direct!.body.error.code).to.equal('STORE_FULL');
+    expect(acknowledged.length + spent, 'messages acknowledged in all').to.be.at.most(101);
 
     const texts: string[] = (await get<FacadeList>(`${system.facadeUrl}/facade`)).body['logging-service'];
     for (const msg of acknowledged) expect(texts.includes(msg), msg.slice(0, 8)).to.equal(true);
