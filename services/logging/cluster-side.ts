@@ -17,8 +17,8 @@
  *
  * The same member list goes stale another way: when the member the listener is on crashes or
  * vanishes (a pod deleted with --force, a lost node), nobody tells the client that the others
- * dropped it. It keeps the dead member's partitions until its own heartbeat timeout (10 s here,
- * 20 s on the chart), and writes to them wait that long (R12 in docs/resilience.md). So when a
+ * dropped it. It keeps the dead member's partitions until its own heartbeat timeout
+ * (HZ_HEARTBEAT_TIMEOUT_MS, 10 s), and writes to them wait that long (R12 in docs/resilience.md). So when a
  * write is not confirmed, this looks too, and where the members the others dropped are still in
  * the client's list (`droppedMembers`), it closes the client's connection to them alone
  * (HazelcastConnection.disconnectFrom): the listener moves to a member that answers, which sends
