@@ -10,7 +10,7 @@ import { WriteLoad, type Attempt } from './load.js';
 import { BulkLoadingStore, addMessages, connect } from '../local/fill.js';
 import { createLogger } from '../lib/log.js';
 import { probeHttp, waitFor } from '../local/processes.js';
-import { memberHealth, type MemberHealth } from '../local/hazelcast.js';
+import { memberClusterSize, memberHealth, type MemberHealth } from '../local/hazelcast.js';
 import { Partition, partitionUnsupported } from './partition.js';
 import { countsSince, facadeRetries, loggingMetric } from './facade-api.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -145,7 +145,10 @@ async function faultUnderLoad(
   return { result, load, faultAt };
 }
 
-/** Each member's own view of the cluster (undefined for one that does not answer). */
+/**
+ * Each member's own view of the cluster, safety included (undefined for one that does not answer).
+ * For a cluster's size alone, memberClusterSize answers at once while members drop one another.
+ */
 const memberViews = (system: LocalSystem) => Promise.all(system.memberAddresses.map((a) => memberHealth(a)));
 
 /** Waits until every member reports one safe cluster of all of them; returns how long that took, ms. */
@@ -455,8 +458,8 @@ export const SCENARIOS: Record<string, { fault: string; run: Scenario }> = {
       let notOnMajority: number;
       try {
         await waitFor(undefined, 'both sides to see the partition', async () => {
-          const [a, b, c] = await memberViews(system);
-          return b?.clusterSize === 1 && a?.clusterSize === 2 && c?.clusterSize === 2 ? true : undefined;
+          const [a, b, c] = await Promise.all(system.memberAddresses.map((m) => memberClusterSize(m)));
+          return b === 1 && a === 2 && c === 2 ? true : undefined;
         }, 60_000, 200);
         seenAt = Date.now();
         await sleep(o.splitMs);
@@ -638,8 +641,8 @@ async function memberCrash(system: LocalSystem, o: Required<ChaosOptions>, id: s
   try {
     system.members[victim]!.kill('SIGKILL');
     await waitFor(undefined, 'the other two members to drop the crashed one', async () => {
-      const views = await Promise.all(system.memberAddresses.filter((_, i) => i !== victim).map((a) => memberHealth(a)));
-      return views.every((h) => h?.clusterSize === 2) ? true : undefined;
+      const sizes = await Promise.all(system.memberAddresses.filter((_, i) => i !== victim).map((a) => memberClusterSize(a)));
+      return sizes.every((size) => size === 2) ? true : undefined;
     }, 120_000, 100).then(() => (droppedAt = Date.now()), () => undefined);
     await sleep(o.afterMs);
     await load.stop();
@@ -653,7 +656,7 @@ async function memberCrash(system: LocalSystem, o: Required<ChaosOptions>, id: s
       ? 'the other two did NOT drop the crashed member within 120 s'
       : `the other two dropped it ${seconds(droppedAt - crashAt)} after the crash`,
     `slowest write sent from 1 s before the crash to 10 s after it: ${slowest} ms (${after.length} writes, ${after.filter((a) => a.status === 201).length} acknowledged)`,
-    `${(await disconnects()) - disconnectsBefore} logging connections to it closed by logging once the others had dropped it (clients whose member list came from it)`,
+    `connections to it that logging closed once the others had dropped it (clients whose member list came from it): ${(await disconnects()) - disconnectsBefore}`,
   ];
   const recoveryMs = droppedAt === undefined ? null : droppedAt - crashAt;
   const result = await account(system, load, { id, fault: SCENARIOS[id]!.fault, recoveryMs, notes });

@@ -158,7 +158,7 @@ export function readLine(line: string, text: boolean): ReadLine | undefined {
 
 // ---- what else the facade reads ----------------------------------------------------------------
 
-/** One member's own view of its cluster, `/hazelcast/health` as a logging instance probed it. */
+/** One member's own view of its cluster, its health endpoint as a logging instance probed it (services/logging/member-views.ts). */
 export const memberView = z.object({
   /** `host:port` as probed. */
   address: z.string(),

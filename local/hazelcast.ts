@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ManagedProcess, probeHttp, waitFor, type LineHandler } from './processes.js';
 import { REPO_ROOT } from './repo.js';
+import { HEALTH_PATHS } from '../services/logging/member-views.js';
 
 /** The pinned Hazelcast version: package.json's `config.hazelcastVersion`, the one place it is set. */
 export const HAZELCAST_VERSION: string = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).config.hazelcastVersion;
@@ -217,6 +218,17 @@ export interface MemberHealth {
 export async function memberHealth(address: string): Promise<MemberHealth | undefined> {
   const { status, body } = await probeHttp(`http://${address}/hazelcast/health`);
   return status === 200 && typeof body === 'object' ? (body as MemberHealth) : undefined;
+}
+
+/**
+ * The size of the cluster a member sees (`/hazelcast/health/cluster-size`). Unlike the whole
+ * `/hazelcast/health` it works nothing else out, so it answers at once while members drop one
+ * another; the whole one can take seconds then (services/logging/member-views.ts).
+ * @returns undefined when the member does not answer 200 with a number
+ */
+export async function memberClusterSize(address: string): Promise<number | undefined> {
+  const { status, body } = await probeHttp(`http://${address}${HEALTH_PATHS.clusterSize}`);
+  return status === 200 && typeof body === 'number' ? body : undefined;
 }
 
 /**

@@ -1,14 +1,21 @@
 /**
- * Each member's own view of the cluster, from its health endpoint (`/hazelcast/health`, served on
- * the member port). The client sees only the members of the cluster it is connected to, so a
- * member that split off (a partition, or a pause longer than the heartbeat timeout) and runs
- * alone shows up only here, until it merges back.
+ * Each member's own view of the cluster, from its health endpoint (`/hazelcast/health/node-state`
+ * and `/hazelcast/health/cluster-size`, served on the member port). The client sees only the
+ * members of the cluster it is connected to, so a member that split off (a partition, or a pause
+ * longer than the heartbeat timeout) and runs alone shows up only here, until it merges back.
+ *
+ * Not the whole `/hazelcast/health`: it also works out `clusterSafe`, which asks the other members
+ * about their replicas and triggers replica syncs, and while members are being dropped that takes
+ * seconds. With probes of it once a second from every logging instance, two of three R9 runs saw
+ * both sides' health answer the split only 20-21 s after the cut (the members had dropped one
+ * another after about 11 s), logging moved its clients that late, and one run failed; R10's
+ * slowest write took 21 s. With these two paths: 10.6-14.7 s, no failure, and 11 s (docs/resilience.md).
  *
  * With `heap`, each member's heap too, from its Prometheus exporter
  * (charts/lab/files/jmx-exporter.yaml), on the port HZ_METRICS_PORTS names for it.
  *
  * Cost of one call: a DNS lookup per configured address (a headless Service name gives every
- * member) and one GET per member (two with `heap`: the exporter's whole answer, about 16 kB, which
+ * member) and two small GETs per member (three with `heap`: the exporter's whole answer, about 16 kB, which
  * takes it 60 to 130 ms here), all at once, each bounded by `timeoutMs`; at most MAX_MEMBERS_PROBED members:
  * O(members), whatever is stored.
  */
@@ -49,6 +56,9 @@ export function parseMetricsPorts(text: string): MetricsPorts | undefined {
   }
   return { byMemberPort };
 }
+
+/** A member's health values that cost it nothing to answer (see above), each its own path. */
+export const HEALTH_PATHS = { clusterSize: '/hazelcast/health/cluster-size', nodeState: '/hazelcast/health/node-state' } as const;
 
 /** The exporter's names of a member's heap (charts/lab/files/jmx-exporter.yaml). */
 export const HEAP_METRICS = { used: 'hazelcast_memory_used_heap_bytes', max: 'hazelcast_memory_max_heap_bytes' } as const;
@@ -131,17 +141,25 @@ export class MemberViews {
   }
 
   private async probe(address: string, inClientCluster: boolean): Promise<Omit<MemberView, 'heapUsedBytes' | 'heapMaxBytes'>> {
+    const [clusterSize, nodeState] = await Promise.all([
+      this.healthValue(address, HEALTH_PATHS.clusterSize),
+      this.healthValue(address, HEALTH_PATHS.nodeState),
+    ]);
+    return {
+      address,
+      clusterSize: typeof clusterSize === 'number' && nodeState !== undefined ? clusterSize : null,
+      nodeState: typeof nodeState === 'string' && clusterSize !== undefined ? nodeState : null,
+      inClientCluster,
+    };
+  }
+
+  /** One health value (a JSON number or string); undefined when the member does not answer 200 with one. */
+  private async healthValue(address: string, path: string): Promise<unknown> {
     try {
-      const res = await this.deps.client.request(`http://${address}/hazelcast/health`, { timeoutMs: this.deps.timeoutMs ?? 1_000 });
-      const body = res.status === 200 ? (JSON.parse(res.text) as { clusterSize?: unknown; nodeState?: unknown }) : {};
-      return {
-        address,
-        clusterSize: typeof body.clusterSize === 'number' ? body.clusterSize : null,
-        nodeState: typeof body.nodeState === 'string' ? body.nodeState : null,
-        inClientCluster,
-      };
+      const res = await this.deps.client.request(`http://${address}${path}`, { timeoutMs: this.deps.timeoutMs ?? 1_000 });
+      return res.status === 200 ? (JSON.parse(res.text) as unknown) : undefined;
     } catch {
-      return { address, clusterSize: null, nodeState: null, inClientCluster };
+      return undefined;
     }
   }
 }

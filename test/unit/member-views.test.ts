@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HEAP_METRICS, MemberViews, membersApart, parseMetricsPorts } from '../../services/logging/member-views.js';
+import { HEALTH_PATHS, HEAP_METRICS, MemberViews, membersApart, parseMetricsPorts } from '../../services/logging/member-views.js';
 import { loadLoggingConfig } from '../../services/logging/config.js';
 import { createApp } from '../../services/logging/app.js';
 import { createMetrics } from '../../lib/metrics.js';
@@ -23,8 +23,9 @@ const EXPOSITION = [
 ].join('\n');
 
 /**
- * A stand-in for a member: answers `/hazelcast/health` with `clusterSize` and, on the same port,
- * `/metrics` with its heap; `urls` records what was asked.
+ * A stand-in for a member: answers `/hazelcast/health/cluster-size` with `clusterSize` and
+ * `/hazelcast/health/node-state` with ACTIVE, as JSON values, as a member does, and, on the same
+ * port, `/metrics` with its heap; `urls` records what was asked.
  */
 interface FakeMember { port: number; urls: string[]; close: () => Promise<void> }
 async function fakeMember(clusterSize: number, exposition = EXPOSITION): Promise<FakeMember> {
@@ -36,8 +37,10 @@ async function fakeMember(clusterSize: number, exposition = EXPOSITION): Promise
       res.end(exposition);
       return;
     }
+    const value = { [HEALTH_PATHS.clusterSize]: clusterSize, [HEALTH_PATHS.nodeState]: 'ACTIVE' }[req.url ?? ''];
+    res.statusCode = value === undefined ? 404 : 200;
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(req.url === '/hazelcast/health' ? { nodeState: 'ACTIVE', clusterState: 'ACTIVE', clusterSize } : {}));
+    res.end(JSON.stringify(value ?? {}));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: (server.address() as AddressInfo).port, urls, close: () => new Promise((resolve) => server.close(() => resolve())) };
@@ -88,7 +91,8 @@ describe("member views (each member's own account of its cluster)", () => {
     const views = new MemberViews({ configured: [`127.0.0.1:${deadPort}`], clientMembers: () => [address(0)], client, metricsPorts: { byMemberPort: byPort } });
     const before = members[0]!.urls.length;
     expect((await views.views()).every((v) => v.heapUsedBytes === null)).to.equal(true);
-    expect(members[0]!.urls.slice(before), 'no exporter call without heap').to.deep.equal(['/hazelcast/health']);
+    expect(members[0]!.urls.slice(before).sort(), 'no exporter call without heap, and not the whole health (it blocks while members drop one another)')
+      .to.deep.equal([HEALTH_PATHS.clusterSize, HEALTH_PATHS.nodeState].sort());
     const seen = await views.views({ heap: true });
     expect(seen).to.deep.include.members([
       { address: address(0), clusterSize: 2, nodeState: 'ACTIVE', inClientCluster: true, heapUsedBytes: 30_244_856, heapMaxBytes: 134_217_728 },
