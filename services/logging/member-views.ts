@@ -8,8 +8,8 @@
  * about their replicas and triggers replica syncs, and while members are being dropped that takes
  * seconds. With probes of it once a second from every logging instance, two of three R9 runs saw
  * both sides' health answer the split only 20-21 s after the cut (the members had dropped one
- * another after about 11 s), logging moved its clients that late, and one run failed; R10's
- * slowest write took 21 s. With these two paths: 10.6-14.7 s, no failure, and 11 s (docs/resilience.md).
+ * another after about 11 s), logging moved its clients that late, and one run failed. With these
+ * two paths: 10.6-14.7 s, and no failure (docs/resilience.md).
  *
  * With `heap`, each member's heap too, from its Prometheus exporter
  * (charts/lab/files/jmx-exporter.yaml), on the port HZ_METRICS_PORTS names for it.
