@@ -40,6 +40,24 @@ describe('chaos under load (R1, R2, R3, R8, R9, R10, R12, R13, R5)', function ()
     await stopAll();
   });
 
+  /**
+   * A logging instance of its own, told only `member` to connect through (so its member list comes
+   * from that member) and every member to probe; its log lines in `lines`.
+   */
+  const loggingTold = async (member: string, name: string, env: Record<string, string> = {}) => {
+    const { logger, lines } = captureLogger('logging');
+    const instance = await start(loadLoggingConfig({
+      PORT: '0',
+      INSTANCE_NAME: name,
+      HZ_CLUSTER_NAME: system.clusterName,
+      HZ_MEMBERS: member,
+      HZ_MEMBERS_PROBED: system.memberAddresses.join(','),
+      SHUTDOWN_TIMEOUT_MS: '3000',
+      ...env,
+    }), logger);
+    return { instance, lines };
+  };
+
   it('R1: two of three members SIGKILLed at once: the survivor refuses writes (503), nothing acknowledged is lost, writes resume with a second member', async () => {
     const r = await run('R1');
     expect(r.acknowledged).to.be.greaterThan(100);
@@ -83,15 +101,7 @@ describe('chaos under load (R1, R2, R3, R8, R9, R10, R12, R13, R5)', function ()
     const [left, isolated, right] = system.memberAddresses as [string, string, string];
     // Told only the member about to be cut off, the client takes its member list from that member:
     // after the cut, that list is the cut-off member alone (hazelcast/hazelcast#16732).
-    const { logger, lines } = captureLogger('logging');
-    const instance = await start(loadLoggingConfig({
-      PORT: '0',
-      INSTANCE_NAME: 'logging-on-the-cut-off-member',
-      HZ_CLUSTER_NAME: system.clusterName,
-      HZ_MEMBERS: isolated,
-      HZ_MEMBERS_PROBED: system.memberAddresses.join(','),
-      SHUTDOWN_TIMEOUT_MS: '3000',
-    }), logger);
+    const { instance, lines } = await loggingTold(isolated, 'logging-on-the-cut-off-member');
     const partition = new Partition();
     const cluster = async () => (await get<ClusterSummary>(`${instance.url}/logging/cluster`)).body.members.map((m) => m.address).sort();
     try {
@@ -120,16 +130,7 @@ describe('chaos under load (R1, R2, R3, R8, R9, R10, R12, R13, R5)', function ()
     // Told only the member about to vanish, the client takes its member list from that member, and
     // nobody tells it when the others drop it. Its own heartbeat timeout is set far off (30 s) so
     // that a write through only because that timeout passed cannot pass here.
-    const { logger, lines } = captureLogger('logging');
-    const instance = await start(loadLoggingConfig({
-      PORT: '0',
-      INSTANCE_NAME: 'logging-on-the-vanished-member',
-      HZ_CLUSTER_NAME: system.clusterName,
-      HZ_MEMBERS: address,
-      HZ_MEMBERS_PROBED: system.memberAddresses.join(','),
-      HZ_HEARTBEAT_TIMEOUT_MS: '30000',
-      SHUTDOWN_TIMEOUT_MS: '3000',
-    }), logger);
+    const { instance, lines } = await loggingTold(address, 'logging-on-the-vanished-member', { HZ_HEARTBEAT_TIMEOUT_MS: '30000' });
     const partition = new Partition();
     const cluster = async () => (await get<ClusterSummary>(`${instance.url}/logging/cluster`)).body.members.map((m) => m.address).sort();
     const acknowledged: string[] = [];
