@@ -18,14 +18,14 @@
  * The same member list goes stale another way: when the member the listener is on crashes or
  * vanishes (a pod deleted with --force, a lost node), nobody tells the client that the others
  * dropped it. It keeps the dead member's partitions until its own heartbeat timeout
- * (HZ_HEARTBEAT_TIMEOUT_MS, 10 s), and writes to them wait that long (R12 in docs/resilience.md). So when a
- * write is not confirmed, this looks too, and where the members the others dropped are still in
- * the client's list (`droppedMembers`), it closes the client's connection to them alone
+ * (HZ_HEARTBEAT_TIMEOUT_MS, 10 s), and writes to them wait that long (R12 in docs/resilience.md).
+ * So when a write is not confirmed, this looks too, and where the members the others dropped are
+ * still in the client's list (`droppedMembers`), it closes the client's connection to them alone
  * (HazelcastConnection.disconnectFrom): the listener moves to a member that answers, which sends
  * the current members and partition table, and the writes waiting on the dead member go again.
  *
- * Cost: nothing while no member leaves; after a trigger, one round of health probes (one GET per
- * member, O(members)) every `intervalMs` for at most `watchMs`.
+ * Cost: nothing while no member leaves; after a trigger, one round of health probes (two small
+ * GETs per member, O(members)) every `intervalMs` for at most `watchMs`.
  */
 import type { Logger } from '../../lib/log.js';
 import type { MemberView } from '../../lib/contract.js';
