@@ -42,7 +42,8 @@ describe('chaos under load (R1, R2, R3, R8, R9, R10, R12, R13, R5)', function ()
 
   /**
    * A logging instance of its own, told only `member` to connect through (so its member list comes
-   * from that member) and every member to probe; its log lines in `lines`.
+   * from that member) and every member to probe; its log lines in `lines`, and `cluster()` the
+   * members its client lists, sorted.
    */
   const loggingTold = async (member: string, name: string, env: Record<string, string> = {}) => {
     const { logger, lines } = captureLogger('logging');
@@ -55,7 +56,8 @@ describe('chaos under load (R1, R2, R3, R8, R9, R10, R12, R13, R5)', function ()
       SHUTDOWN_TIMEOUT_MS: '3000',
       ...env,
     }), logger);
-    return { instance, lines };
+    const cluster = async () => (await get<ClusterSummary>(`${instance.url}/logging/cluster`)).body.members.map((m) => m.address).sort();
+    return { instance, lines, cluster };
   };
 
   it('R1: two of three members SIGKILLed at once: the survivor refuses writes (503), nothing acknowledged is lost, writes resume with a second member', async () => {
@@ -101,9 +103,8 @@ describe('chaos under load (R1, R2, R3, R8, R9, R10, R12, R13, R5)', function ()
     const [left, isolated, right] = system.memberAddresses as [string, string, string];
     // Told only the member about to be cut off, the client takes its member list from that member:
     // after the cut, that list is the cut-off member alone (hazelcast/hazelcast#16732).
-    const { instance, lines } = await loggingTold(isolated, 'logging-on-the-cut-off-member');
+    const { instance, lines, cluster } = await loggingTold(isolated, 'logging-on-the-cut-off-member');
     const partition = new Partition();
-    const cluster = async () => (await get<ClusterSummary>(`${instance.url}/logging/cluster`)).body.members.map((m) => m.address).sort();
     try {
       await eventually(async () => expect(await cluster()).to.have.length(3), { timeoutMs: 30_000 });
       partition.isolate(isolated, [left, right]);
@@ -130,9 +131,8 @@ describe('chaos under load (R1, R2, R3, R8, R9, R10, R12, R13, R5)', function ()
     // Told only the member about to vanish, the client takes its member list from that member, and
     // nobody tells it when the others drop it. Its own heartbeat timeout is set far off (30 s) so
     // that a write through only because that timeout passed cannot pass here.
-    const { instance, lines } = await loggingTold(address, 'logging-on-the-vanished-member', { HZ_HEARTBEAT_TIMEOUT_MS: '30000' });
+    const { instance, lines, cluster } = await loggingTold(address, 'logging-on-the-vanished-member', { HZ_HEARTBEAT_TIMEOUT_MS: '30000' });
     const partition = new Partition();
-    const cluster = async () => (await get<ClusterSummary>(`${instance.url}/logging/cluster`)).body.members.map((m) => m.address).sort();
     const acknowledged: string[] = [];
     /**
      * Posts one message, again under the same id on 503 (as the facade does), until acknowledged
